@@ -1,0 +1,31 @@
+# The two commands of the README, and a few helpers. Every target creates .venv when it is missing.
+PY := $(shell bash scripts/bootstrap.sh)
+export PYTHONPATH := $(CURDIR)
+export PYTHONWARNINGS := ignore::DeprecationWarning,ignore::UserWarning
+
+.PHONY: run test test-unit test-service test-system admin snapshots compose-check
+
+run:            ## the whole system: RabbitMQ, the store, every service, the gateway
+	$(PY) -m devenv.run
+
+test:           ## every test: unit, service and system, on a real RabbitMQ and store server
+	$(PY) -m devenv.rabbit >/dev/null
+	$(PY) -m pytest
+
+test-unit:
+	$(PY) -m pytest tests/unit
+
+test-service:
+	$(PY) -m pytest tests/service
+
+test-system:
+	$(PY) -m pytest tests/system
+
+admin:          ## the first administrator: make admin USERNAME=name (asks for the password)
+	$(PY) -m services.registry.cli create-admin --username $(USERNAME)
+
+snapshots:      ## write the JSON-schema snapshots of new event types (changes must stay additive)
+	$(PY) -m kernel.snapshots write
+
+compose-check:
+	docker compose config -q

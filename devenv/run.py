@@ -1,0 +1,150 @@
+"""Runs the whole system locally, in order, one log per process under <data>/log/:
+
+1. RabbitMQ (AMQP_URI if it answers; else the installed server is started; else installed);
+2. the store (MONGO_URI if given; else the local mongoeco server, data under <data>/store/);
+3. every service as its own `nameko run` process;
+4. the gateway (uvicorn) on GATEWAY_PORT (default 8000).
+
+Ctrl-C or SIGTERM stops them all, gateway first, store last.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from . import rabbit
+
+# eventlet announces its deprecation and nameko imports pkg_resources: both known, both harmless here.
+QUIET_WARNINGS = "ignore::DeprecationWarning,ignore::UserWarning"
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# (name, nameko service path, config) — one process each, started in this order.
+SERVICES = [
+    ("registry", "services.registry.service:RegistryService", "services/registry/config.yaml"),
+]
+
+
+def port_open(host: str, port: int) -> bool:
+    with socket.socket() as s:
+        s.settimeout(0.5)
+        return s.connect_ex((host, port)) == 0
+
+
+class Runner:
+    def __init__(self, data: Path, gateway_port: int, store_port: int, env: dict):
+        self.data = data
+        self.logs = data / "log"
+        self.logs.mkdir(parents=True, exist_ok=True)
+        self.gateway_port = gateway_port
+        self.store_port = store_port
+        self.env = env
+        self.procs: list[tuple[str, subprocess.Popen]] = []
+
+    def spawn(self, name: str, cmd: list[str]) -> subprocess.Popen:
+        log = open(self.logs / f"{name}.log", "ab")
+        p = subprocess.Popen(cmd, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+                             start_new_session=True)
+        self.procs.append((name, p))
+        print(f"run: {name} started (pid {p.pid}), log {self.logs / (name + '.log')}", flush=True)
+        return p
+
+    def check_alive(self) -> None:
+        for name, p in self.procs:
+            if p.poll() is not None:
+                raise SystemExit(f"run: {name} exited with {p.returncode}; see {self.logs / (name + '.log')}")
+
+    def wait_for(self, what: str, test, timeout: float = 90) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            self.check_alive()
+            try:
+                if test():
+                    return
+            except Exception:
+                pass
+            time.sleep(0.3)
+        raise SystemExit(f"run: {what} did not become ready in {timeout:.0f}s; see {self.logs}")
+
+    def start(self) -> None:
+        py = sys.executable
+        self.env["AMQP_URI"] = rabbit.ensure(self.env.get("AMQP_URI"))
+        print(f"run: RabbitMQ answers at {self.env['AMQP_URI']}", flush=True)
+        if not self.env.get("MONGO_URI"):
+            if port_open("127.0.0.1", self.store_port):
+                raise SystemExit(f"run: port {self.store_port} is taken; set STORE_PORT or MONGO_URI")
+            self.spawn("store", [py, "-m", "devenv.store_server", "--port", str(self.store_port),
+                                 "--path", str(self.data / "store" / "khadem.sqlite")])
+            self.env["MONGO_URI"] = f"mongodb://127.0.0.1:{self.store_port}/?directConnection=true"
+            self.wait_for("the store", lambda: port_open("127.0.0.1", self.store_port))
+        print(f"run: store at {self.env['MONGO_URI']}", flush=True)
+        nameko = str(Path(py).parent / "nameko")
+        for name, path, config in SERVICES:
+            self.spawn(name, [nameko, "run", "--config", config, path])
+        from nameko.standalone.rpc import ClusterRpcProxy
+        with ClusterRpcProxy({"AMQP_URI": self.env["AMQP_URI"]}, timeout=5) as rpc:
+            for name, _, _ in SERVICES:
+                self.wait_for(name, lambda n=name: rpc[n].ping()["store"])
+                print(f"run: {name} answers", flush=True)
+            units = json.loads((ROOT / "services/registry/data/units.json").read_text("utf-8"))["units"]
+            rpc.registry.load_units(units)
+        self.spawn("gateway", [py, "-m", "uvicorn", "gateway.app:create_app", "--factory",
+                               "--host", self.env.get("GATEWAY_HOST", "127.0.0.1"),
+                               "--port", str(self.gateway_port), "--no-access-log"])
+        url = f"http://127.0.0.1:{self.gateway_port}"
+        self.wait_for("the gateway", lambda: json.load(urllib.request.urlopen(url + "/health", timeout=3))["status"] == "ok")
+        print(f"run: all up. API docs: {url}/docs   health: {url}/health   metrics: {url}/metrics", flush=True)
+        print("run: create the first administrator with: make admin USERNAME=<name>", flush=True)
+
+    def stop(self) -> None:
+        for name, p in reversed(self.procs):
+            if p.poll() is None:
+                p.send_signal(signal.SIGTERM)
+                try:
+                    p.wait(timeout=20)
+                except subprocess.TimeoutExpired:
+                    p.kill()
+                    p.wait()
+            print(f"run: {name} stopped", flush=True)
+        self.procs.clear()
+
+    def supervise(self) -> None:
+        while True:
+            self.check_alive()
+            time.sleep(1)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--data", default=os.environ.get("KHADEM_DATA", str(ROOT / "var")))
+    ap.add_argument("--port", type=int, default=int(os.environ.get("GATEWAY_PORT", "8000")))
+    ap.add_argument("--store-port", type=int, default=int(os.environ.get("STORE_PORT", "27017")))
+    args = ap.parse_args()
+    env = dict(os.environ)
+    env.setdefault("PYTHONWARNINGS", QUIET_WARNINGS)
+    env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
+    runner = Runner(Path(args.data).resolve(), args.port, args.store_port, env)
+
+    def on_signal(signum, frame):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, on_signal)
+    try:
+        runner.start()
+        runner.supervise()
+    except KeyboardInterrupt:
+        print("run: stopping", flush=True)
+    finally:
+        runner.stop()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,57 @@
+"""The error vocabulary every service raises and the gateway maps to HTTP.
+
+`kernel.messaging.register_errors` registers them with nameko so that an RPC caller gets the same
+class back (with its message and field), not a generic RemoteError; this module itself imports no
+framework, so domain code can raise them. Only these cross a service boundary as 4xx; anything
+else is a fault of ours and becomes a 500 with a request id.
+"""
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    status = 400
+    code = "bad_request"
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message, field)
+        self.message = message
+        self.field = field
+
+    def __str__(self) -> str:
+        return f"{self.field}: {self.message}" if self.field else self.message
+
+    def to_dict(self) -> dict:
+        body = {"error": self.code, "message": self.message}
+        if self.field:
+            body["field"] = self.field
+        return body
+
+
+class Invalid(DomainError):
+    """The input breaks a rule: wrong shape, out of range, not allowed in this state."""
+    status = 422
+    code = "invalid"
+
+
+class NotFound(DomainError):
+    status = 404
+    code = "not_found"
+
+
+class Conflict(DomainError):
+    """The request is well formed but collides with the current state (duplicate, full, changed)."""
+    status = 409
+    code = "conflict"
+
+
+class Forbidden(DomainError):
+    status = 403
+    code = "forbidden"
+
+
+class Unauthenticated(DomainError):
+    status = 401
+    code = "unauthenticated"
+
+
+EXPECTED = (Invalid, NotFound, Conflict, Forbidden, Unauthenticated)

@@ -1,0 +1,63 @@
+"""Settings from the environment, built by a function so that nothing is read at import time."""
+from __future__ import annotations
+
+from functools import lru_cache
+
+from pydantic import field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEV_JWT_SECRET = "development-only-secret-change-me"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="", extra="ignore", case_sensitive=False)
+
+    environment: str = "development"  # development | test | production
+    amqp_uri: str = "amqp://guest:guest@127.0.0.1:5672/"
+    mongo_uri: str = "mongodb://127.0.0.1:27017/?directConnection=true"
+    # Each service owns one database; its name defaults to "khadem_<service>".
+    mongo_db_prefix: str = "khadem_"
+
+    # Outbox relay: how often unsent events are looked for when nothing kicks the relay.
+    outbox_poll_seconds: float = 1.0
+    outbox_lease_seconds: float = 30.0
+    # Event handlers: delays between attempts (seconds); after the last one the message is parked.
+    handler_retry_delays: str = "1,5,30"
+
+    jwt_secret: str = DEV_JWT_SECRET
+    jwt_minutes: int = 60
+    rpc_timeout_seconds: float = 10.0
+    rpc_pool_size: int = 8
+
+    @field_validator("environment")
+    @classmethod
+    def _known_environment(cls, v: str) -> str:
+        v = v.strip().lower()
+        if v not in {"development", "test", "production"}:
+            raise ValueError("environment must be development, test or production")
+        return v
+
+    @model_validator(mode="after")
+    def _no_default_secret_outside_development(self) -> "Settings":
+        if self.environment == "production" and (
+            self.jwt_secret == DEV_JWT_SECRET or len(self.jwt_secret) < 32
+        ):
+            raise ValueError("JWT_SECRET must be set to a random value of 32+ characters in production")
+        return self
+
+    @property
+    def retry_delays(self) -> list[float]:
+        return [float(x) for x in self.handler_retry_delays.split(",") if x.strip()]
+
+    def database_name(self, service: str) -> str:
+        return f"{self.mongo_db_prefix}{service}"
+
+
+def load_settings() -> Settings:
+    return Settings()
+
+
+@lru_cache(maxsize=1)
+def cached_settings() -> Settings:
+    """For long-lived processes that read settings once at start-up (not at import)."""
+    return Settings()

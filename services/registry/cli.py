@@ -1,0 +1,50 @@
+"""Registry commands for operators: `python -m services.registry.cli load-units | create-admin`.
+They talk to the running registry over RPC, like any other client."""
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import os
+import sys
+from pathlib import Path
+
+from nameko.standalone.rpc import ClusterRpcProxy
+
+import kernel.messaging  # noqa: F401  (registers the error classes for RPC)
+from kernel.errors import DomainError
+from kernel.settings import load_settings
+
+DATA = Path(__file__).parent / "data" / "units.json"
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="registry")
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    lu = sub.add_parser("load-units", help="load the unit tree data set")
+    lu.add_argument("--file", default=str(DATA))
+    ca = sub.add_parser("create-admin", help="create the first administrator")
+    ca.add_argument("--username", required=True)
+    ca.add_argument("--first-name", default="مدیر")
+    ca.add_argument("--last-name", default="سامانه")
+    ca.add_argument("--password-env", default="KHADEM_ADMIN_PASSWORD",
+                    help="environment variable holding the password (asked for when unset)")
+    args = ap.parse_args(argv)
+    settings = load_settings()
+    with ClusterRpcProxy({"AMQP_URI": settings.amqp_uri}, timeout=120) as rpc:
+        try:
+            if args.cmd == "load-units":
+                units = json.loads(Path(args.file).read_text(encoding="utf-8"))["units"]
+                print(json.dumps(rpc.registry.load_units(units)))
+            else:
+                password = os.environ.get(args.password_env) or getpass.getpass("password: ")
+                print(json.dumps(rpc.registry.bootstrap_admin(args.username, password, args.first_name,
+                                                              args.last_name), ensure_ascii=False))
+        except DomainError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

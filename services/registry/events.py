@@ -1,0 +1,200 @@
+"""The registry's integration events. Additive changes only; a breaking change is a new `.vN`.
+
+Personal identifiers (national ID, mobile) never leave the registry on the bus.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from kernel.events import EventData, event_type
+
+
+@event_type("registry.unit.created.v1", "unit/{unit_id}")
+class UnitCreated(EventData):
+    unit_id: str
+    name: str
+    kind: str
+    parent_id: str | None
+    path: list[str]
+
+
+@event_type("registry.person.registered.v1", "person/{person_id}")
+class PersonRegistered(EventData):
+    person_id: str
+    kind: str
+    full_name: str
+    gender: str | None
+    education: str | None
+    occupation: str | None
+    birth_date: date | None
+    city_id: str | None
+    service_code: str | None
+
+
+@event_type("registry.person.kind_changed.v1", "person/{person_id}")
+class PersonKindChanged(EventData):
+    person_id: str
+    kind: str
+    service_code: str | None
+
+
+@event_type("registry.kanoon.requested.v1", "kanoon/{kanoon_id}")
+class KanoonRequested(EventData):
+    kanoon_id: str
+    name: str
+    kind: str
+    field: str | None
+    unit_id: str
+    unit_path: list[str]
+    head_id: str
+    deputy_id: str
+    requested_by: str
+
+
+@event_type("registry.kanoon.formation_step_recorded.v1", "kanoon/{kanoon_id}")
+class KanoonFormationStepRecorded(EventData):
+    kanoon_id: str
+    step: str
+    at: datetime
+    by: str
+
+
+@event_type("registry.kanoon.approved.v1", "kanoon/{kanoon_id}")
+class KanoonApproved(EventData):
+    kanoon_id: str
+    name: str
+    kind: str
+    field: str | None
+    unit_id: str
+    unit_path: list[str]
+    city_id: str
+    province_id: str
+    head_id: str
+    deputy_id: str
+    founding_date: date
+    approved_by: str
+
+
+@event_type("registry.kanoon.rejected.v1", "kanoon/{kanoon_id}")
+class KanoonRejected(EventData):
+    kanoon_id: str
+    reason: str
+    rejected_by: str
+
+
+@event_type("registry.kanoon.profile_updated.v1", "kanoon/{kanoon_id}")
+class KanoonProfileUpdated(EventData):
+    kanoon_id: str
+    changed: list[str]
+
+
+@event_type("registry.member.joined.v1", "kanoon/{kanoon_id}")
+class MemberJoined(EventData):
+    person_id: str
+    kanoon_id: str
+    kanoon_path: list[str]
+    member_kind: str
+    member_count: int
+    ceiling: int
+    below_floor: bool
+    via: str  # join | transfer | formation
+
+
+@event_type("registry.member.left.v1", "kanoon/{kanoon_id}")
+class MemberLeft(EventData):
+    person_id: str
+    kanoon_id: str
+    member_count: int
+    below_floor: bool
+    via: str  # leave | transfer | formation
+
+
+@event_type("registry.membership_policy.set.v1", "unit/{province_id}")
+class MembershipPolicySet(EventData):
+    province_id: str
+    kanoon_type: str
+    floor: int
+    ceiling: int
+    set_by: str
+
+
+@event_type("registry.transfer.requested.v1", "transfer/{transfer_id}")
+class TransferRequested(EventData):
+    transfer_id: str
+    person_id: str
+    from_kanoon_id: str
+    to_kanoon_id: str
+
+
+@event_type("registry.transfer.side_approved.v1", "transfer/{transfer_id}")
+class TransferSideApproved(EventData):
+    transfer_id: str
+    side: str  # origin | destination
+    by: str
+
+
+@event_type("registry.transfer.completed.v1", "transfer/{transfer_id}")
+class TransferCompleted(EventData):
+    transfer_id: str
+    person_id: str
+    from_kanoon_id: str
+    to_kanoon_id: str
+
+
+@event_type("registry.transfer.refused.v1", "transfer/{transfer_id}")
+class TransferRefused(EventData):
+    transfer_id: str
+    side: str  # origin | destination | rules
+    reason: str
+    by: str
+
+
+@event_type("registry.application.submitted.v1", "application/{application_id}")
+class ApplicationSubmitted(EventData):
+    application_id: str
+    track: str
+    city_id: str
+
+
+@event_type("registry.application.step_recorded.v1", "application/{application_id}")
+class ApplicationStepRecorded(EventData):
+    application_id: str
+    step: str
+    by: str
+
+
+@event_type("registry.application.decided.v1", "application/{application_id}")
+class ApplicationDecided(EventData):
+    application_id: str
+    outcome: str  # khademyar | yavar | rejected
+    person_id: str | None
+    service_code: str | None
+    by: str
+
+
+@event_type("registry.role.assigned.v1", "person/{person_id}")
+class RoleAssigned(EventData):
+    assignment_id: str
+    person_id: str
+    role: str
+    scope_id: str
+    scope_kind: str
+    scope_path: list[str]
+    field: str | None
+    valid_from: date
+    valid_to: date | None
+
+
+@event_type("registry.role.revoked.v1", "person/{person_id}")
+class RoleRevoked(EventData):
+    assignment_id: str
+    person_id: str
+    role: str
+    scope_id: str
+
+
+@event_type("registry.user.created.v1", "person/{person_id}")
+class UserCreated(EventData):
+    user_id: str
+    person_id: str
+    username: str

@@ -1,0 +1,297 @@
+"""The only code of the registry that speaks pymongo: loads and saves domain objects.
+
+Aggregates carry a version; a save that finds another version raises Conflict, so two concurrent
+changes of one kanoon cannot both win.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime, time, timezone
+from typing import Any, TypeVar
+
+from pydantic import BaseModel
+from pymongo import ASCENDING, ReturnDocument
+from pymongo.errors import DuplicateKeyError
+
+from kernel.errors import Conflict, NotFound
+from kernel.store import Db
+
+from .domain.model import (Application, Kanoon, MembershipPolicy, Person, RoleAssignment, Transfer, Unit)
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def _to_doc(obj: BaseModel) -> dict:
+    doc = _dates_to_datetimes(obj.model_dump(mode="python"))
+    doc["_id"] = doc.pop("id")
+    return doc
+
+
+def _dates_to_datetimes(v: Any) -> Any:
+    # BSON has no plain date: a calendar date is stored as midnight UTC of that day, and read back.
+    if isinstance(v, dict):
+        return {k: _dates_to_datetimes(x) for k, x in v.items()}
+    if isinstance(v, list):
+        return [_dates_to_datetimes(x) for x in v]
+    if isinstance(v, date) and not isinstance(v, datetime):
+        return datetime.combine(v, time(0), tzinfo=timezone.utc)
+    if hasattr(v, "value") and isinstance(getattr(v, "value"), str):  # enums
+        return v.value
+    return v
+
+
+def _from_doc(cls: type[M], doc: dict | None) -> M | None:
+    if doc is None:
+        return None
+    doc = dict(doc)
+    doc["id"] = doc.pop("_id")
+    return cls.model_validate(doc)
+
+
+INDEXES = {
+    "units": [[("parent_id", ASCENDING)], [("path", ASCENDING)]],
+    "people": [[("national_id", ASCENDING)], [("kanoon_id", ASCENDING)], [("kanoon_path", ASCENDING)],
+               [("city_path", ASCENDING)], [("service_code", ASCENDING)]],
+    "kanoons": [[("unit_path", ASCENDING)], [("status", ASCENDING)]],
+    "transfers": [[("person_id", ASCENDING)], [("status", ASCENDING)]],
+    "applications": [[("city_path", ASCENDING)], [("applicant.national_id", ASCENDING)]],
+    "roles": [[("person_id", ASCENDING)], [("scope_path", ASCENDING)]],
+    "users": [[("person_id", ASCENDING)]],
+}
+UNIQUE = {
+    "people": [("national_id", {"national_id": {"$type": "string"}}),
+               ("service_code", {"service_code": {"$type": "string"}})],
+    "users": [("username", None)],
+}
+
+
+def ensure_indexes(db: Db) -> None:
+    for coll, specs in INDEXES.items():
+        for keys in specs:
+            db[coll].create_index(keys)
+    for coll, specs in UNIQUE.items():
+        for field, partial in specs:
+            kwargs = {"unique": True}
+            if partial:
+                kwargs["partialFilterExpression"] = partial
+            db[coll].create_index([(field, ASCENDING)], **kwargs)
+
+
+class Repository:
+    def __init__(self, db: Db):
+        self.db = db
+
+    # -- generic aggregate persistence
+
+    def _get(self, coll: str, cls: type[M], id_: str, what: str) -> M:
+        obj = _from_doc(cls, self.db[coll].find_one({"_id": id_}))
+        if obj is None:
+            raise NotFound(f"no {what} {id_}", f"{what}_id")
+        return obj
+
+    def _insert(self, coll: str, obj: BaseModel, duplicate: str) -> None:
+        try:
+            self.db[coll].insert_one(_to_doc(obj))
+        except DuplicateKeyError as exc:
+            raise Conflict(duplicate, _dup_field(exc)) from None
+
+    def _save(self, coll: str, obj: BaseModel) -> None:
+        """Save an aggregate read at obj.version; bump the version."""
+        doc = _to_doc(obj)
+        expected = doc.pop("version")
+        doc["version"] = expected + 1
+        try:
+            res = self.db[coll].replace_one({"_id": doc["_id"], "version": expected}, doc)
+        except DuplicateKeyError as exc:
+            raise Conflict("another record already holds this value", _dup_field(exc)) from None
+        if res.matched_count != 1:
+            raise Conflict("the record was changed by someone else meanwhile; try again", "version")
+        obj.version = expected + 1
+
+    # -- units
+
+    def unit(self, unit_id: str) -> Unit:
+        return self._get("units", Unit, unit_id, "unit")
+
+    def find_unit(self, unit_id: str) -> Unit | None:
+        return _from_doc(Unit, self.db.units.find_one({"_id": unit_id}))
+
+    def add_unit(self, unit: Unit) -> None:
+        self._insert("units", unit, f"a unit with id {unit.id} exists")
+
+    def unit_kinds(self, ids: list[str]) -> dict[str, str]:
+        return {d["_id"]: d["kind"] for d in self.db.units.find({"_id": {"$in": ids}}, {"kind": 1})}
+
+    def children(self, parent_id: str | None) -> list[Unit]:
+        rows = self.db.units.find({"parent_id": parent_id}, sort=[("name", 1)])
+        return [_from_doc(Unit, d) for d in rows]
+
+    def units_under(self, unit_id: str, kind: str | None = None) -> list[Unit]:
+        q: dict = {"path": unit_id}
+        if kind:
+            q["kind"] = kind
+        return [_from_doc(Unit, d) for d in self.db.units.find(q, sort=[("name", 1)])]
+
+    def unit_count(self) -> int:
+        return self.db.units.count_documents({})
+
+    # -- people
+
+    def person(self, person_id: str) -> Person:
+        return self._get("people", Person, person_id, "person")
+
+    def person_by_national_id(self, national_id: str) -> Person | None:
+        return _from_doc(Person, self.db.people.find_one({"national_id": national_id}))
+
+    def add_person(self, person: Person) -> None:
+        self._insert("people", person, "a person with this national ID or service code is registered")
+
+    def save_person(self, person: Person) -> None:
+        self._save("people", person)
+
+    def members_of(self, kanoon_id: str) -> list[Person]:
+        return [_from_doc(Person, d) for d in
+                self.db.people.find({"kanoon_id": kanoon_id}, sort=[("last_name", 1)])]
+
+    def unplaced(self, unit_id: str, limit: int, skip: int) -> tuple[list[Person], int]:
+        q = {"kanoon_id": None, "kind": {"$in": ["khademyar", "yavar"]}, "city_path": unit_id}
+        rows = self.db.people.find(q, sort=[("registered_at", 1)], skip=skip, limit=limit)
+        return [_from_doc(Person, d) for d in rows], self.db.people.count_documents(q)
+
+    def member_demographics(self, unit_id: str) -> list[dict]:
+        return self.db.people.find(
+            {"kanoon_path": unit_id},
+            {"kind": 1, "education": 1, "gender": 1, "occupation": 1, "birth_date": 1})
+
+    def next_sequence(self, name: str) -> int:
+        doc = self.db.counters.find_one_and_update(
+            {"_id": name}, {"$inc": {"seq": 1}}, upsert=True, return_document=ReturnDocument.AFTER)
+        return int(doc["seq"])
+
+    # -- kanoons
+
+    def kanoon(self, kanoon_id: str) -> Kanoon:
+        return self._get("kanoons", Kanoon, kanoon_id, "kanoon")
+
+    def add_kanoon(self, k: Kanoon) -> None:
+        self._insert("kanoons", k, "this kanoon exists")
+
+    def save_kanoon(self, k: Kanoon) -> None:
+        self._save("kanoons", k)
+
+    def kanoons_under(self, unit_id: str, status: str | None, limit: int, skip: int) -> tuple[list[Kanoon], int]:
+        q: dict = {"unit_path": unit_id}
+        if status:
+            q["status"] = status
+        rows = self.db.kanoons.find(q, sort=[("name", 1)], skip=skip, limit=limit)
+        return [_from_doc(Kanoon, d) for d in rows], self.db.kanoons.count_documents(q)
+
+    def head_of_active_kanoon(self, person_id: str, exclude: str | None = None) -> bool:
+        q = {"status": {"$in": ["draft", "submitted", "active"]},
+             "$or": [{"head_id": person_id}, {"deputy_id": person_id}]}
+        if exclude:
+            q["_id"] = {"$ne": exclude}
+        return self.db.kanoons.count_documents(q) > 0
+
+    # -- membership policy
+
+    def policy(self, province_id: str, kanoon_type: str) -> MembershipPolicy:
+        doc = self.db.policies.find_one({"_id": f"{province_id}:{kanoon_type}"})
+        if doc is None:
+            return MembershipPolicy(province_id=province_id, kanoon_type=kanoon_type)
+        doc.pop("_id")
+        return MembershipPolicy.model_validate(doc)
+
+    def set_policy(self, p: MembershipPolicy) -> None:
+        self.db.policies.replace_one({"_id": f"{p.province_id}:{p.kanoon_type}"},
+                                     p.model_dump(mode="python"), upsert=True)
+
+    # -- transfers
+
+    def transfer(self, transfer_id: str) -> Transfer:
+        return self._get("transfers", Transfer, transfer_id, "transfer")
+
+    def add_transfer(self, t: Transfer) -> None:
+        self._insert("transfers", t, "this transfer exists")
+
+    def save_transfer(self, t: Transfer) -> None:
+        self._save("transfers", t)
+
+    def pending_transfer_of(self, person_id: str) -> Transfer | None:
+        return _from_doc(Transfer, self.db.transfers.find_one({"person_id": person_id, "status": "pending"}))
+
+    def transfers_touching(self, kanoon_ids: list[str], status: str | None) -> list[Transfer]:
+        q: dict = {"$or": [{"from_kanoon_id": {"$in": kanoon_ids}}, {"to_kanoon_id": {"$in": kanoon_ids}}]}
+        if status:
+            q["status"] = status
+        return [_from_doc(Transfer, d) for d in self.db.transfers.find(q, sort=[("requested_at", -1)], limit=500)]
+
+    # -- applications
+
+    def application(self, application_id: str) -> Application:
+        return self._get("applications", Application, application_id, "application")
+
+    def add_application(self, a: Application) -> None:
+        self._insert("applications", a, "this application exists")
+
+    def save_application(self, a: Application) -> None:
+        self._save("applications", a)
+
+    def pending_application_for(self, national_id: str) -> bool:
+        return self.db.applications.count_documents(
+            {"applicant.national_id": national_id, "status": "pending"}) > 0
+
+    def applications_under(self, unit_id: str, status: str | None, limit: int, skip: int) -> list[Application]:
+        q: dict = {"city_path": unit_id}
+        if status:
+            q["status"] = status
+        return [_from_doc(Application, d) for d in
+                self.db.applications.find(q, sort=[("submitted_at", 1)], skip=skip, limit=limit)]
+
+    # -- roles
+
+    def add_role(self, a: RoleAssignment) -> None:
+        self._insert("roles", a, "this assignment exists")
+
+    def role(self, assignment_id: str) -> RoleAssignment:
+        return self._get("roles", RoleAssignment, assignment_id, "assignment")
+
+    def save_role(self, a: RoleAssignment) -> None:
+        doc = _to_doc(a)
+        self.db.roles.replace_one({"_id": doc["_id"]}, doc)
+
+    def roles_of(self, person_id: str) -> list[RoleAssignment]:
+        return [_from_doc(RoleAssignment, d) for d in self.db.roles.find({"person_id": person_id})]
+
+    def roles_under(self, unit_id: str) -> list[RoleAssignment]:
+        return [_from_doc(RoleAssignment, d) for d in
+                self.db.roles.find({"scope_path": unit_id, "revoked_at": None}, sort=[("role", 1)], limit=1000)]
+
+    def has_role(self, person_id: str, role: str, scope_id: str) -> bool:
+        return self.db.roles.count_documents(
+            {"person_id": person_id, "role": role, "scope_id": scope_id, "revoked_at": None}) > 0
+
+    # -- accounts
+
+    def add_user(self, user: dict) -> None:
+        try:
+            self.db.users.insert_one(user)
+        except DuplicateKeyError:
+            raise Conflict("this username is taken", "username") from None
+
+    def user_by_name(self, username: str) -> dict | None:
+        return self.db.users.find_one({"username": username})
+
+    def user(self, user_id: str) -> dict | None:
+        return self.db.users.find_one({"_id": user_id})
+
+    def user_of_person(self, person_id: str) -> dict | None:
+        return self.db.users.find_one({"person_id": person_id})
+
+    def set_password_hash(self, user_id: str, password_hash: str) -> None:
+        self.db.users.update_one({"_id": user_id}, {"$set": {"password_hash": password_hash}})
+
+
+def _dup_field(exc: DuplicateKeyError) -> str | None:
+    details = exc.details or {}
+    key = details.get("keyPattern") or details.get("keyValue") or {}
+    return next(iter(key), None)

@@ -1,0 +1,702 @@
+"""The registry service: nameko entrypoints that validate, check access, call the domain and store
+the result with its events in one transaction. No rule lives here."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any, Callable
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from nameko.rpc import rpc
+from pydantic import BaseModel, ValidationError
+
+from kernel import jalali
+from kernel.access import Actor, Grant, Role
+from kernel.errors import EXPECTED, Conflict, Invalid, NotFound, Unauthenticated
+from kernel.messaging import ContextProvider, OperatorRpc, StoreProvider
+from kernel.store import Transaction
+
+from . import schemas as s
+from .domain import rules
+from .domain.composition import composition
+from .domain.model import (Application, Applicant, Kanoon, KanoonKind, MembershipPolicy, OrientationSession,
+                           Outcome, Person, PersonKind, Place, RoleAssignment, Transfer, Unit, UnitKind,
+                           execute_transfer, join, kanoon_type, leave, new_id, now, service_code)
+from .events import ApplicationDecided, KanoonProfileUpdated, MembershipPolicySet, UserCreated
+from .repository import Repository, ensure_indexes
+
+_hasher = PasswordHasher()
+# A hash to verify against when the username is unknown, so both cases take the same time.
+_DUMMY_HASH = _hasher.hash("not-a-real-password")
+
+
+def parse(model: type[BaseModel], payload: Any) -> Any:
+    """Validate a command; the first problem becomes an Invalid naming its field."""
+    try:
+        return model.model_validate(payload if payload is not None else {})
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        field = ".".join(str(p) for p in err["loc"]) or None
+        msg = err["msg"].removeprefix("Value error, ")
+        raise Invalid(msg, field) from None
+
+
+def view(obj: BaseModel | dict, exclude: set[str] | None = None) -> dict:
+    data = obj.model_dump(mode="json", exclude=exclude) if isinstance(obj, BaseModel) else obj
+    return data
+
+
+def page_args(limit: int, skip: int) -> tuple[int, int]:
+    if not isinstance(limit, int) or not 1 <= limit <= 500:
+        raise Invalid("limit must be 1 to 500", "limit")
+    if not isinstance(skip, int) or skip < 0:
+        raise Invalid("skip must be 0 or more", "skip")
+    return limit, skip
+
+
+PERSON_PRIVATE = {"national_id", "mobile"}
+
+
+class RegistryService(OperatorRpc):
+    name = "registry"
+
+    store = StoreProvider()
+    ctx = ContextProvider()
+
+    # ------------------------------------------------------------ plumbing
+
+    def _read(self) -> Repository:
+        return Repository(self.store.db)
+
+    def _write(self, work: Callable[[Repository, Transaction], Any]) -> Any:
+        result, _, _ = self.store.transaction(lambda tx: work(Repository(tx.db), tx),
+                                              correlation_id=self.ctx.request_id)
+        return result
+
+    @property
+    def actor(self) -> Actor | None:
+        return self.ctx.actor
+
+    def _by(self) -> str:
+        return self.actor.person_id if self.actor else "system"
+
+    def _city_and_province(self, repo: Repository, unit: Unit) -> tuple[str, str]:
+        kinds = repo.unit_kinds(unit.path)
+        city = unit.ancestor_of_kind(kinds, UnitKind.city)
+        province = unit.ancestor_of_kind(kinds, UnitKind.province)
+        if city is None or province is None:
+            raise Invalid("the unit is not inside a city of a province", "unit_id")
+        return city, province
+
+    def _policy_of(self, repo: Repository, k: Kanoon) -> MembershipPolicy:
+        return repo.policy(k.province_id, k.type)
+
+    def _kanoon_view(self, repo: Repository, k: Kanoon) -> dict:
+        out = view(k)
+        out["type"] = k.type
+        out.update(k.flags(self._policy_of(repo, k)))
+        policy = self._policy_of(repo, k)
+        out["floor"], out["ceiling"] = policy.floor, policy.ceiling
+        return out
+
+    def _person_view(self, p: Person) -> dict:
+        out = view(p, exclude={"version"})
+        a = self.actor
+        if a is None or not (a.person_id == p.id or a.covers(rules.person_path(p), rules.OFFICIALS_AND_STAFF)):
+            for key in PERSON_PRIVATE:
+                out.pop(key, None)
+        return out
+
+    @rpc
+    def ping(self) -> dict:
+        return {"service": self.name, "store": self.store.ping(), "at": now().isoformat()}
+
+    # ------------------------------------------------------------ units (§2.1)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def create_unit(self, payload: dict) -> dict:
+        cmd = parse(s.CreateUnit, payload)
+
+        def work(repo: Repository, tx: Transaction):
+            parent = repo.unit(cmd.parent_id)
+            rules.manage_units(self.actor, parent.path, cmd.kind)
+            unit, events = Unit.create(cmd.id, cmd.name, cmd.kind, parent)
+            repo.add_unit(unit)
+            tx.emit(*events)
+            return view(unit)
+        return self._write(work)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def get_unit(self, unit_id: str) -> dict:
+        repo = self._read()
+        unit = repo.unit(unit_id)
+        out = view(unit)
+        out["children"] = [view(c) for c in repo.children(unit.id)]
+        return out
+
+    @rpc(expected_exceptions=EXPECTED)
+    def list_units(self, parent_id: str | None = None) -> list[dict]:
+        repo = self._read()
+        if parent_id is not None:
+            repo.unit(parent_id)
+        return [view(u) for u in repo.children(parent_id)]
+
+    @rpc
+    def load_units(self, units: list[dict]) -> dict:
+        """Loads a data set of units (parents before children); existing ids are kept as they are.
+        Used by the `load-units` command, not exposed by the gateway."""
+        created = 0
+        for row in units:
+            def work(repo: Repository, tx: Transaction, row=row):
+                if repo.find_unit(row["id"]) is not None:
+                    return 0
+                parent = repo.unit(row["parent_id"]) if row.get("parent_id") else None
+                unit, events = Unit.create(row["id"], row["name"], UnitKind(row["kind"]), parent)
+                repo.add_unit(unit)
+                tx.emit(*events)
+                return 1
+            created += self._write(work)
+        return {"created": created, "total": self._read().unit_count()}
+
+    # ------------------------------------------------------------ people (§2.5)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def register_member(self, payload: dict) -> dict:
+        cmd = parse(s.RegisterMember, payload)
+        _check_birth_date(cmd.birth_date)
+
+        def work(repo: Repository, tx: Transaction):
+            city = repo.unit(cmd.city_id)
+            if city.kind != UnitKind.city:
+                raise Invalid("city_id must name a city", "city_id")
+            rules.register_member(self.actor, city.path)
+            person = Person(id=new_id("p"), kind=PersonKind(cmd.kind), national_id=cmd.national_id,
+                            first_name=cmd.first_name, last_name=cmd.last_name, gender=cmd.gender,
+                            birth_date=cmd.birth_date, education=cmd.education, occupation=cmd.occupation,
+                            city_id=city.id, city_path=city.path, mobile=cmd.mobile,
+                            service_code=cmd.service_code)
+            repo.add_person(person)
+            tx.emit(person.registered_event())
+            return self._person_view(person)
+        return self._write(work)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def get_person(self, person_id: str) -> dict:
+        person = self._read().person(person_id)
+        rules.view_person(self.actor, person)
+        out = self._person_view(person)
+        out["roles"] = [view(r) for r in self._read().roles_of(person_id)]
+        return out
+
+    @rpc(expected_exceptions=EXPECTED)
+    def list_members(self, kanoon_id: str) -> list[dict]:
+        repo = self._read()
+        k = repo.kanoon(kanoon_id)
+        rules.view_figures(self.actor, k.path)
+        return [self._person_view(p) for p in repo.members_of(kanoon_id)]
+
+    @rpc(expected_exceptions=EXPECTED)
+    def unplaced_members(self, unit_id: str, limit: int = 100, skip: int = 0) -> dict:
+        limit, skip = page_args(limit, skip)
+        repo = self._read()
+        unit = repo.unit(unit_id)
+        rules.require(self.actor, unit.path, rules.NETWORK_STAFF, "list members without a kanoon here")
+        people, total = repo.unplaced(unit_id, limit, skip)
+        return {"total": total, "items": [self._person_view(p) for p in people]}
+
+    # ------------------------------------------------------------ kanoon formation (§2.2, §2.3)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def request_kanoon(self, payload: dict) -> dict:
+        cmd = parse(s.RequestKanoon, payload)
+
+        def work(repo: Repository, tx: Transaction):
+            unit = repo.unit(cmd.unit_id)
+            rules.request_kanoon(self.actor, unit.path, cmd.head_id, cmd.deputy_id)
+            city, province = self._city_and_province(repo, unit)
+            head, deputy = repo.person(cmd.head_id), repo.person(cmd.deputy_id)
+            for field, p in (("head_id", head), ("deputy_id", deputy)):
+                if repo.head_of_active_kanoon(p.id):
+                    raise Conflict("already the head or deputy of a kanoon or of a pending request", field)
+            k, events = Kanoon.request(name=cmd.name, kind=cmd.kind, field=cmd.field,
+                                       deputy_area=cmd.deputy_area, unit=unit, city_id=city,
+                                       province_id=province, head=head, deputy=deputy, by=self._by(),
+                                       target_community=cmd.target_community)
+            repo.add_kanoon(k)
+            tx.emit(*events)
+            return self._kanoon_view(repo, k)
+        return self._write(work)
+
+    def _formation(self, kanoon_id: str, step: Callable[[Kanoon], list]) -> dict:
+        def work(repo: Repository, tx: Transaction):
+            k = repo.kanoon(kanoon_id)
+            rules.formation_step(self.actor, k)
+            tx.emit(*step(k))
+            repo.save_kanoon(k)
+            return self._kanoon_view(repo, k)
+        return self._write(work)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def record_place(self, kanoon_id: str, payload: dict) -> dict:
+        cmd = parse(s.RecordPlace, payload)
+        return self._formation(kanoon_id, lambda k: k.record_place(Place(**cmd.model_dump()), self._by()))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def record_council(self, kanoon_id: str, payload: dict) -> dict:
+        cmd = parse(s.RecordCouncil, payload)
+        return self._formation(kanoon_id, lambda k: k.record_council(cmd.to_domain(), self._by()))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def submit_forms(self, kanoon_id: str, payload: dict) -> dict:
+        cmd = parse(s.SubmitForms, payload)
+        return self._formation(kanoon_id, lambda k: k.submit_forms(cmd.model_dump(mode="json"), self._by()))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def approve_kanoon(self, kanoon_id: str, payload: dict) -> dict:
+        cmd = parse(s.Approve, payload)
+        founding = cmd.founding_date or jalali.today()
+        if founding > jalali.today():
+            raise Invalid("the founding date cannot be in the future", "founding_date")
+
+        def work(repo: Repository, tx: Transaction):
+            k = repo.kanoon(kanoon_id)
+            rules.decide_formation(self.actor, k)
+            head, deputy = repo.person(k.head_id), repo.person(k.deputy_id)
+            tx.emit(*k.approve(by=self._by(), attestations=cmd.model_dump(), founding_date=founding,
+                               head=head))
+            policy = self._policy_of(repo, k)
+            # The head and deputy become the first members (leaving any kanoon they were in) and
+            # receive their roles in the new kanoon.
+            for person, role in ((head, Role.kanoon_head), (deputy, Role.kanoon_deputy)):
+                if person.kanoon_id:
+                    old = repo.kanoon(person.kanoon_id)
+                    tx.emit(*leave(person, old, self._policy_of(repo, old), via="formation"))
+                    repo.save_kanoon(old)
+                tx.emit(*join(person, k, policy, via="formation"))
+                repo.save_person(person)
+                assignment, events = RoleAssignment.assign(
+                    person_id=person.id, role=role, scope_id=k.id, scope_kind="kanoon", scope_path=k.path,
+                    valid_from=founding, valid_to=None, by=self._by())
+                repo.add_role(assignment)
+                tx.emit(*events)
+            repo.save_kanoon(k)
+            return self._kanoon_view(repo, k)
+        return self._write(work)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def reject_kanoon(self, kanoon_id: str, payload: dict) -> dict:
+        cmd = parse(s.Reject, payload)
+
+        def work(repo: Repository, tx: Transaction):
+            k = repo.kanoon(kanoon_id)
+            rules.decide_formation(self.actor, k)
+            tx.emit(*k.reject(by=self._by(), reason=cmd.reason))
+            repo.save_kanoon(k)
+            return self._kanoon_view(repo, k)
+        return self._write(work)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def record_orientation(self, kanoon_id: str, payload: dict) -> dict:
+        cmd = parse(s.RecordOrientation, payload)
+        if cmd.held_on > jalali.today():
+            raise Invalid("a session is recorded after it is held, not before", "held_on")
+
+        def work(repo: Repository, tx: Transaction):
+            k = repo.kanoon(kanoon_id)
+            rules.orient(self.actor, k, cmd.audience)
+            tx.emit(*k.record_orientation(OrientationSession(
+                audience=cmd.audience, held_on=cmd.held_on, by=self._by(), attendees=cmd.attendees,
+                note=cmd.note)))
+            repo.save_kanoon(k)
+            return self._kanoon_view(repo, k)
+        return self._write(work)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def update_profile(self, kanoon_id: str, payload: dict) -> dict:
+        cmd = parse(s.UpdateProfile, payload)
+        changes = cmd.model_dump(exclude_none=True)
+        if not changes:
+            raise Invalid("nothing to change", None)
+
+        def work(repo: Repository, tx: Transaction):
+            k = repo.kanoon(kanoon_id)
+            rules.require(self.actor, k.path, rules.OFFICIALS_AND_STAFF, "edit this kanoon's profile")
+            for key, value in changes.items():
+                setattr(k, key, value)
+            repo.save_kanoon(k)
+            tx.emit(KanoonProfileUpdated(kanoon_id=k.id, changed=sorted(changes)))
+            return self._kanoon_view(repo, k)
+        return self._write(work)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def get_kanoon(self, kanoon_id: str) -> dict:
+        repo = self._read()
+        k = repo.kanoon(kanoon_id)
+        rules.view_kanoon(self.actor, k)
+        return self._kanoon_view(repo, k)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def list_kanoons(self, unit_id: str, status: str | None = "active", limit: int = 100, skip: int = 0) -> dict:
+        limit, skip = page_args(limit, skip)
+        repo = self._read()
+        unit = repo.unit(unit_id)
+        if status not in (None, "active", "draft", "submitted", "rejected"):
+            raise Invalid("status is active, draft, submitted or rejected", "status")
+        if status != "active":
+            rules.require(self.actor, unit.path, rules.NETWORK_STAFF, "list kanoons that are not active")
+        else:
+            rules.signed_in(self.actor)
+        items, total = repo.kanoons_under(unit_id, status, limit, skip)
+        return {"total": total, "items": [self._kanoon_view(repo, k) for k in items]}
+
+    # ------------------------------------------------------------ floor and ceiling (§2.4)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def set_policy(self, payload: dict) -> dict:
+        cmd = parse(s.SetPolicy, payload)
+        MembershipPolicy.validate_bounds(cmd.floor, cmd.ceiling)
+
+        def work(repo: Repository, tx: Transaction):
+            province = repo.unit(cmd.province_id)
+            if province.kind != UnitKind.province:
+                raise Invalid("a floor and ceiling are set for a province", "province_id")
+            rules.set_policy(self.actor, province.path, cmd.kanoon_type)
+            p = MembershipPolicy(province_id=province.id, kanoon_type=cmd.kanoon_type,
+                                 floor=cmd.floor, ceiling=cmd.ceiling)
+            repo.set_policy(p)
+            tx.emit(MembershipPolicySet(province_id=p.province_id, kanoon_type=p.kanoon_type,
+                                        floor=p.floor, ceiling=p.ceiling, set_by=self._by()))
+            return view(p)
+        return self._write(work)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def get_policy(self, province_id: str, kanoon_type: str) -> dict:
+        if kanoon_type not in ("neighborhood", "specialized_cultural", "specialized_social"):
+            raise Invalid("kanoon_type is neighborhood, specialized_cultural or specialized_social",
+                          "kanoon_type")
+        repo = self._read()
+        repo.unit(province_id)
+        rules.signed_in(self.actor)
+        return view(repo.policy(province_id, kanoon_type))
+
+    # ------------------------------------------------------------ membership (§2.5)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def join_kanoon(self, payload: dict) -> dict:
+        cmd = parse(s.Join, payload)
+
+        def work(repo: Repository, tx: Transaction):
+            person, k = repo.person(cmd.person_id), repo.kanoon(cmd.kanoon_id)
+            rules.change_membership(self.actor, person, k, "add members to this kanoon")
+            if repo.pending_transfer_of(person.id):
+                raise Conflict("a transfer of this person is pending", "person_id")
+            tx.emit(*join(person, k, self._policy_of(repo, k)))
+            repo.save_person(person)
+            repo.save_kanoon(k)
+            return self._kanoon_view(repo, k)
+        return self._write(work)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def leave_kanoon(self, payload: dict) -> dict:
+        cmd = parse(s.Leave, payload)
+
+        def work(repo: Repository, tx: Transaction):
+            person = repo.person(cmd.person_id)
+            if person.kanoon_id is None:
+                raise Conflict("the person is not a member of any kanoon", "person_id")
+            k = repo.kanoon(person.kanoon_id)
+            rules.change_membership(self.actor, person, k, "remove members of this kanoon")
+            if repo.pending_transfer_of(person.id):
+                raise Conflict("a transfer of this person is pending", "person_id")
+            tx.emit(*leave(person, k, self._policy_of(repo, k)))
+            repo.save_person(person)
+            repo.save_kanoon(k)
+            return self._kanoon_view(repo, k)
+        return self._write(work)
+
+    # ------------------------------------------------------------ transfers (§2.5)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def request_transfer(self, payload: dict) -> dict:
+        cmd = parse(s.RequestTransfer, payload)
+
+        def work(repo: Repository, tx: Transaction):
+            person = repo.person(cmd.person_id)
+            if person.kanoon_id is None:
+                raise Conflict("the person has no kanoon; join one instead", "person_id")
+            origin, destination = repo.kanoon(person.kanoon_id), repo.kanoon(cmd.to_kanoon_id)
+            rules.change_membership(self.actor, person, origin, "ask a transfer for this member")
+            if repo.pending_transfer_of(person.id):
+                raise Conflict("a transfer of this person is already pending", "person_id")
+            t, events = Transfer.request(person, origin, destination, self._by(),
+                                         self._policy_of(repo, origin), self._policy_of(repo, destination))
+            repo.add_transfer(t)
+            tx.emit(*events)
+            return view(t)
+        return self._write(work)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def decide_transfer(self, transfer_id: str, payload: dict) -> dict:
+        cmd = parse(s.DecideTransfer, payload)
+
+        def work(repo: Repository, tx: Transaction):
+            t = repo.transfer(transfer_id)
+            side_kanoon = repo.kanoon(t.from_kanoon_id if cmd.side == "origin" else t.to_kanoon_id)
+            rules.decide_transfer_side(self.actor, side_kanoon, cmd.side)
+            tx.emit(*t.decide(cmd.side, cmd.approve, self._by(), cmd.reason))
+            if t.ready:
+                person = repo.person(t.person_id)
+                origin, destination = repo.kanoon(t.from_kanoon_id), repo.kanoon(t.to_kanoon_id)
+                tx.emit(*execute_transfer(t, person, origin, destination, self._policy_of(repo, origin),
+                                          self._policy_of(repo, destination)))
+                if t.status == "completed":
+                    repo.save_person(person)
+                    repo.save_kanoon(origin)
+                    repo.save_kanoon(destination)
+            repo.save_transfer(t)
+            return view(t)
+        return self._write(work)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def get_transfer(self, transfer_id: str) -> dict:
+        repo = self._read()
+        t = repo.transfer(transfer_id)
+        person = repo.person(t.person_id)
+        a = rules.signed_in(self.actor)
+        if a.person_id != person.id:
+            paths = [repo.kanoon(t.from_kanoon_id).path, repo.kanoon(t.to_kanoon_id).path]
+            if not any(a.covers(p, rules.OFFICIALS_AND_STAFF) for p in paths):
+                raise rules.Forbidden("this transfer concerns neither you nor a kanoon you cover")
+        return view(t)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def list_transfers(self, kanoon_id: str, status: str | None = None) -> list[dict]:
+        repo = self._read()
+        k = repo.kanoon(kanoon_id)
+        rules.require(self.actor, k.path, rules.OFFICIALS_AND_STAFF, "see this kanoon's transfers")
+        return [view(t) for t in repo.transfers_touching([kanoon_id], status)]
+
+    # ------------------------------------------------------------ selection (§2.6)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def submit_application(self, payload: dict) -> dict:
+        cmd = parse(s.SubmitApplication, payload)
+        _check_birth_date(cmd.applicant.birth_date)
+
+        def work(repo: Repository, tx: Transaction):
+            city = repo.unit(cmd.applicant.city_id)
+            if city.kind != UnitKind.city:
+                raise Invalid("city_id must name a city", "applicant.city_id")
+            rules.submit_application(self.actor, city.path)
+            existing = repo.person_by_national_id(cmd.applicant.national_id)
+            if existing and (existing.kind == PersonKind.khademyar or cmd.track == "yavar"):
+                raise Conflict(f"this person is already a {existing.kind}", "applicant.national_id")
+            if repo.pending_application_for(cmd.applicant.national_id):
+                raise Conflict("an application for this person is pending", "applicant.national_id")
+            a, events = Application.submit(cmd.track, Applicant(**cmd.applicant.model_dump()), city.path)
+            repo.add_application(a)
+            tx.emit(*events)
+            return view(a)
+        return self._write(work)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def record_application_step(self, application_id: str, payload: dict) -> dict:
+        cmd = parse(s.RecordApplicationStep, payload)
+
+        def work(repo: Repository, tx: Transaction):
+            a = repo.application(application_id)
+            rules.vet(self.actor, a.city_path)
+            tx.emit(*a.record_step(cmd.step, self._by(), cmd.note))
+            repo.save_application(a)
+            return view(a)
+        return self._write(work)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def decide_application(self, application_id: str, payload: dict) -> dict:
+        cmd = parse(s.DecideApplication, payload)
+
+        def work(repo: Repository, tx: Transaction):
+            a = repo.application(application_id)
+            rules.vet(self.actor, a.city_path)
+            a.decide(cmd.outcome, self._by(), cmd.reason)
+            code = None
+            if cmd.outcome == Outcome.khademyar:
+                province = a.city_path[-2]  # a city's parent is its province
+                number = province.rsplit("-", 1)[-1]
+                code = service_code(number, repo.next_sequence(f"service_code:{province}"))
+            if cmd.outcome != Outcome.rejected:
+                app = a.applicant
+                person = repo.person_by_national_id(app.national_id)
+                if person is None:
+                    person = Person(id=new_id("p"), kind=PersonKind(cmd.outcome.value),
+                                    national_id=app.national_id, first_name=app.first_name,
+                                    last_name=app.last_name, gender=app.gender, birth_date=app.birth_date,
+                                    education=app.education, occupation=app.occupation, city_id=app.city_id,
+                                    city_path=a.city_path, mobile=app.mobile, service_code=code)
+                    repo.add_person(person)
+                    tx.emit(person.registered_event())
+                else:
+                    tx.emit(*person.become(PersonKind(cmd.outcome.value), code))
+                    repo.save_person(person)
+                a.person_id = person.id
+            tx.emit(ApplicationDecided(application_id=a.id, outcome=cmd.outcome, person_id=a.person_id,
+                                       service_code=code, by=self._by()))
+            repo.save_application(a)
+            return view(a)
+        return self._write(work)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def list_applications(self, unit_id: str, status: str | None = "pending", limit: int = 100,
+                          skip: int = 0) -> list[dict]:
+        limit, skip = page_args(limit, skip)
+        repo = self._read()
+        unit = repo.unit(unit_id)
+        rules.view_applications(self.actor, unit.path)
+        return [view(a) for a in repo.applications_under(unit_id, status, limit, skip)]
+
+    # ------------------------------------------------------------ roles (§2.7)
+
+    def _scope(self, repo: Repository, scope_id: str) -> tuple[str, list[str]]:
+        unit = repo.find_unit(scope_id)
+        if unit is not None:
+            return unit.kind.value, unit.path
+        try:
+            k = repo.kanoon(scope_id)
+        except NotFound:
+            raise NotFound(f"no unit or kanoon {scope_id}", "scope_id") from None
+        return "kanoon", k.path
+
+    @rpc(expected_exceptions=EXPECTED)
+    def assign_role(self, payload: dict) -> dict:
+        cmd = parse(s.AssignRole, payload)
+
+        def work(repo: Repository, tx: Transaction):
+            repo.person(cmd.person_id)
+            kind, path = self._scope(repo, cmd.scope_id)
+            rules.assign_role(self.actor, cmd.role, path)
+            if repo.has_role(cmd.person_id, cmd.role, cmd.scope_id):
+                raise Conflict("the person already holds this role here", "role")
+            a, events = RoleAssignment.assign(
+                person_id=cmd.person_id, role=cmd.role, scope_id=cmd.scope_id, scope_kind=kind,
+                scope_path=path, valid_from=cmd.valid_from or jalali.today(), valid_to=cmd.valid_to,
+                by=self._by(), field=cmd.field)
+            repo.add_role(a)
+            tx.emit(*events)
+            return view(a)
+        return self._write(work)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def revoke_role(self, assignment_id: str) -> dict:
+        def work(repo: Repository, tx: Transaction):
+            a = repo.role(assignment_id)
+            rules.assign_role(self.actor, a.role, a.scope_path)
+            tx.emit(*a.revoke())
+            repo.save_role(a)
+            return view(a)
+        return self._write(work)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def roles_under(self, unit_id: str) -> list[dict]:
+        repo = self._read()
+        unit = repo.unit(unit_id)
+        rules.require(self.actor, unit.path, rules.NETWORK_STAFF, "see role assignments here")
+        return [view(a) for a in repo.roles_under(unit_id)]
+
+    # ------------------------------------------------------------ accounts and sign-in
+
+    @rpc(expected_exceptions=EXPECTED)
+    def create_account(self, payload: dict) -> dict:
+        cmd = parse(s.CreateAccount, payload)
+
+        def work(repo: Repository, tx: Transaction):
+            person = repo.person(cmd.person_id)
+            rules.manage_accounts(self.actor, person)
+            if repo.user_of_person(person.id):
+                raise Conflict("this person already has an account", "person_id")
+            user = {"_id": new_id("u"), "username": cmd.username, "person_id": person.id,
+                    "password_hash": _hasher.hash(cmd.password), "active": True, "created_at": now()}
+            repo.add_user(user)
+            tx.emit(UserCreated(user_id=user["_id"], person_id=person.id, username=cmd.username))
+            return {"id": user["_id"], "username": cmd.username, "person_id": person.id}
+        return self._write(work)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def bootstrap_admin(self, username: str, password: str, first_name: str, last_name: str) -> dict:
+        """The first administrator (the `create-admin` command); refused once any admin exists."""
+        parse(s.CreateAccount, {"person_id": "x", "username": username, "password": password})
+
+        def work(repo: Repository, tx: Transaction):
+            if repo.db.roles.count_documents({"role": "admin", "revoked_at": None}):
+                raise Conflict("an administrator exists already; they create the others", "username")
+            country = next((u for u in repo.children(None) if u.kind == UnitKind.country), None)
+            if country is None:
+                raise Conflict("load the units first (the country is missing)", "units")
+            person = Person(id=new_id("p"), kind=PersonKind.staff, first_name=first_name, last_name=last_name)
+            repo.add_person(person)
+            tx.emit(person.registered_event())
+            a, events = RoleAssignment.assign(person_id=person.id, role=Role.admin, scope_id=country.id,
+                                              scope_kind="country", scope_path=country.path,
+                                              valid_from=jalali.today(), valid_to=None, by="bootstrap")
+            repo.add_role(a)
+            tx.emit(*events)
+            user = {"_id": new_id("u"), "username": username, "person_id": person.id,
+                    "password_hash": _hasher.hash(password), "active": True, "created_at": now()}
+            repo.add_user(user)
+            tx.emit(UserCreated(user_id=user["_id"], person_id=person.id, username=username))
+            return {"id": user["_id"], "username": username, "person_id": person.id}
+        return self._write(work)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def authenticate(self, username: str, password: str) -> dict:
+        repo = self._read()
+        user = repo.user_by_name(str(username)) if isinstance(username, str) else None
+        try:
+            _hasher.verify(user["password_hash"] if user else _DUMMY_HASH, str(password))
+        except (VerificationError, InvalidHashError):
+            raise Unauthenticated("wrong username or password") from None
+        if user is None or not user.get("active", True):
+            raise Unauthenticated("wrong username or password")
+        if _hasher.check_needs_rehash(user["password_hash"]):
+            repo.set_password_hash(user["_id"], _hasher.hash(str(password)))
+        return self._actor(repo, user).model_dump(mode="json")
+
+    @rpc(expected_exceptions=EXPECTED)
+    def actor_of(self, user_id: str) -> dict:
+        repo = self._read()
+        user = repo.user(user_id)
+        if user is None or not user.get("active", True):
+            raise Unauthenticated("the account no longer exists")
+        return self._actor(repo, user).model_dump(mode="json")
+
+    def _actor(self, repo: Repository, user: dict) -> Actor:
+        person = repo.person(user["person_id"])
+        today = jalali.today()
+        grants = [Grant(role=a.role, scope_id=a.scope_id, scope_kind=a.scope_kind, field=a.field)
+                  for a in repo.roles_of(person.id) if a.active_on(today)]
+        return Actor(user_id=user["_id"], person_id=person.id, username=user["username"], grants=grants,
+                     kanoon_id=person.kanoon_id)
+
+    # ------------------------------------------------------------ figures (§2.9)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def composition(self, unit_id: str) -> dict:
+        repo = self._read()
+        unit = repo.find_unit(unit_id)
+        path = unit.path if unit else repo.kanoon(unit_id).path
+        rules.view_figures(self.actor, path)
+        rows = repo.member_demographics(unit_id)
+        for r in rows:
+            if isinstance(r.get("birth_date"), datetime):
+                r["birth_date"] = r["birth_date"].date()
+        return {"unit_id": unit_id, "as_of": jalali.today().isoformat(),
+                **composition(rows, jalali.today())}
+
+
+def _check_birth_date(d) -> None:
+    today = jalali.today()
+    if d > today:
+        raise Invalid("a birth date cannot be in the future", "birth_date")
+    if today.year - d.year > 120:
+        raise Invalid("a birth date more than 120 years ago is not plausible", "birth_date")
+    if today.year - d.year < 7:
+        raise Invalid("members are at least 7 years old", "birth_date")
