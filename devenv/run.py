@@ -105,6 +105,9 @@ class Runner:
         print("run: create the first administrator with: make admin USERNAME=<name>", flush=True)
 
     def stop(self) -> None:
+        # A second Ctrl-C or SIGTERM must not cut the shutdown short and leave processes behind.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
         for name, p in reversed(self.procs):
             if p.poll() is None:
                 p.send_signal(signal.SIGTERM)

@@ -131,7 +131,12 @@ class OutboxRelay:
 
 
 class StoreProvider(DependencyProvider):
-    """The service's Store, plus its outbox relay running beside the workers."""
+    """The service's Store, plus its outbox relay running beside the workers. `indexes(db)` creates
+    the service's own indexes at start-up (idempotent)."""
+
+    def __init__(self, indexes=None, **kwargs):
+        self.indexes = indexes
+        super().__init__(**kwargs)
 
     def setup(self):
         self.settings = load_settings()
@@ -144,6 +149,8 @@ class StoreProvider(DependencyProvider):
 
     def start(self):
         retry_busy(self.store.ensure_kernel_indexes)
+        if self.indexes is not None:
+            retry_busy(lambda: self.indexes(self.store.db))
         self.container.spawn_managed_thread(self._relay_loop, identifier="outbox-relay")
 
     def stop(self):

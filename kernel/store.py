@@ -29,7 +29,8 @@ OUTBOX = "outbox"
 INBOX = "inbox"
 PARKED = "parked_messages"
 
-_BUSY_MARKS = ("active transaction bound to another session", "Write conflict", "WriteConflict")
+_BUSY_MARKS = ("active transaction bound to another session", "Write conflict", "WriteConflict",
+               "database is locked")
 
 
 def is_retryable(exc: BaseException) -> bool:

@@ -49,8 +49,7 @@ def _from_doc(cls: type[M], doc: dict | None) -> M | None:
 
 INDEXES = {
     "units": [[("parent_id", ASCENDING)], [("path", ASCENDING)]],
-    "people": [[("national_id", ASCENDING)], [("kanoon_id", ASCENDING)], [("kanoon_path", ASCENDING)],
-               [("city_path", ASCENDING)], [("service_code", ASCENDING)]],
+    "people": [[("kanoon_id", ASCENDING)], [("kanoon_path", ASCENDING)], [("city_path", ASCENDING)]],
     "kanoons": [[("unit_path", ASCENDING)], [("status", ASCENDING)]],
     "transfers": [[("person_id", ASCENDING)], [("status", ASCENDING)]],
     "applications": [[("city_path", ASCENDING)], [("applicant.national_id", ASCENDING)]],

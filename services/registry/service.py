@@ -60,7 +60,7 @@ PERSON_PRIVATE = {"national_id", "mobile"}
 class RegistryService(OperatorRpc):
     name = "registry"
 
-    store = StoreProvider()
+    store = StoreProvider(indexes=ensure_indexes)
     ctx = ContextProvider()
 
     # ------------------------------------------------------------ plumbing

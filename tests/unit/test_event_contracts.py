@@ -1,0 +1,44 @@
+"""Events are a public contract: every type is named by the rule, has a committed schema snapshot,
+and changes only by adding optional fields."""
+import copy
+
+from kernel import snapshots
+from kernel.events import TYPE_NAME, Envelope
+
+
+def test_every_event_type_has_a_snapshot_and_changes_only_additively():
+    assert snapshots.load_catalogue(), "no event types registered"
+    assert snapshots.check() == {}
+
+
+def test_names_follow_service_subject_verb_version():
+    for name in snapshots.load_catalogue():
+        assert TYPE_NAME.match(name), name
+        assert name.split(".")[0] in {"registry"}
+
+
+def test_the_rule_catches_breaking_changes_and_allows_additions():
+    old = {"properties": {"a": {"type": "string"}, "b": {"type": "integer"}}, "required": ["a", "b"]}
+    added = copy.deepcopy(old)
+    added["properties"]["c"] = {"type": "string"}
+    assert snapshots.breaking_changes(old, added) == []
+    required_new = copy.deepcopy(added)
+    required_new["required"].append("c")
+    assert snapshots.breaking_changes(old, required_new) == ["new field c is required"]
+    removed = {"properties": {"a": {"type": "string"}}, "required": ["a"]}
+    assert "field b was removed" in snapshots.breaking_changes(old, removed)
+    retyped = copy.deepcopy(old)
+    retyped["properties"]["b"] = {"type": "string"}
+    assert snapshots.breaking_changes(old, retyped) == ["field b changed its schema"]
+
+
+def test_envelope_is_cloudevents_shaped():
+    from services.registry.events import UnitCreated
+    e = Envelope.wrap(UnitCreated(unit_id="IR-09", name="خراسان رضوی", kind="province", parent_id="IR-R5",
+                                  path=["IR", "IR-R5", "IR-09"]), correlation_id="req-1")
+    msg = e.to_message()
+    assert msg["specversion"] == "1.0" and msg["type"] == "registry.unit.created.v1"
+    assert msg["source"] == "/khadem/registry" and msg["subject"] == "unit/IR-09"
+    assert msg["correlationid"] == "req-1"
+    assert msg["time"].endswith("Z")  # UTC
+    assert msg["data"]["path"] == ["IR", "IR-R5", "IR-09"]
