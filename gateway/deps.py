@@ -18,8 +18,6 @@ from .jalali_out import to_jalali
 
 oauth2 = OAuth2PasswordBearer(tokenUrl="/token", auto_error=False)
 
-ACTOR_TTL_SECONDS = 10.0
-
 
 def issue_token(settings, actor: Actor) -> tuple[str, int]:
     exp = datetime.now(timezone.utc) + timedelta(minutes=settings.jwt_minutes)
@@ -60,7 +58,8 @@ def _actor_from_token(request: Request, token: str | None) -> Actor | None:
         return hit[1]
     with request.app.state.rpc.client(request.state.request_id) as rpc:
         actor = Actor.model_validate(rpc.registry.actor_of(claims["sub"]))
-    cache[claims["sub"]] = (time.monotonic() + ACTOR_TTL_SECONDS, actor)
+    if settings.actor_cache_seconds > 0:
+        cache[claims["sub"]] = (time.monotonic() + settings.actor_cache_seconds, actor)
     return actor
 
 

@@ -28,6 +28,9 @@ class Settings(BaseSettings):
     jwt_minutes: int = 60
     rpc_timeout_seconds: float = 10.0
     rpc_pool_size: int = 8
+    # How long the gateway may reuse a caller's roles before asking the registry again. 0 (the default)
+    # asks on every request, so a role granted or revoked takes effect at once.
+    actor_cache_seconds: float = 0.0
 
     @field_validator("environment")
     @classmethod
