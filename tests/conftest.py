@@ -73,6 +73,22 @@ class ServiceProcess:
                 self.proc.wait()
 
 
+def start_service(target: str, env: dict, log: Path, rpc, ready: str) -> ServiceProcess:
+    """Start a service and wait until its RPC method `ready` answers."""
+    svc = ServiceProcess(target, "services/registry/config.yaml", env, log)
+    service, method = ready.split(".")
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            getattr(rpc[service], method)()
+            return svc
+        except Exception:
+            if time.monotonic() > deadline or svc.proc.poll() is not None:
+                svc.stop()
+                raise RuntimeError(log.read_text())
+            time.sleep(0.3)
+
+
 def service_env(amqp_uri: str, mongo_uri: str, prefix: str, **extra) -> dict:
     env = dict(os.environ, AMQP_URI=amqp_uri, MONGO_URI=mongo_uri, MONGO_DB_PREFIX=prefix,
                PYTHONWARNINGS=QUIET, PYTHONPATH=str(ROOT), OUTBOX_POLL_SECONDS="0.2")

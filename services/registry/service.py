@@ -94,8 +94,8 @@ class RegistryService(OperatorRpc):
     def _kanoon_view(self, repo: Repository, k: Kanoon) -> dict:
         out = view(k)
         out["type"] = k.type
-        out.update(k.flags(self._policy_of(repo, k)))
         policy = self._policy_of(repo, k)
+        out.update(k.flags(policy))
         out["floor"], out["ceiling"] = policy.floor, policy.ceiling
         return out
 

@@ -7,23 +7,14 @@ import pytest
 from kombu import Connection
 from nameko.standalone.events import get_event_exchange
 
-from tests.conftest import ROOT, ServiceProcess, service_env, unique
+from tests.conftest import service_env, start_service, unique
 
 
 @pytest.fixture(scope="module")
 def probe(amqp_uri, mongo_uri, tmp_path_factory, rpc):
     env = service_env(amqp_uri, mongo_uri, unique("probe_"), HANDLER_RETRY_DELAYS="0.2,0.4")
-    svc = ServiceProcess("tests.service.probe_service:ProbeService", "services/registry/config.yaml", env,
-                         tmp_path_factory.mktemp("logs") / "probe.log")
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            rpc.probe.outbox_status()
-            break
-        except Exception:
-            if time.monotonic() > deadline or svc.proc.poll() is not None:
-                raise RuntimeError(svc.log.read_text())
-            time.sleep(0.3)
+    svc = start_service("tests.service.probe_service:ProbeService", env, tmp_path_factory.mktemp("logs") / "probe.log", rpc,
+                        "probe.outbox_status")
     yield svc
     svc.stop()
 

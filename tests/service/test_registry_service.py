@@ -11,7 +11,7 @@ from nameko.standalone.rpc import ClusterRpcProxy
 
 from kernel.access import Actor, Grant
 from kernel.errors import Conflict, Forbidden, Invalid
-from tests.conftest import ServiceProcess, service_env, unique
+from tests.conftest import service_env, start_service, unique
 
 UNITS = [
     {"id": "IR", "name": "ایران", "kind": "country", "parent_id": None},
@@ -24,17 +24,8 @@ UNITS = [
 @pytest.fixture(scope="module")
 def registry(amqp_uri, mongo_uri, tmp_path_factory, rpc):
     env = service_env(amqp_uri, mongo_uri, unique("reg_"))
-    svc = ServiceProcess("services.registry.service:RegistryService", "services/registry/config.yaml", env,
-                         tmp_path_factory.mktemp("logs") / "registry.log")
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            rpc.registry.ping()
-            break
-        except Exception:
-            if time.monotonic() > deadline or svc.proc.poll() is not None:
-                raise RuntimeError(svc.log.read_text())
-            time.sleep(0.3)
+    svc = start_service("services.registry.service:RegistryService", env, tmp_path_factory.mktemp("logs") / "registry.log", rpc,
+                        "registry.ping")
     rpc.registry.load_units(UNITS)
     yield svc
     svc.stop()
