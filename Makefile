@@ -27,5 +27,5 @@ admin:          ## the first administrator: make admin USERNAME=name (asks for t
 snapshots:      ## write the JSON-schema snapshots of new event types (changes must stay additive)
 	$(PY) -m kernel.snapshots write
 
-compose-check:
-	docker compose config -q
+compose-check:  ## validate docker-compose.yml (needs the docker compose or docker-compose client)
+	docker compose --env-file deploy/env.example config -q 2>/dev/null || docker-compose --env-file deploy/env.example config -q

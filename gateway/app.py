@@ -116,6 +116,11 @@ def create_app(settings=None, start_pool: bool = True) -> FastAPI:
         """Who you are: your person, roles and the units they cover."""
         return caller.actor.model_dump(mode="json")
 
+    @app.get("/health/live", tags=["operations"])
+    def live():
+        """The gateway process answers (the container's liveness check; /health is readiness)."""
+        return {"status": "ok"}
+
     @app.get("/health", tags=["operations"])
     def health(request: Request):
         """The bus, the store and each service; 503 when any is down."""

@@ -168,6 +168,9 @@ class StoreProvider(DependencyProvider):
                 self.relay.flush()
             except Exception:
                 log.exception("outbox relay pass failed; retrying on the next pass")
+            else:
+                # The pass reached the store: this process is alive (the container health check).
+                heartbeat(self.settings.health_file)
         self.relay.close()
 
     def get_dependency(self, worker_ctx):
@@ -176,6 +179,15 @@ class StoreProvider(DependencyProvider):
     def worker_teardown(self, worker_ctx):
         # A worker may have committed events: let the relay publish them now, not at the next poll.
         self.kick.set()
+
+
+def heartbeat(path: str) -> None:
+    if path:
+        try:
+            with open(path, "w") as f:
+                f.write(_now().isoformat())
+        except OSError:
+            log.warning("could not write the heartbeat file %s", path)
 
 
 class RequestContext:

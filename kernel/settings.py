@@ -24,6 +24,10 @@ class Settings(BaseSettings):
     # Event handlers: delays between attempts (seconds); after the last one the message is parked.
     handler_retry_delays: str = "1,5,30"
 
+    # Written after every outbox relay pass that reached the store; a container's health check reads
+    # its age (`python -m kernel.healthcheck`). Empty: not written.
+    health_file: str = ""
+
     jwt_secret: str = DEV_JWT_SECRET
     jwt_minutes: int = 60
     rpc_timeout_seconds: float = 10.0

@@ -2,6 +2,7 @@
 
     python -m kernel.snapshots write    # add snapshots of new event types (never overwrites)
     python -m kernel.snapshots check    # what the test runs
+    python -m kernel.snapshots asyncapi # rewrite docs/asyncapi.json from the catalogue
 """
 from __future__ import annotations
 
@@ -10,9 +11,10 @@ import json
 import sys
 from pathlib import Path
 
-from .events import CATALOGUE, schema_of, service_of
+from .events import CATALOGUE, exchange_name, schema_of, service_of
 
 ROOT = Path(__file__).resolve().parent.parent
+ASYNCAPI = ROOT / "docs" / "asyncapi.json"
 EVENT_MODULES = ["services.registry.events"]
 
 
@@ -79,9 +81,65 @@ def write() -> list[str]:
     return written
 
 
+def asyncapi() -> dict:
+    """An AsyncAPI 2.6 description of every event a subscriber can receive: one channel per event
+    type (the routing key) on its service's topic exchange, the payload a CloudEvents envelope."""
+    channels, messages = {}, {}
+    for name, cls in sorted(load_catalogue().items()):
+        service = service_of(name)
+        key = name.replace(".", "_")
+        data_schema = schema_of(cls)
+        messages[key] = {
+            "name": name,
+            "title": name,
+            "summary": (cls.__doc__ or "").strip().splitlines()[0] if cls.__doc__ else name,
+            "contentType": "application/json",
+            "payload": {
+                "type": "object",
+                "required": ["specversion", "id", "source", "type", "time", "data"],
+                "properties": {
+                    "specversion": {"const": "1.0"},
+                    "id": {"type": "string", "description": "unique; consumers dedupe on it"},
+                    "source": {"const": f"/khadem/{service}"},
+                    "type": {"const": name},
+                    "time": {"type": "string", "format": "date-time", "description": "UTC"},
+                    "subject": {"type": "string", "description": cls.subject_template},
+                    "datacontenttype": {"const": "application/json"},
+                    "dataschema": {"const": f"urn:khadem:event:{name}"},
+                    "correlationid": {"type": "string", "description": "the request that caused it"},
+                    "data": data_schema,
+                },
+            },
+        }
+        channels[name] = {
+            "description": f"routing key {name} on the topic exchange {exchange_name(service)}",
+            "subscribe": {"operationId": f"on_{key}", "message": {"$ref": f"#/components/messages/{key}"}},
+            "bindings": {"amqp": {"is": "routingKey", "exchange": {
+                "name": exchange_name(service), "type": "topic", "durable": True, "vhost": "/"}}},
+        }
+    return {
+        "asyncapi": "2.6.0",
+        "info": {"title": "Khadem domain events", "version": "1",
+                 "description": "Events published by Khadem services through their outboxes "
+                                "(at least once; dedupe on the envelope id). See deploy/README.md."},
+        "defaultContentType": "application/json",
+        "servers": {"rabbitmq": {"url": "amqp://rabbitmq:5672/", "protocol": "amqp",
+                                 "protocolVersion": "0-9-1"}},
+        "channels": channels,
+        "components": {"messages": messages},
+    }
+
+
+def render_asyncapi() -> str:
+    return json.dumps(asyncapi(), indent=2, ensure_ascii=False, sort_keys=True) + "\n"
+
+
 if __name__ == "__main__":
     if sys.argv[1:] == ["write"]:
         print("\n".join(write()) or "nothing new")
+        ASYNCAPI.write_text(render_asyncapi(), encoding="utf-8")
+    elif sys.argv[1:] == ["asyncapi"]:
+        ASYNCAPI.write_text(render_asyncapi(), encoding="utf-8")
     else:
         problems = check()
         for k, v in problems.items():

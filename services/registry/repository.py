@@ -293,4 +293,5 @@ class Repository:
 def _dup_field(exc: DuplicateKeyError) -> str | None:
     details = exc.details or {}
     key = details.get("keyPattern") or details.get("keyValue") or {}
-    return next(iter(key), None)
+    field = next(iter(key), None)
+    return "id" if field == "_id" else field

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from kernel.access import Role
 from kernel.types import Id, JalaliDate, LongText, Mobile, NationalId, Text
@@ -18,6 +18,7 @@ class Command(BaseModel):
 
 
 class CreateUnit(Command):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"id": "IR-09-MSH-N12", "name": "محله سناباد", "kind": "neighborhood", "parent_id": "IR-09-MSH"}]})
     id: Id
     name: Text
     kind: UnitKind
@@ -25,6 +26,7 @@ class CreateUnit(Command):
 
 
 class RegisterMember(Command):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"kind": "khademyar", "national_id": "0499370899", "first_name": "علی", "last_name": "محمدی", "gender": "male", "birth_date": "1365/02/10", "education": "bachelor", "occupation": "معلم", "city_id": "IR-09-MSH", "mobile": "09151234567", "service_code": "09-1024"}]})
     kind: str = Field(pattern="^(khademyar|yavar)$")
     national_id: NationalId
     first_name: Text
@@ -47,6 +49,7 @@ class RegisterMember(Command):
 
 
 class RequestKanoon(Command):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"name": "کانون خدمت رضوی مسجد الرضا", "kind": "neighborhood", "unit_id": "IR-09-MSH", "head_id": "p_1a2b3c4d5e6f7a8b", "deputy_id": "p_9c8d7e6f5a4b3c2d", "target_community": "خانواده‌های محله سناباد"}]})
     name: Text
     kind: KanoonKind
     field: Text | None = None
@@ -56,8 +59,16 @@ class RequestKanoon(Command):
     deputy_id: Id
     target_community: Text | None = None
 
+    @field_validator("deputy_id")
+    @classmethod
+    def _two_people(cls, v, info):
+        if v == info.data.get("head_id"):
+            raise ValueError("the head and the deputy must be two different khademyars")
+        return v
+
 
 class RecordPlace(Command):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"kind": "mosque", "name": "مسجد الرضا", "address": "مشهد، بلوار سناباد، نبش سناباد ۳۰", "provided_by": "هیئت امنای مسجد"}]})
     kind: PlaceKind
     name: Text
     address: LongText
@@ -71,6 +82,7 @@ class CouncilMemberIn(Command):
 
 
 class RecordCouncil(Command):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"members": [{"full_name": "حسن رضایی", "title": "امام جماعت"}, {"full_name": "مریم احمدی", "title": "معتمد محل"}, {"full_name": "رضا کریمی", "title": "ریش‌سفید"}, {"full_name": "زهرا موسوی", "title": "فعال فرهنگی"}, {"full_name": "محمد حسینی", "title": "نماینده شورایاری"}]}]})
     members: list[CouncilMemberIn] = Field(min_length=1, max_length=10)
 
     def to_domain(self) -> list[CouncilMember]:
@@ -79,6 +91,7 @@ class RecordCouncil(Command):
 
 class SubmitForms(Command):
     """Attachment 2 of the neighborhood-kanoon guide: what the registration form asks."""
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"neighborhood": "سناباد", "households_estimate": 400, "founding_members": 12, "programs_planned": "چهارشنبه‌های امام رضایی، کلاس قرآن کودکان"}]})
     neighborhood: Text
     households_estimate: int = Field(ge=0, le=1_000_000)
     founding_members: int = Field(ge=2, le=1000)
@@ -87,6 +100,7 @@ class SubmitForms(Command):
 
 
 class Approve(Command):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"founding_date": "1404/07/15", "computer_skills": True, "social_standing": True, "commitment_to_programs": True, "three_days_a_week": True}]})
     founding_date: JalaliDate | None = None
     computer_skills: bool
     social_standing: bool
@@ -95,10 +109,12 @@ class Approve(Command):
 
 
 class Reject(Command):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"reason": "مکان کانون هنوز معرفی نشده است"}]})
     reason: LongText = Field(min_length=3)
 
 
 class RecordOrientation(Command):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"audience": "head", "held_on": "1404/07/20", "attendees": 2, "note": "جلسه توجیهی در دبیرخانه شهرستان"}]})
     audience: str = Field(pattern="^(head|members)$")
     held_on: JalaliDate
     attendees: int = Field(ge=1, le=1000)
@@ -106,6 +122,7 @@ class RecordOrientation(Command):
 
 
 class UpdateProfile(Command):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"target_community": "نوجوانان محله", "latitude": 36.2972, "longitude": 59.6067}]})
     name: Text | None = None
     target_community: Text | None = None
     address: LongText | None = None
@@ -114,6 +131,7 @@ class UpdateProfile(Command):
 
 
 class SetPolicy(Command):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"province_id": "IR-09", "kanoon_type": "neighborhood", "floor": 10, "ceiling": 100}]})
     province_id: Id
     kanoon_type: str = Field(pattern="^(neighborhood|specialized_cultural|specialized_social)$")
     floor: int = Field(ge=2, le=1000)
@@ -121,20 +139,24 @@ class SetPolicy(Command):
 
 
 class Join(Command):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"person_id": "p_1a2b3c4d5e6f7a8b", "kanoon_id": "kn_0f1e2d3c4b5a6978"}]})
     person_id: Id
     kanoon_id: Id
 
 
 class Leave(Command):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"person_id": "p_1a2b3c4d5e6f7a8b"}]})
     person_id: Id
 
 
 class RequestTransfer(Command):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"person_id": "p_1a2b3c4d5e6f7a8b", "to_kanoon_id": "kn_0f1e2d3c4b5a6978"}]})
     person_id: Id
     to_kanoon_id: Id
 
 
 class DecideTransfer(Command):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"side": "destination", "approve": False, "reason": "ظرفیت کانون تکمیل است"}]})
     side: str = Field(pattern="^(origin|destination)$")
     approve: bool
     reason: LongText | None = None
@@ -153,21 +175,25 @@ class ApplicantIn(Command):
 
 
 class SubmitApplication(Command):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"track": "yavar", "applicant": {"national_id": "0016089316", "first_name": "فاطمه", "last_name": "رضوی", "gender": "female", "birth_date": "1380/06/01", "education": "diploma", "city_id": "IR-09-MSH", "mobile": "09351234567"}}]})
     track: Track
     applicant: ApplicantIn
 
 
 class RecordApplicationStep(Command):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"step": "interviewed", "note": "مصاحبه حضوری انجام شد"}]})
     step: str = Field(min_length=1, max_length=40)
     note: LongText | None = None
 
 
 class DecideApplication(Command):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"outcome": "yavar"}]})
     outcome: Outcome
     reason: LongText | None = None
 
 
 class AssignRole(Command):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"person_id": "p_1a2b3c4d5e6f7a8b", "role": "city_secretary", "scope_id": "IR-09-MSH", "valid_from": "1404/07/01", "valid_to": "1406/06/31"}]})
     person_id: Id
     role: Role
     scope_id: Id
@@ -177,6 +203,7 @@ class AssignRole(Command):
 
 
 class CreateAccount(Command):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"person_id": "p_1a2b3c4d5e6f7a8b", "username": "sec.mashhad", "password": "a-long-password"}]})
     person_id: Id
     username: str = Field(min_length=3, max_length=40, pattern=r"^[a-z0-9_.\-]+$")
     password: str = Field(min_length=10, max_length=200)

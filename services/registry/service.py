@@ -20,7 +20,8 @@ from . import schemas as s
 from .domain import rules
 from .domain.composition import composition
 from .domain.model import (Application, Applicant, Kanoon, KanoonKind, MembershipPolicy, OrientationSession,
-                           Outcome, Person, PersonKind, Place, RoleAssignment, Transfer, Unit, UnitKind,
+                           Outcome, Person, PersonKind, Place, RoleAssignment, Transfer, TransferStatus, Unit,
+                           UnitKind,
                            execute_transfer, join, kanoon_type, leave, new_id, now, service_code)
 from .events import ApplicationDecided, KanoonProfileUpdated, MembershipPolicySet, UserCreated
 from .repository import Repository, ensure_indexes
@@ -426,6 +427,8 @@ class RegistryService(OperatorRpc):
                 raise Conflict("the person has no kanoon; join one instead", "person_id")
             origin, destination = repo.kanoon(person.kanoon_id), repo.kanoon(cmd.to_kanoon_id)
             rules.change_membership(self.actor, person, origin, "ask a transfer for this member")
+            if destination.id == origin.id:
+                raise Invalid("the destination is the kanoon the person is already in", "to_kanoon_id")
             if repo.pending_transfer_of(person.id):
                 raise Conflict("a transfer of this person is already pending", "person_id")
             t, events = Transfer.request(person, origin, destination, self._by(),
@@ -474,6 +477,8 @@ class RegistryService(OperatorRpc):
         repo = self._read()
         k = repo.kanoon(kanoon_id)
         rules.require(self.actor, k.path, rules.OFFICIALS_AND_STAFF, "see this kanoon's transfers")
+        if status is not None and status not in {s.value for s in TransferStatus}:
+            raise Invalid("status is " + ", ".join(s.value for s in TransferStatus), "status")
         return [view(t) for t in repo.transfers_touching([kanoon_id], status)]
 
     # ------------------------------------------------------------ selection (§2.6)
@@ -549,6 +554,8 @@ class RegistryService(OperatorRpc):
     def list_applications(self, unit_id: str, status: str | None = "pending", limit: int = 100,
                           skip: int = 0) -> list[dict]:
         limit, skip = page_args(limit, skip)
+        if status is not None and status not in ("pending", "decided"):
+            raise Invalid("status is pending or decided", "status")
         repo = self._read()
         unit = repo.unit(unit_id)
         rules.view_applications(self.actor, unit.path)

@@ -1,12 +1,6 @@
 """The registry as a real nameko process on the real broker and store: RPC answers, events leave
 through the outbox with their envelope, errors arrive as themselves."""
-import json
-import time
-import uuid
-
 import pytest
-from kombu import Connection, Queue
-from nameko.standalone.events import get_event_exchange
 from nameko.standalone.rpc import ClusterRpcProxy
 
 from kernel.access import Actor, Grant
@@ -29,32 +23,6 @@ def registry(amqp_uri, mongo_uri, tmp_path_factory, rpc):
     rpc.registry.load_units(UNITS)
     yield svc
     svc.stop()
-
-
-@pytest.fixture()
-def events(amqp_uri):
-    """Every registry event published while the test runs."""
-    name = f"test-registry-events-{uuid.uuid4().hex[:6]}"
-    conn = Connection(amqp_uri)
-    q = Queue(name, exchange=get_event_exchange("registry", {}), routing_key="#", auto_delete=True,
-              durable=False)
-    q(conn.default_channel).declare()
-    got = []
-
-    def drain(until=None, timeout=10):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            msg = q(conn.default_channel).get(no_ack=True)
-            if msg is None:
-                if until and until(got):
-                    break
-                time.sleep(0.05)
-                continue
-            got.append(json.loads(msg.body))
-        return got
-
-    yield drain
-    conn.close()
 
 
 def as_actor(amqp_uri, actor: Actor):

@@ -1,93 +1,19 @@
-"""The whole system as `make run` starts it (runner, store, registry, gateway), driven over HTTP."""
-import os
-import subprocess
-import sys
-import time
-
+"""The issue's scenario over HTTP, on the system `make run` starts: sign in, form a kanoon, approval
+by the city's secretary only, the ceiling, transfers both ways, composition, bad input."""
 import httpx
-import pytest
 
-from tests.conftest import QUIET, ROOT, free_port
-
-NIDS = iter(["1234567891", "9876543210", "1112223339", "2223334441", "3334445550", "4445556661",
-             "5556667772", "6667778883", "0499370899", "0016089316"])
-ATTEST = {"computer_skills": True, "social_standing": True, "commitment_to_programs": True,
-          "three_days_a_week": True}
+from tests.system.helpers import ATTEST, account, form_kanoon, member, next_nid, staff
 
 
-@pytest.fixture(scope="module")
-def system(tmp_path_factory, amqp_uri):
-    data = tmp_path_factory.mktemp("system")
-    port = free_port()
-    env = dict(os.environ, AMQP_URI=amqp_uri, PYTHONWARNINGS=QUIET, PYTHONPATH=str(ROOT),
-               MONGO_DB_PREFIX=f"sys{port}_", KHADEM_ADMIN_PASSWORD="admin-password-1")
-    env.pop("MONGO_URI", None)
-    proc = subprocess.Popen([sys.executable, "-m", "devenv.run", "--data", str(data), "--port", str(port),
-                             "--store-port", str(free_port())], cwd=ROOT, env=env,
-                            stdout=open(data / "run.out", "ab"), stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 120
-    while "all up" not in (data / "run.out").read_text():
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            raise RuntimeError((data / "run.out").read_text())
-        time.sleep(0.5)
-    subprocess.run([sys.executable, "-m", "services.registry.cli", "create-admin", "--username", "admin"],
-                   cwd=ROOT, env=env, check=True, timeout=60)
-    yield f"http://127.0.0.1:{port}"
-    proc.terminate()
-    proc.wait(timeout=60)
-
-
-def sign_in(base, username, password):
-    r = httpx.post(f"{base}/token", data={"username": username, "password": password})
-    assert r.status_code == 200, r.text
-    return httpx.Client(base_url=base, headers={"Authorization": f"Bearer {r.json()['access_token']}"}, timeout=30)
-
-
-def member(api, kind="khademyar", city="IR-09-MSH", code=None):
-    body = {"kind": kind, "national_id": next(NIDS), "first_name": "علي", "last_name": "محمدي",
-            "gender": "male", "birth_date": "1365/02/10", "education": "bachelor", "city_id": city,
-            "mobile": "09151234567"}
-    if kind == "khademyar":
-        body["service_code"] = code or f"09-{body['national_id'][:6]}"
-    r = api.post("/api/members", json=body)
-    assert r.status_code == 201, r.text
-    return r.json()["id"]
-
-
-def staff(api, base, name, role, scope):
-    pid = member(api)
-    assert api.post("/api/roles", json={"person_id": pid, "role": role, "scope_id": scope}).status_code == 201
-    assert api.post("/api/accounts", json={"person_id": pid, "username": name, "password": "password-123"}).status_code == 201
-    return sign_in(base, name, "password-123"), pid
-
-
-def form_kanoon(api, head_api, head, deputy, secretary, name):
-    r = head_api.post("/api/kanoons", json={"name": name, "kind": "neighborhood", "unit_id": "IR-09-MSH",
-                                            "head_id": head, "deputy_id": deputy})
-    assert r.status_code == 201, r.text
-    kid = r.json()["id"]
-    assert head_api.put(f"/api/kanoons/{kid}/place", json={"kind": "mosque", "name": "مسجد", "address": "خیابان امام رضا"}).status_code == 200
-    council = [{"full_name": f"عضو {i}", "title": "معتمد محل"} for i in range(5)]
-    assert head_api.put(f"/api/kanoons/{kid}/council", json={"members": council}).status_code == 200
-    r = head_api.post(f"/api/kanoons/{kid}/forms", json={"neighborhood": "سناباد", "households_estimate": 400,
-                                                         "founding_members": 2, "programs_planned": "چهارشنبه امام رضایی"})
-    assert r.status_code == 200 and r.json()["status"] == "submitted"
-    r = secretary.post(f"/api/kanoons/{kid}/approval", json=ATTEST)
-    assert r.status_code == 200, r.text
-    return kid
-
-
-def test_the_network_over_http(system):
-    admin = sign_in(system, "admin", "admin-password-1")
+def test_the_network_over_http(system, admin):
+    base = system.base
     assert admin.get("/health").json()["status"] == "ok"
-    sec_msh, _ = staff(admin, system, "sec.mashhad", "city_secretary", "IR-09-MSH")
-    sec_nsh, _ = staff(admin, system, "sec.neyshabur", "city_secretary", "IR-09-NSH")
-    deputy_api, _ = staff(admin, system, "nbh.deputy", "neighborhood_deputy", "IR-09")
+    sec_msh, _ = staff(admin, base, "sec.mashhad", "city_secretary", "IR-09-MSH")
+    sec_nsh, _ = staff(admin, base, "sec.neyshabur", "city_secretary", "IR-09-NSH")
+    deputy_api, _ = staff(admin, base, "nbh.deputy", "neighborhood_deputy", "IR-09")
 
     head1, dep1 = member(admin), member(admin)
-    admin.post("/api/accounts", json={"person_id": head1, "username": "head1", "password": "password-123"})
-    head1_api = sign_in(system, "head1", "password-123")
+    head1_api = account(admin, base, head1, "head1")
 
     # Another city's secretary may not approve a Mashhad kanoon.
     r = head1_api.post("/api/kanoons", json={"name": "کانون سناباد", "kind": "neighborhood", "unit_id": "IR-09-MSH",
@@ -117,9 +43,8 @@ def test_the_network_over_http(system):
 
     # A second kanoon, and transfers between them.
     head2, dep2 = member(admin), member(admin)
-    admin.post("/api/accounts", json={"person_id": head2, "username": "head2", "password": "password-123"})
-    head2_api = sign_in(system, "head2", "password-123")
-    k2 = form_kanoon(admin, head2_api, head2, dep2, sec_msh, "کانون طلاب")
+    head2_api = account(admin, base, head2, "head2")
+    k2 = form_kanoon(head2_api, head2, dep2, sec_msh, "کانون طلاب")
     t = head1_api.post("/api/transfers", json={"person_id": y[0], "to_kanoon_id": k2}).json()
     assert head2_api.post(f"/api/transfers/{t['id']}/decisions", json={"side": "origin", "approve": True}).status_code == 403
     assert head1_api.post(f"/api/transfers/{t['id']}/decisions", json={"side": "origin", "approve": True}).status_code == 200
@@ -139,17 +64,18 @@ def test_the_network_over_http(system):
 
     # Bad input: 4xx with the field, and nothing written.
     before = admin.get("/api/units/IR-09-MSH/unplaced-members").json()["total"]
+    nid = next_nid()
     bad = [
         ("/api/members", {"kind": "yavar", "national_id": "1234567890", "first_name": "a", "last_name": "b",
                           "gender": "male", "birth_date": "1365/02/10", "education": "diploma",
                           "city_id": "IR-09-MSH", "mobile": "09151234567"}, 422, "national_id"),
-        ("/api/members", {"kind": "yavar", "national_id": "6667778883", "first_name": "a", "last_name": "b",
+        ("/api/members", {"kind": "yavar", "national_id": nid, "first_name": "a", "last_name": "b",
                           "gender": "male", "birth_date": "1404/12/30", "education": "diploma",
                           "city_id": "IR-09-MSH", "mobile": "09151234567"}, 422, "birth_date"),
-        ("/api/members", {"kind": "yavar", "national_id": "6667778883", "first_name": "a", "last_name": "b",
+        ("/api/members", {"kind": "yavar", "national_id": nid, "first_name": "a", "last_name": "b",
                           "gender": "male", "birth_date": "1365/02/10", "education": "diploma",
                           "city_id": "IR-09-MSH", "mobile": "0912"}, 422, "mobile"),
-        ("/api/members", {"kind": "yavar", "national_id": "6667778883", "first_name": "a", "last_name": "b",
+        ("/api/members", {"kind": "yavar", "national_id": nid, "first_name": "a", "last_name": "b",
                           "gender": "male", "birth_date": "1365/02/10", "education": "diploma",
                           "city_id": "NOWHERE", "mobile": "09151234567"}, 404, "unit_id"),
         ("/api/memberships", {"person_id": y[2], "kanoon_id": "kn_missing"}, 404, "kanoon_id"),
@@ -161,4 +87,4 @@ def test_the_network_over_http(system):
     r = sec_msh.post(f"/api/kanoons/{k1}/approval", json={**ATTEST, "three_days_a_week": False})
     assert r.status_code in (409, 422)
     assert admin.get("/api/units/IR-09-MSH/unplaced-members").json()["total"] == before
-    assert httpx.get(f"{system}/api/units").status_code == 401
+    assert httpx.get(f"{base}/api/units").status_code == 401

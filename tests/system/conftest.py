@@ -1,0 +1,57 @@
+"""One running system for all system tests: `python -m devenv.run` (what `make run` starts: the
+store, the registry, the gateway) on the test RabbitMQ, with its store reachable for inspection."""
+import os
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+
+import pytest
+from pymongo import MongoClient
+
+from tests.conftest import QUIET, ROOT, free_port
+
+from tests.system.helpers import sign_in
+
+ADMIN_PASSWORD = "admin-password-1"
+
+
+@dataclass
+class System:
+    base: str
+    mongo_uri: str
+    prefix: str
+
+    def db(self, service: str):
+        client = MongoClient(self.mongo_uri, tz_aware=True)
+        return client[f"{self.prefix}{service}"]
+
+
+@pytest.fixture(scope="session")
+def system(tmp_path_factory, amqp_uri):
+    data = tmp_path_factory.mktemp("system")
+    port, store_port = free_port(), free_port()
+    prefix = f"sys{port}_"
+    env = dict(os.environ, AMQP_URI=amqp_uri, PYTHONWARNINGS=QUIET, PYTHONPATH=str(ROOT),
+               MONGO_DB_PREFIX=prefix, KHADEM_ADMIN_PASSWORD=ADMIN_PASSWORD)
+    env.pop("MONGO_URI", None)
+    out = data / "run.out"
+    proc = subprocess.Popen([sys.executable, "-m", "devenv.run", "--data", str(data), "--port", str(port),
+                             "--store-port", str(store_port)], cwd=ROOT, env=env,
+                            stdout=open(out, "ab"), stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 120
+    while "all up" not in out.read_text():
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            raise RuntimeError(out.read_text())
+        time.sleep(0.5)
+    subprocess.run([sys.executable, "-m", "services.registry.cli", "create-admin", "--username", "admin"],
+                   cwd=ROOT, env=env, check=True, timeout=60)
+    yield System(f"http://127.0.0.1:{port}", f"mongodb://127.0.0.1:{store_port}/?directConnection=true", prefix)
+    proc.terminate()
+    proc.wait(timeout=60)
+
+
+@pytest.fixture(scope="session")
+def admin(system):
+    return sign_in(system.base, "admin", ADMIN_PASSWORD)

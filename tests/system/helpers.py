@@ -1,0 +1,81 @@
+"""Small HTTP helpers for the system tests: sign in, register people, form a kanoon."""
+import itertools
+import random
+
+import httpx
+
+from kernel.persian import is_valid_national_id
+
+ATTEST = {"computer_skills": True, "social_standing": True, "commitment_to_programs": True,
+          "three_days_a_week": True}
+
+
+def _national_ids():
+    """Valid national ID numbers, different in every run and never repeated within one."""
+    for n in itertools.count(random.randrange(10_000_000, 900_000_000)):
+        body = f"{n:09d}"
+        r = sum(int(d) * (10 - i) for i, d in enumerate(body)) % 11
+        nid = body + str(r if r < 2 else 11 - r)
+        if is_valid_national_id(nid):
+            yield nid
+
+
+NIDS = _national_ids()
+
+
+def next_nid() -> str:
+    return next(NIDS)
+
+
+def sign_in(base, username, password):
+    r = httpx.post(f"{base}/token", data={"username": username, "password": password})
+    assert r.status_code == 200, r.text
+    return httpx.Client(base_url=base, headers={"Authorization": f"Bearer {r.json()['access_token']}"},
+                        timeout=30)
+
+
+def person_body(kind="khademyar", city="IR-09-MSH", **extra):
+    body = {"kind": kind, "national_id": next_nid(), "first_name": "علي", "last_name": "محمدي",
+            "gender": "male", "birth_date": "1365/02/10", "education": "bachelor", "city_id": city,
+            "mobile": "09151234567"}
+    if kind == "khademyar":
+        body["service_code"] = f"09-{body['national_id']}"
+    body.update(extra)
+    return body
+
+
+def member(api, kind="khademyar", city="IR-09-MSH", **extra):
+    r = api.post("/api/members", json=person_body(kind, city, **extra))
+    assert r.status_code == 201, r.text
+    return r.json()["id"]
+
+
+def account(api, base, person_id, username):
+    r = api.post("/api/accounts", json={"person_id": person_id, "username": username, "password": "password-123"})
+    assert r.status_code == 201, r.text
+    return sign_in(base, username, "password-123")
+
+
+def staff(api, base, username, role, scope, city="IR-09-MSH"):
+    pid = member(api, city=city)
+    r = api.post("/api/roles", json={"person_id": pid, "role": role, "scope_id": scope})
+    assert r.status_code == 201, r.text
+    return account(api, base, pid, username), pid
+
+
+def form_kanoon(head_api, head, deputy, secretary, name, unit="IR-09-MSH"):
+    r = head_api.post("/api/kanoons", json={"name": name, "kind": "neighborhood", "unit_id": unit,
+                                            "head_id": head, "deputy_id": deputy})
+    assert r.status_code == 201, r.text
+    kid = r.json()["id"]
+    assert head_api.put(f"/api/kanoons/{kid}/place",
+                        json={"kind": "mosque", "name": "مسجد", "address": "خیابان امام رضا"}).status_code == 200
+    council = [{"full_name": f"عضو {i}", "title": "معتمد محل"} for i in range(5)]
+    assert head_api.put(f"/api/kanoons/{kid}/council", json={"members": council}).status_code == 200
+    r = head_api.post(f"/api/kanoons/{kid}/forms", json={"neighborhood": "سناباد", "households_estimate": 400,
+                                                         "founding_members": 2,
+                                                         "programs_planned": "چهارشنبه امام رضایی"})
+    assert r.status_code == 200 and r.json()["status"] == "submitted", r.text
+    r = secretary.post(f"/api/kanoons/{kid}/approval", json=ATTEST)
+    assert r.status_code == 200, r.text
+    return kid
