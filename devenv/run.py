@@ -30,6 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 # (name, nameko service path, config) — one process each, started in this order.
 SERVICES = [
     ("registry", "services.registry.service:RegistryService", "services/registry/config.yaml"),
+    ("reports", "services.reports.service:ReportsService", "services/reports/config.yaml"),
 ]
 
 

@@ -15,9 +15,17 @@ async def serve(port: int, path: str | None, host: str) -> None:
     from mongoeco.engines.sqlite import SQLiteEngine
     from mongoeco.wire import AsyncMongoEcoProxyServer
 
+    from dataclasses import replace
+
+    class Engine(SQLiteEngine):
+        # No change streams are used. With change delivery on, every commit takes a lease to dispatch
+        # its changes, and under concurrent transactions the lease is found held and the server's
+        # event loop waits for it to expire (30 s) while every client stalls (docs/decisions.md).
+        capabilities = replace(SQLiteEngine.capabilities, change_delivery="none")
+
     if path:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
-    engine = SQLiteEngine(path) if path else MemoryEngine()
+    engine = Engine(path) if path else MemoryEngine()
     server = AsyncMongoEcoProxyServer(engine=engine, host=host, port=port)
     await server.start()
     print(f"store: listening on {host}:{server.address.port} ({path or 'memory'})", flush=True)

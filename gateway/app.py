@@ -21,12 +21,12 @@ from kernel.errors import DomainError
 from kernel.settings import load_settings
 
 from .deps import CallerDep, issue_token
-from .routes import ops, registry
+from .routes import ops, registry, reports
 from .rpc import RpcPool
 
 log = logging.getLogger("gateway")
 
-SERVICES = ("registry",)
+SERVICES = ("registry", "reports")
 
 
 class Token(BaseModel):
@@ -148,5 +148,6 @@ def create_app(settings=None, start_pool: bool = True) -> FastAPI:
         return Response(generate_latest(metrics), media_type=CONTENT_TYPE_LATEST)
 
     app.include_router(registry.router)
+    app.include_router(reports.router)
     app.include_router(ops.router)
     return app

@@ -11,6 +11,8 @@ from typing import Iterable
 
 from pydantic import BaseModel
 
+from .errors import Forbidden, Unauthenticated
+
 
 class Role(StrEnum):
     admin = "admin"
@@ -90,3 +92,17 @@ class Actor(BaseModel):
 
     def grants_of(self, *roles: Role) -> list[Grant]:
         return [g for g in self.grants if g.role in roles]
+
+
+def signed_in(actor: Actor | None) -> Actor:
+    if actor is None:
+        raise Unauthenticated("sign in first")
+    return actor
+
+
+def require(actor: Actor | None, path: list[str], roles, doing: str) -> Actor:
+    """The actor, when one of `roles` covers the target at `path`; else Forbidden saying why."""
+    actor = signed_in(actor)
+    if not actor.covers(path, roles):
+        raise Forbidden(f"your roles do not cover this unit: you may not {doing}")
+    return actor

@@ -13,7 +13,8 @@ class DomainError(Exception):
     code = "bad_request"
 
     def __init__(self, message: str, field: str | None = None):
-        super().__init__(message, field)
+        # The args cross RPC as they are; a None would arrive as the text "None".
+        super().__init__(*((message,) if field is None else (message, field)))
         self.message = message
         self.field = field
 

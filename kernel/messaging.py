@@ -30,7 +30,6 @@ from pymongo import ReturnDocument
 
 from .access import Actor
 from .errors import EXPECTED, NotFound
-from .events import Envelope
 from .settings import load_settings
 from .store import Store, retry_busy, strip_ids
 
@@ -327,3 +326,23 @@ class OperatorRpc:
 
 def _jsonable(doc: dict) -> dict:
     return json.loads(json.dumps(doc, default=lambda o: o.isoformat() if isinstance(o, datetime) else str(o)))
+
+
+class DomainService(OperatorRpc):
+    """What every service's entrypoints share: reads through a repository, writes in one transaction
+    with their events (the request id becomes the events' correlation id), and a ping. A service
+    sets `repository` to its Repository class and declares `store` and `ctx`."""
+
+    repository: type
+
+    def _read(self):
+        return self.repository(self.store.db)
+
+    def _write(self, work):
+        result, _, _ = self.store.transaction(lambda tx: work(self.repository(tx.db), tx),
+                                              correlation_id=self.ctx.request_id)
+        return result
+
+    @rpc
+    def ping(self) -> dict:
+        return {"service": self.name, "store": self.store.ping(), "at": _now().isoformat()}

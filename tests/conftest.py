@@ -73,9 +73,12 @@ class ServiceProcess:
                 self.proc.wait()
 
 
-def start_service(target: str, env: dict, log: Path, rpc, ready: str) -> ServiceProcess:
+def start_service(target: str, env: dict, log: Path, rpc, ready: str, config: str | None = None) -> ServiceProcess:
     """Start a service and wait until its RPC method `ready` answers."""
-    svc = ServiceProcess(target, "services/registry/config.yaml", env, log)
+    if config is None:
+        owner = target.split(".")[1] if target.startswith("services.") else "registry"
+        config = f"services/{owner}/config.yaml"
+    svc = ServiceProcess(target, config, env, log)
     service, method = ready.split(".")
     deadline = time.monotonic() + 60
     while True:

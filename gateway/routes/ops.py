@@ -8,7 +8,7 @@ from kernel.errors import NotFound
 from ..deps import AdminDep
 
 router = APIRouter(prefix="/api/ops", tags=["operations"])
-KNOWN = {"registry"}
+KNOWN = {"registry", "reports"}
 
 
 def _service(name: str) -> str:

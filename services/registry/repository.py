@@ -5,46 +5,17 @@ changes of one kanoon cannot both win.
 """
 from __future__ import annotations
 
-from datetime import date, datetime, time, timezone
-from typing import Any, TypeVar
-
 from pydantic import BaseModel
 from pymongo import ASCENDING, ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
+from kernel.documents import from_doc as _from_doc
+from kernel.documents import to_doc as _to_doc
 from kernel.errors import Conflict, NotFound
 from kernel.store import Db
 
 from .domain.model import (Application, Kanoon, MembershipPolicy, Person, RoleAssignment, Transfer, Unit)
 
-M = TypeVar("M", bound=BaseModel)
-
-
-def _to_doc(obj: BaseModel) -> dict:
-    doc = _dates_to_datetimes(obj.model_dump(mode="python"))
-    doc["_id"] = doc.pop("id")
-    return doc
-
-
-def _dates_to_datetimes(v: Any) -> Any:
-    # BSON has no plain date: a calendar date is stored as midnight UTC of that day, and read back.
-    if isinstance(v, dict):
-        return {k: _dates_to_datetimes(x) for k, x in v.items()}
-    if isinstance(v, list):
-        return [_dates_to_datetimes(x) for x in v]
-    if isinstance(v, date) and not isinstance(v, datetime):
-        return datetime.combine(v, time(0), tzinfo=timezone.utc)
-    if hasattr(v, "value") and isinstance(getattr(v, "value"), str):  # enums
-        return v.value
-    return v
-
-
-def _from_doc(cls: type[M], doc: dict | None) -> M | None:
-    if doc is None:
-        return None
-    doc = dict(doc)
-    doc["id"] = doc.pop("_id")
-    return cls.model_validate(doc)
 
 
 INDEXES = {
@@ -81,7 +52,7 @@ class Repository:
 
     # -- generic aggregate persistence
 
-    def _get(self, coll: str, cls: type[M], id_: str, what: str) -> M:
+    def _get(self, coll: str, cls: type[BaseModel], id_: str, what: str):
         obj = _from_doc(cls, self.db[coll].find_one({"_id": id_}))
         if obj is None:
             raise NotFound(f"no {what} {id_}", f"{what}_id")

@@ -2,8 +2,6 @@
 every call) and the gateway (which documents them). Pydantic only."""
 from __future__ import annotations
 
-from datetime import date
-
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from kernel.access import Role

@@ -2,27 +2,27 @@
 the result with its events in one transaction. No rule lives here."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
-from typing import Any, Callable
+from datetime import datetime
+from typing import Callable
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from nameko.rpc import rpc
-from pydantic import BaseModel, ValidationError
 
 from kernel import jalali
 from kernel.access import Actor, Grant, Role
+from kernel.commands import page_args, parse, view
 from kernel.errors import EXPECTED, Conflict, Invalid, NotFound, Unauthenticated
-from kernel.messaging import ContextProvider, OperatorRpc, StoreProvider
+from kernel.messaging import ContextProvider, DomainService, StoreProvider
 from kernel.store import Transaction
 
 from . import schemas as s
 from .domain import rules
 from .domain.composition import composition
-from .domain.model import (Application, Applicant, Kanoon, KanoonKind, MembershipPolicy, OrientationSession,
+from .domain.model import (Application, Applicant, Kanoon, MembershipPolicy, OrientationSession,
                            Outcome, Person, PersonKind, Place, RoleAssignment, Transfer, TransferStatus, Unit,
                            UnitKind,
-                           execute_transfer, join, kanoon_type, leave, new_id, now, service_code)
+                           execute_transfer, join, leave, new_id, now, service_code)
 from .events import ApplicationDecided, KanoonProfileUpdated, MembershipPolicySet, UserCreated
 from .repository import Repository, ensure_indexes
 
@@ -31,48 +31,17 @@ _hasher = PasswordHasher()
 _DUMMY_HASH = _hasher.hash("not-a-real-password")
 
 
-def parse(model: type[BaseModel], payload: Any) -> Any:
-    """Validate a command; the first problem becomes an Invalid naming its field."""
-    try:
-        return model.model_validate(payload if payload is not None else {})
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        field = ".".join(str(p) for p in err["loc"]) or None
-        msg = err["msg"].removeprefix("Value error, ")
-        raise Invalid(msg, field) from None
-
-
-def view(obj: BaseModel | dict, exclude: set[str] | None = None) -> dict:
-    data = obj.model_dump(mode="json", exclude=exclude) if isinstance(obj, BaseModel) else obj
-    return data
-
-
-def page_args(limit: int, skip: int) -> tuple[int, int]:
-    if not isinstance(limit, int) or not 1 <= limit <= 500:
-        raise Invalid("limit must be 1 to 500", "limit")
-    if not isinstance(skip, int) or skip < 0:
-        raise Invalid("skip must be 0 or more", "skip")
-    return limit, skip
-
-
 PERSON_PRIVATE = {"national_id", "mobile"}
 
 
-class RegistryService(OperatorRpc):
+class RegistryService(DomainService):
     name = "registry"
+    repository = Repository
 
     store = StoreProvider(indexes=ensure_indexes)
     ctx = ContextProvider()
 
     # ------------------------------------------------------------ plumbing
-
-    def _read(self) -> Repository:
-        return Repository(self.store.db)
-
-    def _write(self, work: Callable[[Repository, Transaction], Any]) -> Any:
-        result, _, _ = self.store.transaction(lambda tx: work(Repository(tx.db), tx),
-                                              correlation_id=self.ctx.request_id)
-        return result
 
     @property
     def actor(self) -> Actor | None:
@@ -107,10 +76,6 @@ class RegistryService(OperatorRpc):
             for key in PERSON_PRIVATE:
                 out.pop(key, None)
         return out
-
-    @rpc
-    def ping(self) -> dict:
-        return {"service": self.name, "store": self.store.ping(), "at": now().isoformat()}
 
     # ------------------------------------------------------------ units (§2.1)
 

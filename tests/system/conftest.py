@@ -9,6 +9,8 @@ from dataclasses import dataclass
 import pytest
 from pymongo import MongoClient
 
+from kernel.store import Db
+
 from tests.conftest import QUIET, ROOT, free_port
 
 from tests.system.helpers import sign_in
@@ -22,9 +24,10 @@ class System:
     mongo_uri: str
     prefix: str
 
-    def db(self, service: str):
+    def db(self, service: str) -> Db:
+        """The service's database, read the way services read it (retried while the store is busy)."""
         client = MongoClient(self.mongo_uri, tz_aware=True)
-        return client[f"{self.prefix}{service}"]
+        return Db(client[f"{self.prefix}{service}"])
 
 
 @pytest.fixture(scope="session")

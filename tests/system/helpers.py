@@ -63,7 +63,7 @@ def staff(api, base, username, role, scope, city="IR-09-MSH"):
     return account(api, base, pid, username), pid
 
 
-def form_kanoon(head_api, head, deputy, secretary, name, unit="IR-09-MSH"):
+def form_kanoon(head_api, head, deputy, secretary, name, unit="IR-09-MSH", founding_date=None):
     r = head_api.post("/api/kanoons", json={"name": name, "kind": "neighborhood", "unit_id": unit,
                                             "head_id": head, "deputy_id": deputy})
     assert r.status_code == 201, r.text
@@ -76,6 +76,7 @@ def form_kanoon(head_api, head, deputy, secretary, name, unit="IR-09-MSH"):
                                                          "founding_members": 2,
                                                          "programs_planned": "چهارشنبه امام رضایی"})
     assert r.status_code == 200 and r.json()["status"] == "submitted", r.text
-    r = secretary.post(f"/api/kanoons/{kid}/approval", json=ATTEST)
+    approval = {**ATTEST, "founding_date": founding_date} if founding_date else ATTEST
+    r = secretary.post(f"/api/kanoons/{kid}/approval", json=approval)
     assert r.status_code == 200, r.text
     return kid

@@ -5,8 +5,12 @@ import json
 import time
 import uuid
 
+from kernel import jalali
+
 import httpx
 import pytest
+
+from kernel.store import retry_busy
 
 from tests.system.helpers import account, form_kanoon, member, person_body, staff
 
@@ -134,18 +138,87 @@ case("POST", "/api/ops/registry/parked/pm_missing/replay", None, 404, "parked_id
 case("GET", "/api/ops/registry/parked", None, None, None)
 
 
+# reports (§3, §4): the world's kanoon "active" has the member "yavar_in"; "report" is its submitted report
+day = "1404/08/01"
+rep = {"kanoon_id": "{active}", "service_type": "food_packages", "day": day, "hours": 2, "place": "مسجد",
+       "beneficiaries": 3, "description": "شرح"}
+case("POST", "/api/service-types", {"id": "Bad Id", "name": "x", "scope_id": "IR-11"}, 422, "id")
+case("POST", "/api/service-types", {"id": "food_packages", "name": "x", "scope_id": "IR"}, 409, "id")
+case("POST", "/api/service-types", {"id": "new_type", "name": "x", "scope_id": "NOWHERE"}, 404, "unit_id")
+case("GET", "/api/service-types", None, 422, "for")
+case("POST", "/api/activity-reports", {**rep, "hours": 0}, 422, "hours")
+case("POST", "/api/activity-reports", {**rep, "service_type": "no_such"}, 403, None)  # not a member
+case("POST", "/api/activity-reports", {**rep, "kanoon_id": "kn_missing"}, 404, "kanoon_id")
+case("GET", "/api/activity-reports/mine?limit=0", None, 422, "limit")
+case("GET", "/api/activity-reports/ar_missing", None, 404, "report_id")
+case("POST", "/api/activity-reports/ar_missing/review", {"approve": True}, 404, "report_id")
+case("POST", "/api/activity-reports/{report}/review", {"approve": False}, 422, None)
+case("POST", "/api/activity-reports/{report}/return", {"comment": "جبران"}, 409, "status")
+case("POST", "/api/activity-reports/{report}/return", {"comment": ""}, 422, "comment")
+case("POST", "/api/activity-reports/{report}/resubmission", {"hours": 30}, 422, "hours")
+case("POST", "/api/activity-reports/{report}/resubmission", {"hours": 3}, 409, "status")
+case("POST", "/api/activity-reports/{report}/flags", {"flag": "great"}, 422, "flag")
+case("GET", "/api/kanoons/{active}/activity-reports?month=1404-13", None, 422, "month")
+case("POST", "/api/reservations", {"kanoon_id": "{active}", "service_type": "food_packages", "day": "1500/01/01",
+                                   "from_hour": 18, "to_hour": 16}, 422, "to_hour")
+case("POST", "/api/reservations/rs_missing/decision", {"confirm": True}, 404, "reservation_id")
+case("GET", "/api/kanoons/{active}/reservations?status=maybe", None, 422, "status")
+case("POST", "/api/campaigns", {"title": "پویش", "scope_id": "IR-11", "starts_on": "1404/10/10",
+                                "ends_on": "1404/10/01", "service_types": ["food_packages"]}, 422, "ends_on")
+case("POST", "/api/campaigns", {"title": "پویش", "scope_id": "IR-11", "starts_on": "1404/10/01",
+                                "ends_on": "1404/10/10", "service_types": []}, 422, "service_types")
+case("POST", "/api/campaigns", {"title": "پویش", "scope_id": "IR-11", "starts_on": "1404/10/01",
+                                "ends_on": "1404/10/10", "service_types": ["no_such"]}, 404, "service_types")
+case("GET", "/api/units/NOWHERE/campaigns", None, 404, "unit_id")
+case("GET", "/api/campaigns/cp_missing/report?unit_id=IR", None, 404, "campaign_id")
+case("POST", "/api/programs", {"kanoon_id": "{active}", "title": "x", "held_on": "1500/01/01", "attendance": 5}, 422, "held_on")
+case("POST", "/api/programs", {"kanoon_id": "{active}", "title": "x", "held_on": day, "attendance": 0}, 422, "attendance")
+case("POST", "/api/programs", {"kanoon_id": "{draft}", "title": "x", "held_on": day, "attendance": 5}, 409, "kanoon_id")
+case("GET", "/api/units/IR-11/program-compliance?month=1404", None, 422, "month")
+case("POST", "/api/monthly-reports", {"kanoon_id": "{active}", "month": "1404-07", "clients": 1,
+                                      "public_requests": 1, "public_requests_answered": 2}, 422, None)
+case("POST", "/api/monthly-reports", {"kanoon_id": "{active}", "month": "1404-7", "clients": 1,
+                                      "public_requests": 1, "public_requests_answered": 1}, 422, "month")
+case("GET", "/api/kanoons/{active}/monthly-reports/1404-07", None, 404, "month")
+case("POST", "/api/kanoons/{active}/monthly-reports/1404-07/review", {"accept": False}, 422, None)
+case("POST", "/api/kanoons/{active}/monthly-reports/1404-07/review", {"accept": True}, 404, "month")
+case("GET", "/api/units/IR-11/monthly-completeness?month=xx", None, 422, "month")
+case("GET", "/api/units/IR-11/aggregates?period=1404-Q5", None, 422, "period")
+case("POST", "/api/beneficiaries", {"kanoon_id": "{active}", "full_name": "x", "national_id": "1234567890"}, 422, "national_id")
+case("POST", "/api/beneficiaries", {"kanoon_id": "{active}", "full_name": "x", "household_size": 0}, 422, "household_size")
+case("GET", "/api/kanoons/kn_missing/beneficiaries", None, 404, "kanoon_id")
+case("GET", "/api/beneficiaries/bn_missing", None, 404, "beneficiary_id")
+case("POST", "/api/needs", {"kanoon_id": "{active}", "title": "x", "urgency": "panic"}, 422, "urgency")
+case("POST", "/api/needs", {"kanoon_id": "{active}", "title": "x", "beneficiary_id": "bn_missing"}, 404, "beneficiary_id")
+case("GET", "/api/kanoons/{active}/needs?status=lost", None, 422, "status")
+case("POST", "/api/needs/nd_missing/matches", {"kanoon_id": "{active}"}, 404, "need_id")
+case("POST", "/api/needs/nd_missing/matches", {"kanoon_id": "{active}", "member_id": "p_x"}, 422, None)
+case("POST", "/api/needs/nd_missing/resolution", {"status": "open"}, 422, "status")
+case("POST", "/api/projects", {"kanoon_id": "{active}", "title": "x", "description": "y", "need_ids": ["a", "a"],
+                               "invited_kanoon_ids": ["{draft}"]}, 422, "need_ids")
+case("POST", "/api/projects", {"kanoon_id": "{active}", "title": "x", "description": "y", "need_ids": ["nd_missing"],
+                               "invited_kanoon_ids": ["{draft}"]}, 404, "need_ids")
+case("GET", "/api/projects/pj_missing", None, 404, "project_id")
+case("POST", "/api/projects/pj_missing/answers", {"kanoon_id": "{active}", "join": True}, 404, "project_id")
+
+
 def digest(db) -> str:
     h = hashlib.sha256()
-    for name in sorted(db.list_collection_names()):
+    for name in sorted(retry_busy(db.raw.list_collection_names)):
         for doc in sorted(db[name].find({}), key=lambda d: str(d["_id"])):
             h.update(name.encode())
             h.update(json.dumps(doc, sort_keys=True, default=str).encode())
     return h.hexdigest()
 
 
-def settled(db, timeout=20):
+def settled(dbs, timeout=30):
+    """Every outbox sent and every event consumed, so that nothing moves while we compare."""
     deadline = time.monotonic() + timeout
-    while db.outbox.count_documents({"status": "pending"}) and time.monotonic() < deadline:
+    while time.monotonic() < deadline:
+        if not any(db.outbox.count_documents({"status": "pending"}) for db in dbs):
+            time.sleep(1.0)  # let consumers apply what was just published
+            if not any(db.outbox.count_documents({"status": "pending"}) for db in dbs):
+                return
         time.sleep(0.2)
 
 
@@ -176,9 +249,17 @@ def world(system, admin):
     appl = {**applicant, "national_id": "0016089316", "city_id": city}
     application = admin.post("/api/applications", json={"track": "yavar", "applicant": appl}).json()["id"]
     dup_nid = admin.get(f"/api/people/{yavar}").json().get("national_id")
+    me = account(admin, system.base, yavar_in, f"member.bad.{tag}")
+    rep_day = jalali.format_date(jalali.today())
+    report = None
+    deadline = time.monotonic() + 20
+    while report is None and time.monotonic() < deadline:  # the membership reaches the reports service
+        r = me.post("/api/activity-reports", json={**fill(rep, {"active": active}), "day": rep_day})
+        report = r.json()["id"] if r.status_code == 201 else time.sleep(0.3)
+    assert report, r.text
     return {"draft": draft, "active": active, "head": head, "deputy": h2, "yavar": yavar,
             "yavar_in": yavar_in, "transfer": transfer, "application": application, "free": free,
-            "dup_nid": dup_nid}
+            "dup_nid": dup_nid, "report": report}
 
 
 def fill(value, names):
@@ -212,9 +293,9 @@ def _matches(template: str, path: str) -> bool:
 
 
 def test_bad_input_is_refused_with_a_message_and_changes_nothing(system, admin, world):
-    db = system.db("registry")
-    settled(db)
-    before = digest(db)
+    dbs = [system.db("registry"), system.db("reports")]
+    settled(dbs)
+    before = [digest(db) for db in dbs]
     failures = []
     for method, path, payload, status, field in CASES:
         url = fill(path, world)
@@ -235,7 +316,7 @@ def test_bad_input_is_refused_with_a_message_and_changes_nothing(system, admin, 
             failures.append((method, url, payload, r.status_code, body))
     assert failures == [], "\n".join(map(str, failures))
     time.sleep(0.5)
-    assert digest(db) == before, "a refused request changed the store"
+    assert [digest(db) for db in dbs] == before, "a refused request changed the store"
 
 
 def test_unsigned_and_forged_callers_are_refused(system):

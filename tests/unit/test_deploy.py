@@ -37,7 +37,8 @@ def test_services_wait_for_healthy_infrastructure_and_can_be_scaled():
         if name != "gateway":
             assert "ports" not in spec, name
         assert spec["build"]["target"] == ("gateway" if name == "gateway" else "service")
-    assert services["gateway"]["depends_on"]["registry"]["condition"] == "service_healthy"
+    for name, _, _ in SERVICES:
+        assert services["gateway"]["depends_on"][name]["condition"] == "service_healthy"
     for infra in INFRA:
         assert "healthcheck" in services[infra], infra
     assert "--replSet" in services["mongo"]["command"], "transactions need a replica set"

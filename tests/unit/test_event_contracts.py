@@ -14,7 +14,7 @@ def test_every_event_type_has_a_snapshot_and_changes_only_additively():
 def test_names_follow_service_subject_verb_version():
     for name in snapshots.load_catalogue():
         assert TYPE_NAME.match(name), name
-        assert name.split(".")[0] in {"registry"}
+        assert name.split(".")[0] in {"registry", "reports"}
 
 
 def test_the_rule_catches_breaking_changes_and_allows_additions():
@@ -42,3 +42,15 @@ def test_envelope_is_cloudevents_shaped():
     assert msg["correlationid"] == "req-1"
     assert msg["time"].endswith("Z")  # UTC
     assert msg["data"]["path"] == ["IR", "IR-R5", "IR-09"]
+
+
+def test_errors_cross_rpc_with_their_field_or_none():
+    from nameko.exceptions import deserialize, serialize
+
+    import kernel.messaging  # noqa: F401  (registers the classes)
+    from kernel.errors import Forbidden, Invalid
+    back = deserialize(serialize(Forbidden("not yours")))
+    assert isinstance(back, Forbidden) and back.field is None and back.to_dict() == {
+        "error": "forbidden", "message": "not yours"}
+    back = deserialize(serialize(Invalid("too long", "name")))
+    assert back.field == "name" and back.message == "too long"

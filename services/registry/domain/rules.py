@@ -2,8 +2,8 @@
 path they must cover (kernel.access). They raise Forbidden with a sentence saying why."""
 from __future__ import annotations
 
-from kernel.access import KANOON_OFFICIALS, NETWORK_STAFF, Actor, Role
-from kernel.errors import Forbidden, Unauthenticated
+from kernel.access import KANOON_OFFICIALS, NETWORK_STAFF, Actor, Role, require, signed_in  # noqa: F401
+from kernel.errors import Forbidden
 
 from .model import POLICY_OWNER, Kanoon, KanoonStatus, Person
 
@@ -11,19 +11,6 @@ OFFICIALS_AND_STAFF = KANOON_OFFICIALS | NETWORK_STAFF
 ROLE_GRANTORS = {Role.province_manager}
 # Roles only an administrator grants: the tree's top and the bodies that choose a province manager.
 ADMIN_ONLY_ROLES = {Role.admin, Role.province_manager, Role.coordination_council, Role.protection_committee}
-
-
-def signed_in(actor: Actor | None) -> Actor:
-    if actor is None:
-        raise Unauthenticated("sign in first")
-    return actor
-
-
-def require(actor: Actor | None, path: list[str], roles, doing: str) -> Actor:
-    actor = signed_in(actor)
-    if not actor.covers(path, roles):
-        raise Forbidden(f"your roles do not cover this unit: you may not {doing}")
-    return actor
 
 
 def admin(actor: Actor | None, doing: str) -> Actor:

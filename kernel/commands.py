@@ -1,0 +1,31 @@
+"""What every service does with a command before its rules run: validate it into its model (the
+first problem becomes an Invalid naming its field), check paging arguments, and shape views."""
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from .errors import Invalid
+
+
+def parse(model: type[BaseModel], payload: Any) -> Any:
+    try:
+        return model.model_validate(payload if payload is not None else {})
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        field = ".".join(str(p) for p in err["loc"]) or None
+        msg = err["msg"].removeprefix("Value error, ")
+        raise Invalid(msg, field) from None
+
+
+def view(obj: BaseModel | dict, exclude: set[str] | None = None) -> dict:
+    return obj.model_dump(mode="json", exclude=exclude) if isinstance(obj, BaseModel) else obj
+
+
+def page_args(limit: int, skip: int) -> tuple[int, int]:
+    if not isinstance(limit, int) or not 1 <= limit <= 500:
+        raise Invalid("limit must be 1 to 500", "limit")
+    if not isinstance(skip, int) or skip < 0:
+        raise Invalid("skip must be 0 or more", "skip")
+    return limit, skip

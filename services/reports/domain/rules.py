@@ -1,0 +1,68 @@
+"""Who may do what in the reports service. The caller's identity comes with the request; their
+roles and membership come from this service's read model of the registry's events."""
+from __future__ import annotations
+
+from kernel.access import KANOON_OFFICIALS, NETWORK_STAFF, Actor, Role, require, signed_in
+from kernel.errors import Forbidden
+
+from .model import ActivityReport, KanoonView
+
+OFFICIALS_AND_STAFF = KANOON_OFFICIALS | NETWORK_STAFF
+PROVINCE_PLANNERS = {Role.province_manager, Role.khademyari_deputy, Role.system_head, Role.planning_head}
+# Beneficiaries' personal data: the kanoon's officials and the oversight group only (§3).
+BENEFICIARY_READERS = KANOON_OFFICIALS | {Role.oversight_head}
+
+
+def report_for(actor: Actor | None, member_kanoon: str | None, kanoon: KanoonView) -> Actor:
+    actor = signed_in(actor)
+    if member_kanoon != kanoon.id:
+        raise Forbidden("you report only for the kanoon you are a member of now")
+    return actor
+
+
+def review_report(actor: Actor | None, report: ActivityReport) -> Actor:
+    return require(actor, report.kanoon_path, KANOON_OFFICIALS,
+                   "approve or reject reports: that is for the head or deputy of the reporter's kanoon")
+
+
+def return_report(actor: Actor | None, report: ActivityReport) -> Actor:
+    return require(actor, report.kanoon_path, {Role.city_secretary}, "return this approved report")
+
+
+def flag_report(actor: Actor | None, report: ActivityReport) -> Actor:
+    return require(actor, report.kanoon_path, {Role.evaluation_head}, "flag reports' quality here")
+
+
+def view_report(actor: Actor | None, report: ActivityReport) -> Actor:
+    actor = signed_in(actor)
+    if actor.person_id == report.reporter_id:
+        return actor
+    return require(actor, report.kanoon_path, OFFICIALS_AND_STAFF, "see this report")
+
+
+def kanoon_official(actor: Actor | None, kanoon: KanoonView, doing: str) -> Actor:
+    return require(actor, kanoon.path, KANOON_OFFICIALS, doing)
+
+
+def city_review(actor: Actor | None, kanoon: KanoonView, doing: str) -> Actor:
+    return require(actor, kanoon.path, {Role.city_secretary}, doing)
+
+
+def figures(actor: Actor | None, path: list[str]) -> Actor:
+    return require(actor, path, OFFICIALS_AND_STAFF, "see figures of this unit")
+
+
+def province_or_center(actor: Actor | None, scope_path: list[str], scope_kind: str, doing: str) -> Actor:
+    """Country-wide for the Center (an administrator); province-wide for the province's planners."""
+    actor = signed_in(actor)
+    if scope_kind == "country":
+        if not actor.is_admin:
+            raise Forbidden(f"only the Center (an administrator) may {doing} for the whole country")
+        return actor
+    if scope_kind != "province":
+        raise Forbidden(f"only the Center or a province may {doing}")
+    return require(actor, scope_path, PROVINCE_PLANNERS, f"{doing} in this province")
+
+
+def read_beneficiaries(actor: Actor | None, kanoon: KanoonView) -> Actor:
+    return require(actor, kanoon.path, BENEFICIARY_READERS, "see this kanoon's beneficiaries")

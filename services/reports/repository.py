@@ -1,0 +1,280 @@
+"""The only code of the reports service that speaks pymongo: its aggregates, its read model of
+the registry (units, kanoons, members, role grants) and its aggregate buckets."""
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+
+from pydantic import BaseModel
+from pymongo import ASCENDING, DESCENDING
+from pymongo.errors import DuplicateKeyError
+
+from kernel.access import Grant
+from kernel.documents import dates_to_datetimes, from_doc, to_doc
+from kernel.errors import Conflict, NotFound
+from kernel.jalali import Period
+from kernel.store import Db
+
+from .domain import aggregates
+from .domain.model import (ActivityReport, Beneficiary, Campaign, ExecutiveProject, KanoonView, MonthlyReport,
+                           Need, Program, Reservation, ServiceType)
+
+INDEXES = {
+    "activity_reports": [[("kanoon_path", ASCENDING), ("day", ASCENDING)], [("reporter_id", ASCENDING)],
+                         [("kanoon_id", ASCENDING), ("status", ASCENDING)]],
+    "programs": [[("kanoon_path", ASCENDING), ("held_on", ASCENDING)]],
+    "monthly_reports": [[("kanoon_path", ASCENDING), ("month", ASCENDING)], [("status", ASCENDING)]],
+    "reservations": [[("kanoon_id", ASCENDING), ("status", ASCENDING)]],
+    "campaigns": [[("scope_path", ASCENDING)]],
+    "beneficiaries": [[("kanoon_id", ASCENDING)]],
+    "needs": [[("kanoon_id", ASCENDING), ("status", ASCENDING)]],
+    "projects": [[("invited_kanoon_ids", ASCENDING)]],
+    "kanoons": [[("unit_path", ASCENDING)]],
+    "grants": [[("person_id", ASCENDING)]],
+    "aggregates": [[("unit_id", ASCENDING), ("month", ASCENDING)]],
+}
+
+
+def ensure_indexes(db: Db) -> None:
+    for coll, specs in INDEXES.items():
+        for keys in specs:
+            db[coll].create_index(keys)
+
+
+def _day(d: date) -> datetime:
+    """A calendar date as stored (midnight UTC of that day; kernel.documents)."""
+    return datetime(d.year, d.month, d.day, tzinfo=timezone.utc)
+
+
+class Repository:
+    def __init__(self, db: Db):
+        self.db = db
+
+    # -- generic persistence
+    def _get(self, coll: str, cls: type[BaseModel], id_: str, what: str, field: str | None = None):
+        obj = from_doc(cls, self.db[coll].find_one({"_id": id_}))
+        if obj is None:
+            raise NotFound(f"no {what} {id_}", field or f"{what.replace(' ', '_')}_id")
+        return obj
+
+    def _insert(self, coll: str, obj: BaseModel, duplicate: str, field: str = "id") -> None:
+        try:
+            self.db[coll].insert_one(to_doc(obj))
+        except DuplicateKeyError:
+            raise Conflict(duplicate, field) from None
+
+    def _save(self, coll: str, obj: BaseModel) -> None:
+        doc = to_doc(obj)
+        expected = doc.pop("version")
+        doc["version"] = expected + 1
+        res = self.db[coll].replace_one({"_id": doc["_id"], "version": expected}, doc)
+        if res.matched_count != 1:
+            raise Conflict("the record was changed by someone else meanwhile; try again", "version")
+        obj.version = expected + 1
+
+    # -- read model of the registry
+    def unit_path(self, unit_id: str) -> tuple[list[str], str]:
+        """A unit's or a kanoon's path and kind."""
+        u = self.db.units.find_one({"_id": unit_id})
+        if u is not None:
+            return u["path"], u["kind"]
+        k = self.db.kanoons.find_one({"_id": unit_id})
+        if k is not None:
+            return [*k["unit_path"], unit_id], "kanoon"
+        raise NotFound(f"no unit or kanoon {unit_id}", "unit_id")
+
+    def kanoon(self, kanoon_id: str, field: str = "kanoon_id") -> KanoonView:
+        return self._get("kanoons", KanoonView, kanoon_id, "kanoon", field)
+
+    def find_kanoon(self, kanoon_id: str) -> KanoonView | None:
+        return from_doc(KanoonView, self.db.kanoons.find_one({"_id": kanoon_id}))
+
+    def kanoons_under(self, unit_id: str) -> list[KanoonView]:
+        q = {"_id": unit_id} if self.db.kanoons.find_one({"_id": unit_id}) else {"unit_path": unit_id}
+        return [from_doc(KanoonView, d) for d in self.db.kanoons.find(q)]
+
+    def membership(self, person_id: str) -> dict | None:
+        return self.db.members.find_one({"_id": person_id})
+
+    def grants_of(self, person_id: str, today: date) -> list[Grant]:
+        out = []
+        for g in self.db.grants.find({"person_id": person_id, "revoked": {"$ne": True}}):
+            vf, vt = g.get("valid_from"), g.get("valid_to")
+            if vf is not None and vf.date() > today or vt is not None and vt.date() < today:
+                continue
+            out.append(Grant(role=g["role"], scope_id=g["scope_id"], scope_kind=g.get("scope_kind", ""),
+                             field=g.get("field")))
+        return out
+
+    # -- service types
+    def service_type(self, type_id: str, field: str = "service_type") -> ServiceType:
+        return self._get("service_types", ServiceType, type_id, "service type", field)
+
+    def add_service_type(self, t: ServiceType) -> None:
+        self._insert("service_types", t, f"a service type {t.id} exists")
+
+    def service_types_for(self, path: list[str]) -> list[ServiceType]:
+        return [from_doc(ServiceType, d) for d in
+                self.db.service_types.find({"scope_id": {"$in": path}, "active": True}, sort=[("_id", 1)])]
+
+    # -- activity reports
+    def report(self, report_id: str) -> ActivityReport:
+        return self._get("activity_reports", ActivityReport, report_id, "report")
+
+    def add_report(self, r: ActivityReport) -> None:
+        self._insert("activity_reports", r, "this report exists")
+
+    def save_report(self, r: ActivityReport) -> None:
+        self._save("activity_reports", r)
+
+    def reports(self, *, kanoon_id: str | None = None, reporter_id: str | None = None, status: str | None = None,
+                month: Period | None = None, limit: int = 100, skip: int = 0) -> list[ActivityReport]:
+        q: dict = {}
+        if kanoon_id:
+            q["kanoon_id"] = kanoon_id
+        if reporter_id:
+            q["reporter_id"] = reporter_id
+        if status:
+            q["status"] = status
+        if month:
+            q["day"] = {"$gte": _day(month.first_day), "$lt": _day(month.end_day)}
+        return [from_doc(ActivityReport, d) for d in
+                self.db.activity_reports.find(q, sort=[("day", DESCENDING), ("_id", 1)], skip=skip, limit=limit)]
+
+    def approved_reports_of(self, kanoon_id: str, month: Period) -> list[ActivityReport]:
+        return [from_doc(ActivityReport, d) for d in self.db.activity_reports.find(
+            {"kanoon_id": kanoon_id, "status": "approved",
+             "day": {"$gte": _day(month.first_day), "$lt": _day(month.end_day)}})]
+
+    def raw_totals(self, unit_id: str, period: Period) -> dict:
+        """The approved reports' figures computed from the reports themselves (what the read model
+        saves us from; kept for checks and the benchmark)."""
+        rows = self.db.activity_reports.aggregate([
+            {"$match": {"kanoon_path": unit_id, "status": "approved",
+                        "day": {"$gte": _day(period.first_day), "$lt": _day(period.end_day)}}},
+            {"$group": {"_id": "$service_type", "reports": {"$sum": 1}, "hours": {"$sum": "$hours"},
+                        "beneficiaries": {"$sum": "$beneficiaries"}}},
+        ])
+        by_type = {r["_id"]: {"reports": r["reports"], "hours": round(r["hours"], 2),
+                              "beneficiaries": r["beneficiaries"]} for r in rows}
+        return {"reports": sum(t["reports"] for t in by_type.values()),
+                "hours": round(sum(t["hours"] for t in by_type.values()), 2),
+                "beneficiaries": sum(t["beneficiaries"] for t in by_type.values()),
+                "by_service_type": by_type}
+
+    # -- reservations, campaigns, programs
+    def reservation(self, rid: str) -> Reservation:
+        return self._get("reservations", Reservation, rid, "reservation")
+
+    def add_reservation(self, r: Reservation) -> None:
+        self._insert("reservations", r, "this reservation exists")
+
+    def save_reservation(self, r: Reservation) -> None:
+        self._save("reservations", r)
+
+    def reservations_of(self, kanoon_id: str, status: str | None) -> list[Reservation]:
+        q: dict = {"kanoon_id": kanoon_id}
+        if status:
+            q["status"] = status
+        return [from_doc(Reservation, d) for d in self.db.reservations.find(q, sort=[("day", 1)])]
+
+    def campaign(self, cid: str, field: str = "campaign_id") -> Campaign:
+        return self._get("campaigns", Campaign, cid, "campaign", field)
+
+    def add_campaign(self, c: Campaign) -> None:
+        self._insert("campaigns", c, "this campaign exists")
+
+    def campaigns_for(self, path: list[str]) -> list[Campaign]:
+        return [from_doc(Campaign, d) for d in
+                self.db.campaigns.find({"scope_id": {"$in": path}}, sort=[("starts_on", DESCENDING)])]
+
+    def add_program(self, p: Program) -> None:
+        self._insert("programs", p, "this program exists")
+
+    def programs_of(self, kanoon_id: str, month: Period) -> list[Program]:
+        return [from_doc(Program, d) for d in self.db.programs.find(
+            {"kanoon_id": kanoon_id, "held_on": {"$gte": _day(month.first_day), "$lt": _day(month.end_day)}},
+            sort=[("held_on", 1)])]
+
+    def kanoons_with_programs(self, unit_id: str, month: Period) -> set[str]:
+        rows = self.db.programs.find(
+            {"kanoon_path": unit_id, "held_on": {"$gte": _day(month.first_day), "$lt": _day(month.end_day)}},
+            projection={"kanoon_id": 1})
+        return {r["kanoon_id"] for r in rows}
+
+    # -- monthly reports
+    def find_monthly(self, kanoon_id: str, month: str) -> MonthlyReport | None:
+        return from_doc(MonthlyReport, self.db.monthly_reports.find_one({"_id": MonthlyReport.key(kanoon_id, month)}))
+
+    def monthly(self, kanoon_id: str, month: str) -> MonthlyReport:
+        r = self.find_monthly(kanoon_id, month)
+        if r is None:
+            raise NotFound(f"no report of {month} for kanoon {kanoon_id}", "month")
+        return r
+
+    def add_monthly(self, r: MonthlyReport) -> None:
+        self._insert("monthly_reports", r, "the month's report is already submitted", "month")
+
+    def save_monthly(self, r: MonthlyReport) -> None:
+        self._save("monthly_reports", r)
+
+    def monthly_under(self, unit_id: str, month: str) -> list[dict]:
+        return list(self.db.monthly_reports.find({"kanoon_path": unit_id, "month": month},
+                                                 projection={"kanoon_id": 1, "on_time": 1, "status": 1}))
+
+    # -- beneficiaries, needs, projects
+    def beneficiary(self, bid: str) -> Beneficiary:
+        return self._get("beneficiaries", Beneficiary, bid, "beneficiary")
+
+    def add_beneficiary(self, b: Beneficiary) -> None:
+        self._insert("beneficiaries", b, "this beneficiary exists")
+
+    def beneficiaries_of(self, kanoon_id: str, limit: int, skip: int) -> list[Beneficiary]:
+        return [from_doc(Beneficiary, d) for d in self.db.beneficiaries.find(
+            {"kanoon_id": kanoon_id}, sort=[("registered_at", 1)], skip=skip, limit=limit)]
+
+    def need(self, nid: str, field: str = "need_id") -> Need:
+        return self._get("needs", Need, nid, "need", field)
+
+    def add_need(self, n: Need) -> None:
+        self._insert("needs", n, "this need exists")
+
+    def save_need(self, n: Need) -> None:
+        self._save("needs", n)
+
+    def needs_of(self, kanoon_id: str, status: str | None) -> list[Need]:
+        q: dict = {"kanoon_id": kanoon_id}
+        if status:
+            q["status"] = status
+        return [from_doc(Need, d) for d in self.db.needs.find(q, sort=[("registered_at", 1)])]
+
+    def project(self, pid: str) -> ExecutiveProject:
+        return self._get("projects", ExecutiveProject, pid, "project")
+
+    def add_project(self, p: ExecutiveProject) -> None:
+        self._insert("projects", p, "this project exists")
+
+    def save_project(self, p: ExecutiveProject) -> None:
+        self._save("projects", p)
+
+    # -- aggregate buckets
+    def add_to_buckets(self, path: list[str], month: str, inc: dict[str, float]) -> None:
+        if not inc:
+            return
+        for unit_id in path:
+            self.db.aggregates.update_one(
+                {"_id": aggregates.bucket_id(unit_id, month)},
+                {"$inc": inc, "$setOnInsert": {"unit_id": unit_id, "month": month}}, upsert=True)
+
+    def buckets(self, unit_id: str, period: Period) -> list[dict]:
+        return self.db.aggregates.find({"_id": {"$in": aggregates.bucket_ids(unit_id, period)}})
+
+
+def event_time(envelope: dict) -> datetime:
+    t = envelope.get("time")
+    if isinstance(t, str):
+        return datetime.fromisoformat(t.replace("Z", "+00:00"))
+    return t or datetime.now(timezone.utc)
+
+
+def as_stored(v):
+    return dates_to_datetimes(v)

@@ -1,0 +1,531 @@
+"""The reports service (DOMAIN §3, §4): nameko entrypoints that validate, check access, call the
+domain and store the result with its events in one transaction. It learns units, kanoons,
+memberships and roles from the registry's events and keeps its aggregates from its own events."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from nameko.rpc import rpc
+
+from kernel import jalali
+from kernel.access import Actor
+from kernel.commands import page_args, parse, view
+from kernel.errors import EXPECTED, Conflict, Invalid
+from kernel.messaging import ContextProvider, DomainService, StoreProvider, reliable_event_handler
+from kernel.store import Transaction
+
+from . import schemas as s
+from .domain import aggregates, rules
+from .domain.model import (ActivityReport, Beneficiary, Campaign, ExecutiveProject, Media, MonthlyReport, Need,
+                           Program, Reservation, ServiceType, compile_month, completeness, new_id, now,
+                           program_compliance)
+from .events import BeneficiaryRegistered, NeedRegistered, ServiceTypeDefined
+from .projections import apply_own_event, apply_registry_event
+from .repository import Repository, ensure_indexes
+
+CATALOGUE = Path(__file__).parent / "data" / "service_types.json"
+
+
+def setup_store(db) -> None:
+    """Indexes, and the starter catalogue of service types (added once; later edits are kept)."""
+    ensure_indexes(db)
+    for row in json.loads(CATALOGUE.read_text(encoding="utf-8"))["service_types"]:
+        db.service_types.update_one({"_id": row["id"]}, {"$setOnInsert": {
+            "name": row["name"], "field": row.get("field"), "scope_id": "IR", "active": True, "version": 0}},
+            upsert=True)
+
+
+def _month(text: str):
+    try:
+        p = jalali.parse_period(text)
+    except ValueError as exc:
+        raise Invalid(str(exc), "month") from None
+    if p.kind != "month":
+        raise Invalid("give a month, e.g. 1403-07", "month")
+    return p
+
+
+def _period(text: str):
+    try:
+        return jalali.parse_period(text)
+    except ValueError as exc:
+        raise Invalid(str(exc), "period") from None
+
+
+class ReportsService(DomainService):
+    name = "reports"
+    repository = Repository
+
+    store = StoreProvider(indexes=setup_store)
+    ctx = ContextProvider()
+
+    # ------------------------------------------------------------ plumbing
+
+    def _actor(self, repo: Repository) -> Actor | None:
+        """The caller with the roles this service knows from the registry's events."""
+        a = self.ctx.actor
+        if a is None:
+            return None
+        return Actor(user_id=a.user_id, person_id=a.person_id, username=a.username,
+                     grants=repo.grants_of(a.person_id, jalali.today()))
+
+    # ------------------------------------------------------------ events in
+
+    @reliable_event_handler("registry", "registry.#")
+    def on_registry_event(self, envelope: dict) -> None:
+        self.store.transaction(lambda tx: apply_registry_event(tx.db, envelope),
+                               inbox_key=f"registry:{envelope['id']}")
+
+    @reliable_event_handler("reports", "reports.#")
+    def on_own_event(self, envelope: dict) -> None:
+        self.store.transaction(lambda tx: apply_own_event(tx.db, envelope),
+                               inbox_key=f"aggregates:{envelope['id']}")
+
+    # ------------------------------------------------------------ service types (§4.1)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def define_service_type(self, payload: dict) -> dict:
+        cmd = parse(s.DefineServiceType, payload)
+
+        def work(repo: Repository, tx: Transaction):
+            path, kind = repo.unit_path(cmd.scope_id)
+            rules.province_or_center(self._actor(repo), path, kind, "define service types")
+            t = ServiceType(id=cmd.id, name=cmd.name, field=cmd.field, scope_id=cmd.scope_id)
+            repo.add_service_type(t)
+            tx.emit(ServiceTypeDefined(service_type_id=t.id, name=t.name, field=t.field, scope_id=t.scope_id))
+            return view(t)
+        return self._write(work)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def service_types(self, kanoon_or_unit_id: str) -> list[dict]:
+        repo = self._read()
+        rules.signed_in(self._actor(repo))
+        path, _ = repo.unit_path(kanoon_or_unit_id)
+        k = repo.find_kanoon(kanoon_or_unit_id)
+        types = repo.service_types_for(path)
+        if k is not None:
+            types = [t for t in types if t.usable_by(k)]
+        return [view(t) for t in types]
+
+    # ------------------------------------------------------------ activity reports (§4.2)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def submit_report(self, payload: dict) -> dict:
+        cmd = parse(s.SubmitReport, payload)
+
+        def work(repo: Repository, tx: Transaction):
+            actor = self._actor(repo)
+            kanoon = repo.kanoon(cmd.kanoon_id)
+            membership = repo.membership(actor.person_id) if actor else None
+            rules.report_for(actor, (membership or {}).get("kanoon_id"), kanoon)
+            campaign = repo.campaign(cmd.campaign_id) if cmd.campaign_id else None
+            report, events = ActivityReport.submit(
+                reporter_id=actor.person_id, reporter_kind=(membership or {}).get("kind") or "member",
+                kanoon=kanoon, service_type=repo.service_type(cmd.service_type), day=cmd.day,
+                today=jalali.today(), hours=cmd.hours, place=cmd.place, beneficiaries=cmd.beneficiaries,
+                description=cmd.description, media=[Media(**m.model_dump()) for m in cmd.media],
+                campaign=campaign)
+            repo.add_report(report)
+            tx.emit(*events)
+            return view(report)
+        return self._write(work)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def get_report(self, report_id: str) -> dict:
+        repo = self._read()
+        r = repo.report(report_id)
+        rules.view_report(self._actor(repo), r)
+        return view(r)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def list_reports(self, kanoon_id: str, status: str | None = None, month: str | None = None,
+                     limit: int = 100, skip: int = 0) -> list[dict]:
+        limit, skip = page_args(limit, skip)
+        if status is not None and status not in ("submitted", "approved", "rejected", "returned"):
+            raise Invalid("status is submitted, approved, rejected or returned", "status")
+        period = _month(month) if month else None
+        repo = self._read()
+        k = repo.kanoon(kanoon_id)
+        rules.require(self._actor(repo), k.path, rules.OFFICIALS_AND_STAFF, "see this kanoon's reports")
+        return [view(r) for r in repo.reports(kanoon_id=kanoon_id, status=status, month=period, limit=limit,
+                                              skip=skip)]
+
+    @rpc(expected_exceptions=EXPECTED)
+    def my_reports(self, limit: int = 100, skip: int = 0) -> list[dict]:
+        limit, skip = page_args(limit, skip)
+        repo = self._read()
+        actor = rules.signed_in(self._actor(repo))
+        return [view(r) for r in repo.reports(reporter_id=actor.person_id, limit=limit, skip=skip)]
+
+    @rpc(expected_exceptions=EXPECTED)
+    def review_report(self, report_id: str, payload: dict) -> dict:
+        cmd = parse(s.ReviewReport, payload)
+
+        def work(repo: Repository, tx: Transaction):
+            r = repo.report(report_id)
+            actor = rules.review_report(self._actor(repo), r)
+            if actor.person_id == r.reporter_id:
+                raise Conflict("a report is reviewed by someone other than its reporter", "report_id")
+            tx.emit(*(r.approve(actor.person_id) if cmd.approve else r.reject(actor.person_id, cmd.reason)))
+            repo.save_report(r)
+            return view(r)
+        return self._write(work)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def return_report(self, report_id: str, payload: dict) -> dict:
+        cmd = parse(s.ReturnReport, payload)
+
+        def work(repo: Repository, tx: Transaction):
+            r = repo.report(report_id)
+            actor = rules.return_report(self._actor(repo), r)
+            tx.emit(*r.return_for_review(actor.person_id, cmd.comment))
+            repo.save_report(r)
+            return view(r)
+        return self._write(work)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def resubmit_report(self, report_id: str, payload: dict) -> dict:
+        cmd = parse(s.ResubmitReport, payload)
+
+        def work(repo: Repository, tx: Transaction):
+            r = repo.report(report_id)
+            actor = rules.signed_in(self._actor(repo))
+            kanoon = repo.kanoon(r.kanoon_id)
+            t = repo.service_type(cmd.service_type) if cmd.service_type else None
+            changes = cmd.model_dump(exclude_none=True, exclude={"service_type", "media"})
+            if cmd.media is not None:
+                changes["media"] = [Media(**m.model_dump()) for m in cmd.media]
+            tx.emit(*r.resubmit(actor.person_id, changes, t, kanoon))
+            repo.save_report(r)
+            return view(r)
+        return self._write(work)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def flag_report(self, report_id: str, payload: dict) -> dict:
+        cmd = parse(s.FlagReport, payload)
+
+        def work(repo: Repository, tx: Transaction):
+            r = repo.report(report_id)
+            actor = rules.flag_report(self._actor(repo), r)
+            tx.emit(*r.flag(cmd.flag, actor.person_id, cmd.note))
+            repo.save_report(r)
+            return view(r)
+        return self._write(work)
+
+    # ------------------------------------------------------------ reservations (§4.3)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def reserve_slot(self, payload: dict) -> dict:
+        cmd = parse(s.ReserveSlot, payload)
+
+        def work(repo: Repository, tx: Transaction):
+            actor = self._actor(repo)
+            kanoon = repo.kanoon(cmd.kanoon_id)
+            membership = repo.membership(actor.person_id) if actor else None
+            rules.report_for(actor, (membership or {}).get("kanoon_id"), kanoon)
+            r, events = Reservation.request(person_id=actor.person_id, kanoon=kanoon,
+                                            service_type=repo.service_type(cmd.service_type), day=cmd.day,
+                                            today=jalali.today(), from_hour=cmd.from_hour, to_hour=cmd.to_hour,
+                                            note=cmd.note)
+            repo.add_reservation(r)
+            tx.emit(*events)
+            return view(r)
+        return self._write(work)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def decide_reservation(self, reservation_id: str, payload: dict) -> dict:
+        cmd = parse(s.DecideReservation, payload)
+
+        def work(repo: Repository, tx: Transaction):
+            r = repo.reservation(reservation_id)
+            actor = rules.kanoon_official(self._actor(repo), repo.kanoon(r.kanoon_id), "decide reservations here")
+            tx.emit(*r.decide(cmd.confirm, actor.person_id, cmd.reason))
+            repo.save_reservation(r)
+            return view(r)
+        return self._write(work)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def list_reservations(self, kanoon_id: str, status: str | None = None) -> list[dict]:
+        if status is not None and status not in ("requested", "confirmed", "declined", "cancelled"):
+            raise Invalid("status is requested, confirmed, declined or cancelled", "status")
+        repo = self._read()
+        k = repo.kanoon(kanoon_id)
+        rules.kanoon_official(self._actor(repo), k, "see this kanoon's reservations")
+        return [view(r) for r in repo.reservations_of(kanoon_id, status)]
+
+    # ------------------------------------------------------------ campaigns (§4.4)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def announce_campaign(self, payload: dict) -> dict:
+        cmd = parse(s.AnnounceCampaign, payload)
+
+        def work(repo: Repository, tx: Transaction):
+            path, kind = repo.unit_path(cmd.scope_id)
+            actor = rules.province_or_center(self._actor(repo), path, kind, "announce campaigns")
+            for t in cmd.service_types:
+                repo.service_type(t, "service_types")
+            for target in cmd.target_ids:
+                tpath, _ = repo.unit_path(target)
+                if cmd.scope_id not in tpath:
+                    raise Invalid(f"{target} is outside the campaign's scope", "target_ids")
+            c, events = Campaign.announce(title=cmd.title, description=cmd.description, scope_id=cmd.scope_id,
+                                          scope_path=path, starts_on=cmd.starts_on, ends_on=cmd.ends_on,
+                                          target_ids=cmd.target_ids, service_types=cmd.service_types,
+                                          by=actor.person_id)
+            repo.add_campaign(c)
+            tx.emit(*events)
+            return view(c)
+        return self._write(work)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def campaigns(self, unit_id: str) -> list[dict]:
+        repo = self._read()
+        rules.signed_in(self._actor(repo))
+        path, _ = repo.unit_path(unit_id)
+        return [view(c) for c in repo.campaigns_for(path)]
+
+    @rpc(expected_exceptions=EXPECTED)
+    def campaign_report(self, campaign_id: str, unit_id: str) -> dict:
+        """Participation in one campaign within a unit (a kanoon, a city, a province, …)."""
+        repo = self._read()
+        c = repo.campaign(campaign_id)
+        path, _ = repo.unit_path(unit_id)
+        rules.figures(self._actor(repo), path)
+        totals = {"reports": 0, "hours": 0.0, "beneficiaries": 0}
+        ids = [aggregates.bucket_id(unit_id, m) for m in c.months]
+        for doc in repo.db.aggregates.find({"_id": {"$in": ids}}):
+            for k, v in doc.get("campaigns", {}).get(c.id, {}).items():
+                totals[k] = totals.get(k, 0) + v
+        totals["hours"] = round(totals["hours"], 2)
+        return {"campaign": view(c), "unit_id": unit_id, **totals}
+
+    # ------------------------------------------------------------ collective programs (§4.5)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def record_program(self, payload: dict) -> dict:
+        cmd = parse(s.RecordProgram, payload)
+
+        def work(repo: Repository, tx: Transaction):
+            kanoon = repo.kanoon(cmd.kanoon_id)
+            actor = rules.kanoon_official(self._actor(repo), kanoon, "record this kanoon's programs")
+            partners = [repo.kanoon(p, "partner_kanoon_ids") for p in cmd.partner_kanoon_ids]
+            p, events = Program.record(kanoon=kanoon, title=cmd.title, held_on=cmd.held_on, today=jalali.today(),
+                                       attendance=cmd.attendance, partners=partners, note=cmd.note,
+                                       by=actor.person_id)
+            repo.add_program(p)
+            tx.emit(*events)
+            return view(p)
+        return self._write(work)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def program_compliance(self, unit_id: str, month: str) -> dict:
+        period = _month(month)
+        repo = self._read()
+        path, _ = repo.unit_path(unit_id)
+        rules.figures(self._actor(repo), path)
+        c = program_compliance(unit_id, str(period), repo.kanoons_under(unit_id),
+                               repo.kanoons_with_programs(unit_id, period))
+        return {**c.model_dump(), "rate": c.rate}
+
+    # ------------------------------------------------------------ monthly kanoon report (§4.6)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def submit_monthly(self, payload: dict) -> dict:
+        cmd = parse(s.SubmitMonthly, payload)
+        period = _month(cmd.month)
+
+        def work(repo: Repository, tx: Transaction):
+            kanoon = repo.kanoon(cmd.kanoon_id)
+            actor = rules.kanoon_official(self._actor(repo), kanoon, "submit this kanoon's monthly report")
+            if not kanoon.founding_date or kanoon.founding_date >= period.end_day:
+                raise Invalid("the kanoon was not yet approved in that month", "month")
+            figures = compile_month(repo.approved_reports_of(kanoon.id, period), repo.programs_of(kanoon.id, period))
+            args = dict(kanoon=kanoon, figures=figures, clients=cmd.clients, public_requests=cmd.public_requests,
+                        answered=cmd.public_requests_answered, narrative=cmd.narrative,
+                        supplementary=cmd.supplementary, by=actor.person_id, at=now())
+            existing = repo.find_monthly(kanoon.id, str(period))
+            if existing is None:
+                r, events = MonthlyReport.submit(month=str(period), **args)
+                repo.add_monthly(r)
+            else:
+                r = existing
+                events = r.resubmit(**args)
+                repo.save_monthly(r)
+            tx.emit(*events)
+            return view(r)
+        return self._write(work)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def review_monthly(self, kanoon_id: str, month: str, payload: dict) -> dict:
+        cmd = parse(s.ReviewMonthly, payload)
+        period = _month(month)
+
+        def work(repo: Repository, tx: Transaction):
+            kanoon = repo.kanoon(kanoon_id)
+            actor = rules.city_review(self._actor(repo), kanoon, "review this kanoon's monthly report")
+            r = repo.monthly(kanoon_id, str(period))
+            tx.emit(*(r.accept(actor.person_id) if cmd.accept else r.return_with(cmd.comment, actor.person_id)))
+            repo.save_monthly(r)
+            return view(r)
+        return self._write(work)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def get_monthly(self, kanoon_id: str, month: str) -> dict:
+        period = _month(month)
+        repo = self._read()
+        kanoon = repo.kanoon(kanoon_id)
+        rules.figures(self._actor(repo), kanoon.path)
+        return view(repo.monthly(kanoon_id, str(period)))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def monthly_completeness(self, unit_id: str, month: str) -> dict:
+        period = _month(month)
+        repo = self._read()
+        path, _ = repo.unit_path(unit_id)
+        rules.figures(self._actor(repo), path)
+        c = completeness(unit_id, str(period), repo.kanoons_under(unit_id), repo.monthly_under(unit_id, str(period)))
+        return {**c.model_dump(), "reported_rate": c.reported_rate, "on_time_rate": c.on_time_rate}
+
+    # ------------------------------------------------------------ aggregates (§4.7)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def aggregates(self, unit_id: str, period: str) -> dict:
+        p = _period(period)
+        repo = self._read()
+        path, _ = repo.unit_path(unit_id)
+        rules.figures(self._actor(repo), path)
+        return aggregates.summarize(unit_id, p, repo.buckets(unit_id, p))
+
+    # ------------------------------------------------------------ beneficiaries and needs (§3)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def register_beneficiary(self, payload: dict) -> dict:
+        cmd = parse(s.RegisterBeneficiary, payload)
+        if cmd.birth_date and cmd.birth_date > jalali.today():
+            raise Invalid("a birth date cannot be in the future", "birth_date")
+
+        def work(repo: Repository, tx: Transaction):
+            kanoon = repo.kanoon(cmd.kanoon_id)
+            actor = rules.kanoon_official(self._actor(repo), kanoon, "register this kanoon's beneficiaries")
+            b = Beneficiary(id=new_id("bn"), kanoon_path=kanoon.path, registered_by=actor.person_id,
+                            registered_at=now(), **cmd.model_dump())
+            repo.add_beneficiary(b)
+            tx.emit(BeneficiaryRegistered(beneficiary_id=b.id, kanoon_id=kanoon.id, household_size=b.household_size,
+                                          categories=b.categories))
+            return view(b)
+        return self._write(work)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def list_beneficiaries(self, kanoon_id: str, limit: int = 100, skip: int = 0) -> dict:
+        limit, skip = page_args(limit, skip)
+        repo = self._read()
+        kanoon = repo.kanoon(kanoon_id)
+        actor = self._actor(repo)
+        count = repo.db.beneficiaries.count_documents({"kanoon_id": kanoon_id})
+        if actor is not None and actor.covers(kanoon.path, rules.BENEFICIARY_READERS):
+            return {"total": count, "items": [view(b) for b in repo.beneficiaries_of(kanoon_id, limit, skip)]}
+        # Network staff see how many, never who (§3).
+        rules.figures(actor, kanoon.path)
+        return {"total": count, "items": None}
+
+    @rpc(expected_exceptions=EXPECTED)
+    def get_beneficiary(self, beneficiary_id: str) -> dict:
+        repo = self._read()
+        b = repo.beneficiary(beneficiary_id)
+        rules.read_beneficiaries(self._actor(repo), repo.kanoon(b.kanoon_id))
+        return view(b)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def register_need(self, payload: dict) -> dict:
+        cmd = parse(s.RegisterNeed, payload)
+
+        def work(repo: Repository, tx: Transaction):
+            kanoon = repo.kanoon(cmd.kanoon_id)
+            rules.kanoon_official(self._actor(repo), kanoon, "register this kanoon's needs")
+            if cmd.beneficiary_id and repo.beneficiary(cmd.beneficiary_id).kanoon_id != kanoon.id:
+                raise Invalid("the beneficiary is not this kanoon's", "beneficiary_id")
+            if cmd.service_type:
+                repo.service_type(cmd.service_type)
+            n = Need(id=new_id("nd"), kanoon_path=kanoon.path, registered_at=now(), **cmd.model_dump())
+            repo.add_need(n)
+            tx.emit(NeedRegistered(need_id=n.id, kanoon_id=kanoon.id, kanoon_path=kanoon.path, title=n.title,
+                                   service_type=n.service_type, field=n.field, urgency=n.urgency))
+            return view(n)
+        return self._write(work)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def list_needs(self, kanoon_id: str, status: str | None = None) -> list[dict]:
+        if status is not None and status not in ("open", "matched", "met", "closed"):
+            raise Invalid("status is open, matched, met or closed", "status")
+        repo = self._read()
+        kanoon = repo.kanoon(kanoon_id)
+        rules.require(self._actor(repo), kanoon.path, rules.OFFICIALS_AND_STAFF, "see this kanoon's needs")
+        return [view(n) for n in repo.needs_of(kanoon_id, status)]
+
+    @rpc(expected_exceptions=EXPECTED)
+    def match_need(self, need_id: str, payload: dict) -> dict:
+        cmd = parse(s.MatchNeed, payload)
+
+        def work(repo: Repository, tx: Transaction):
+            n = repo.need(need_id)
+            actor = rules.kanoon_official(self._actor(repo), repo.kanoon(n.kanoon_id), "match this kanoon's needs")
+            if cmd.member_id:
+                m = repo.membership(cmd.member_id)
+                tx.emit(*n.match_member(cmd.member_id, (m or {}).get("kanoon_id"), actor.person_id))
+            else:
+                tx.emit(*n.match_kanoon(repo.kanoon(cmd.kanoon_id), actor.person_id))
+            repo.save_need(n)
+            return view(n)
+        return self._write(work)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def resolve_need(self, need_id: str, payload: dict) -> dict:
+        cmd = parse(s.ResolveNeed, payload)
+
+        def work(repo: Repository, tx: Transaction):
+            n = repo.need(need_id)
+            actor = rules.kanoon_official(self._actor(repo), repo.kanoon(n.kanoon_id), "resolve this kanoon's needs")
+            tx.emit(*n.resolve(cmd.status, actor.person_id))
+            repo.save_need(n)
+            return view(n)
+        return self._write(work)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def propose_project(self, payload: dict) -> dict:
+        cmd = parse(s.ProposeProject, payload)
+
+        def work(repo: Repository, tx: Transaction):
+            kanoon = repo.kanoon(cmd.kanoon_id)
+            actor = rules.kanoon_official(self._actor(repo), kanoon, "propose projects for this kanoon")
+            p, events = ExecutiveProject.propose(
+                kanoon=kanoon, title=cmd.title, description=cmd.description,
+                needs=[repo.need(n, "need_ids") for n in cmd.need_ids],
+                invited=[repo.kanoon(k, "invited_kanoon_ids") for k in cmd.invited_kanoon_ids], by=actor.person_id)
+            repo.add_project(p)
+            tx.emit(*events)
+            return view(p)
+        return self._write(work)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def answer_project(self, project_id: str, payload: dict) -> dict:
+        cmd = parse(s.AnswerProject, payload)
+
+        def work(repo: Repository, tx: Transaction):
+            p = repo.project(project_id)
+            kanoon = repo.kanoon(cmd.kanoon_id)
+            actor = rules.kanoon_official(self._actor(repo), kanoon, "answer for this kanoon")
+            tx.emit(*p.respond(kanoon.id, cmd.join, actor.person_id))
+            repo.save_project(p)
+            return view(p)
+        return self._write(work)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def get_project(self, project_id: str) -> dict:
+        repo = self._read()
+        p = repo.project(project_id)
+        actor = rules.signed_in(self._actor(repo))
+        paths = [p.kanoon_path] + [repo.kanoon(k).path for k in p.invited_kanoon_ids]
+        if not any(actor.covers(path, rules.OFFICIALS_AND_STAFF) for path in paths):
+            raise rules.Forbidden("this project concerns no kanoon you cover")
+        return view(p)

@@ -1,0 +1,329 @@
+"""The reports service's rules with no I/O: the report and monthly-report state machines, campaign
+participation, program compliance, completeness arithmetic, Jalali month bucketing, and the
+aggregate counters (which must come out the same whatever order their events arrive in)."""
+from datetime import date, datetime, timedelta, timezone
+
+import jdatetime
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from kernel.errors import Conflict, Invalid
+from kernel.jalali import parse_period
+from services.reports.domain import aggregates
+from services.reports.domain.model import (ActivityReport, Campaign, ExecutiveProject, KanoonView, MonthlyReport,
+                                           Need, Program, ReportStatus, Reservation, ServiceType, compile_month,
+                                           completeness, month_key, monthly_deadline, program_compliance)
+
+TODAY = jdatetime.date(1404, 8, 20).togregorian()
+FOUNDED = jdatetime.date(1404, 1, 1).togregorian()
+
+
+def j(y, m, d) -> date:
+    return jdatetime.date(y, m, d).togregorian()
+
+
+def kanoon(kid="kn_a", founded=FOUNDED, kind="neighborhood", field=None, status="active", name=None):
+    return KanoonView(id=kid, name=name or kid, kind=kind, field=field, unit_path=["IR", "IR-R5", "IR-09", "IR-09-MSH"],
+                      status=status, founding_date=founded)
+
+
+PUBLIC = ServiceType(id="food_packages", name="بسته معیشتی")
+MEDICAL = ServiceType(id="free_medical_visits", name="ویزیت", field="medical")
+LOCAL = ServiceType(id="tehran_only", name="x", scope_id="IR-07")
+
+
+def submit(k=None, day=None, t=PUBLIC, hours=2.0, beneficiaries=5, campaign=None, reporter="p_1"):
+    return ActivityReport.submit(reporter_id=reporter, reporter_kind="yavar", kanoon=k or kanoon(),
+                                 service_type=t, day=day or TODAY, today=TODAY, hours=hours, place="مسجد",
+                                 beneficiaries=beneficiaries, description="شرح", media=[], campaign=campaign)
+
+
+# ---------------------------------------------------------------- months
+
+@pytest.mark.parametrize("day,key", [
+    (date(2025, 3, 20), "1403-12"),   # 30 Esfand 1403: 1403 is a leap year
+    (date(2025, 3, 21), "1404-01"),   # 1 Farvardin 1404
+    (date(2024, 3, 19), "1402-12"),   # 29 Esfand 1402 (1402 is not leap)
+    (date(2024, 3, 20), "1403-01"),   # 1 Farvardin 1403
+    (j(1403, 6, 31), "1403-06"), (j(1403, 7, 1), "1403-07"),  # 31-day half to 30-day half
+])
+def test_a_day_falls_in_its_jalali_month(day, key):
+    assert month_key(day) == key
+
+
+def test_esfand_of_a_leap_year_has_thirty_days_and_the_year_twelve_buckets():
+    esfand = parse_period("1403-12")
+    assert (esfand.end_day - esfand.first_day).days == 30
+    assert aggregates.bucket_ids("IR-09", parse_period("1403"))[-1] == "IR-09|1403-12"
+    assert aggregates.bucket_ids("IR-09", parse_period("1403-Q4")) == ["IR-09|1403-10", "IR-09|1403-11", "IR-09|1403-12"]
+    assert len(aggregates.bucket_ids("IR-09", parse_period("1404-H2"))) == 6
+
+
+# ---------------------------------------------------------------- activity reports
+
+def test_report_lifecycle_and_its_events():
+    r, events = submit()
+    assert r.status == ReportStatus.submitted and r.kanoon_path[-1] == "kn_a"
+    assert events[0].event_type == "reports.report.submitted.v1" and events[0].month == "1404-08"
+    with pytest.raises(Conflict):
+        r.return_for_review("sec", "نه")  # only approved reports are returned
+    assert r.approve("head")[0].event_type == "reports.report.approved.v1"
+    with pytest.raises(Conflict):
+        r.approve("head")
+    with pytest.raises(Conflict):
+        r.reject("head", "دیر")
+    ev = r.return_for_review("sec", "ساعات نادرست")[0]
+    assert r.status == ReportStatus.returned and ev.comment == "ساعات نادرست"
+    with pytest.raises(Conflict):
+        r.resubmit("someone_else", {}, None, kanoon())
+    ev = r.resubmit("p_1", {"hours": 1.5}, None, kanoon())[0]
+    assert r.status == ReportStatus.submitted and r.hours == 1.5 and ev.previous == "returned"
+    r.reject("head", "مستندات ناقص")
+    assert r.status == ReportStatus.rejected and r.reason == "مستندات ناقص"
+    with pytest.raises(Conflict):
+        r.flag("exemplary", "eval", None)
+
+
+@pytest.mark.parametrize("kwargs,field", [
+    ({"day": TODAY + timedelta(days=1)}, "day"),
+    ({"day": TODAY - timedelta(days=11), "k": kanoon(founded=TODAY - timedelta(days=10))}, "day"),
+    ({"day": TODAY - timedelta(days=61)}, "day"),
+    ({"t": MEDICAL}, "service_type"),
+    ({"t": LOCAL}, "service_type"),
+])
+def test_a_report_is_refused_for_impossible_days_and_closed_types(kwargs, field):
+    with pytest.raises(Invalid) as exc:
+        submit(**kwargs)
+    assert exc.value.field == field
+
+
+def test_specialized_types_are_for_their_field_and_inactive_kanoons_do_not_report():
+    submit(k=kanoon(kind="specialized_social", field="medical"), t=MEDICAL)
+    with pytest.raises(Conflict):
+        submit(k=kanoon(status="requested"))
+
+
+def test_campaign_participation_is_checked():
+    c, events = Campaign.announce(title="پویش", description=None, scope_id="IR-09", scope_path=["IR", "IR-R5", "IR-09"],
+                                  starts_on=j(1404, 8, 1), ends_on=j(1404, 8, 30), target_ids=[],
+                                  service_types=["food_packages"], by="pm")
+    assert events[0].event_type == "reports.campaign.announced.v1" and c.months == ["1404-08"]
+    r, ev = submit(campaign=c)
+    assert r.campaign_id == c.id and ev[0].campaign_id == c.id
+    with pytest.raises(Invalid) as exc:
+        submit(campaign=c, day=j(1404, 7, 30))
+    assert exc.value.field == "day"
+    targeted = c.model_copy(update={"target_ids": ["kn_other"]})
+    with pytest.raises(Invalid) as exc:
+        submit(campaign=targeted)
+    assert exc.value.field == "campaign_id"
+    with pytest.raises(Invalid):
+        Campaign.announce(title="x", description=None, scope_id="IR", scope_path=["IR"], starts_on=TODAY,
+                          ends_on=TODAY - timedelta(days=1), target_ids=[], service_types=["a"], by="x")
+
+
+def test_reservations_are_confirmed_or_declined_with_a_reason():
+    r, _ = Reservation.request(person_id="p", kanoon=kanoon(), service_type=PUBLIC, day=TODAY, today=TODAY,
+                               from_hour=16, to_hour=18, note=None)
+    with pytest.raises(Invalid):
+        r.decide(False, "head", None)
+    r.decide(True, "head", None)
+    assert r.status == "confirmed"
+    with pytest.raises(Conflict):
+        r.decide(False, "head", "no")
+    with pytest.raises(Invalid) as exc:
+        Reservation.request(person_id="p", kanoon=kanoon(), service_type=PUBLIC, day=TODAY, today=TODAY,
+                            from_hour=18, to_hour=18, note=None)
+    assert exc.value.field == "to_hour"
+
+
+# ---------------------------------------------------------------- programs and compliance
+
+def test_compliance_lists_the_kanoons_that_missed_the_month():
+    ks = [kanoon("kn_a"), kanoon("kn_b"), kanoon("kn_new", founded=j(1404, 7, 15)), kanoon("kn_req", status="requested")]
+    c = program_compliance("IR-09-MSH", "1404-07", ks, held={"kn_a", "kn_new"})
+    assert (c.expected, c.complied) == (2, 1)  # kn_new opened mid-month: not yet expected
+    assert [m["kanoon_id"] for m in c.missed] == ["kn_b"]
+    assert c.rate == 0.5
+    assert program_compliance("IR-09-MSH", "1404-08", ks, held=set()).expected == 3
+    assert program_compliance("IR-07", "1404-08", [], held=set()).rate is None
+
+
+def test_a_program_is_recorded_after_it_is_held_with_other_active_kanoons():
+    p, events = Program.record(kanoon=kanoon(), title="چهارشنبه امام رضایی", held_on=TODAY, today=TODAY,
+                               attendance=40, partners=[kanoon("kn_med", kind="specialized_social")], note=None, by="h")
+    assert events[0].month == "1404-08" and events[0].partner_kanoon_ids == ["kn_med"]
+    with pytest.raises(Invalid):
+        Program.record(kanoon=kanoon(), title="x", held_on=TODAY + timedelta(days=1), today=TODAY, attendance=1,
+                       partners=[], note=None, by="h")
+    with pytest.raises(Invalid):
+        Program.record(kanoon=kanoon(), title="x", held_on=TODAY, today=TODAY, attendance=1,
+                       partners=[kanoon()], note=None, by="h")
+
+
+# ---------------------------------------------------------------- monthly reports and completeness
+
+def at(y, m, d, hour=12):
+    return datetime.combine(j(y, m, d), datetime.min.time(), tzinfo=timezone.utc) + timedelta(hours=hour)
+
+
+def monthly(k=None, month="1404-07", when=None, supplementary=None, requests=(10, 8)):
+    return MonthlyReport.submit(kanoon=k or kanoon(), month=month, figures={}, clients=100,
+                                public_requests=requests[0], answered=requests[1], narrative=None,
+                                supplementary=supplementary, by="head", at=when or at(1404, 8, 2))
+
+
+def test_monthly_report_is_submitted_after_the_month_returned_resubmitted_and_locked_when_accepted():
+    with pytest.raises(Invalid) as exc:
+        monthly(when=at(1404, 7, 29))
+    assert exc.value.field == "month"
+    r, events = monthly()
+    assert r.on_time and events[0].on_time and not events[0].resubmission
+    with pytest.raises(Conflict):
+        r.resubmit(kanoon=kanoon(), figures={}, clients=1, public_requests=0, answered=0, narrative=None,
+                   supplementary=None, by="head", at=at(1404, 8, 3))
+    r.return_with("آمار مراجعین ناقص است", "sec")
+    ev = r.resubmit(kanoon=kanoon(), figures={"reports": 3}, clients=120, public_requests=10, answered=9,
+                    narrative=None, supplementary=None, by="head", at=at(1404, 8, 20))
+    assert ev[0].resubmission and r.on_time, "timeliness is the first submission's"
+    r.accept("sec")
+    for attempt in (lambda: r.return_with("x", "sec"), lambda: r.accept("sec"),
+                    lambda: r.resubmit(kanoon=kanoon(), figures={}, clients=1, public_requests=0, answered=0,
+                                       narrative=None, supplementary=None, by="head", at=at(1404, 8, 21))):
+        with pytest.raises(Conflict):
+            attempt()
+
+
+def test_deadline_and_contents_of_a_monthly_report():
+    assert monthly_deadline("1404-07") == datetime.combine(j(1404, 8, 6), datetime.min.time()).replace(
+        tzinfo=timezone.utc) - timedelta(hours=3, minutes=30)
+    late, _ = monthly(when=at(1404, 8, 6))
+    assert not late.on_time
+    with pytest.raises(Invalid) as exc:
+        monthly(requests=(3, 4))
+    assert exc.value.field == "public_requests_answered"
+    with pytest.raises(Invalid) as exc:
+        monthly(k=kanoon(kind="specialized_cultural", field="art"))
+    assert exc.value.field == "supplementary"
+    monthly(k=kanoon(kind="specialized_cultural", field="art"), supplementary="تکمله")
+
+
+def test_completeness_never_passes_one_hundred_percent():
+    ks = [kanoon("kn_a"), kanoon("kn_b"), kanoon("kn_c"), kanoon("kn_new", founded=j(1404, 7, 10))]
+    filed = [{"kanoon_id": "kn_a", "on_time": True}, {"kanoon_id": "kn_b", "on_time": False},
+             {"kanoon_id": "kn_new", "on_time": True}]  # opened mid-month: its report is welcome, not counted
+    c = completeness("IR-09-MSH", "1404-07", ks, filed)
+    assert (c.expected, c.reported, c.on_time) == (3, 2, 1)
+    assert [m["kanoon_id"] for m in c.missing] == ["kn_c"]
+    assert c.reported_rate == pytest.approx(2 / 3) and c.on_time_rate == pytest.approx(1 / 3)
+
+
+@given(st.lists(st.tuples(st.booleans(), st.booleans(), st.booleans()), max_size=30))
+def test_completeness_rates_stay_within_bounds(rows):
+    ks, filed = [], []
+    for i, (expected, reported, on_time) in enumerate(rows):
+        ks.append(kanoon(f"kn_{i}", founded=FOUNDED if expected else j(1404, 7, 20)))
+        if reported:
+            filed.append({"kanoon_id": f"kn_{i}", "on_time": on_time})
+    c = completeness("IR", "1404-07", ks, filed)
+    assert 0 <= c.on_time <= c.reported <= c.expected
+    assert c.reported_rate is None or 0 <= c.on_time_rate <= c.reported_rate <= 1
+
+
+def test_compile_month_counts_the_approved_reports_and_programs():
+    reports = []
+    for hours, who in [(2, "p1"), (3.5, "p1"), (1, "p2")]:
+        r, _ = submit(hours=hours, reporter=who)
+        r.approve("head")
+        reports.append(r)
+    p, _ = Program.record(kanoon=kanoon(), title="x", held_on=TODAY, today=TODAY, attendance=30, partners=[],
+                          note=None, by="h")
+    f = compile_month(reports, [p])
+    assert f["reports"] == 3 and f["hours"] == 6.5 and f["members_reporting"] == 2
+    assert f["by_service_type"]["food_packages"]["beneficiaries"] == 15 and f["programs"] == 1
+
+
+# ---------------------------------------------------------------- needs and projects
+
+def test_needs_match_members_of_the_kanoon_or_specialized_kanoons_of_the_field():
+    n = Need(id="nd_1", kanoon_id="kn_a", kanoon_path=kanoon().path, title="ویزیت", field="medical",
+             registered_at=datetime.now(timezone.utc))
+    with pytest.raises(Invalid):
+        n.match_member("p_x", "kn_other", "head")
+    with pytest.raises(Invalid):
+        n.match_kanoon(kanoon("kn_n"), "head")  # a neighborhood kanoon
+    with pytest.raises(Invalid):
+        n.match_kanoon(kanoon("kn_law", kind="specialized_social", field="legal"), "head")
+    n.match_kanoon(kanoon("kn_med", kind="specialized_social", field="medical"), "head")
+    n.match_member("p_1", "kn_a", "head")
+    assert n.status == "matched" and len(n.matches) == 2
+    with pytest.raises(Conflict):
+        n.match_member("p_1", "kn_a", "head")
+    n.resolve("met", "head")
+    with pytest.raises(Conflict):
+        n.match_member("p_2", "kn_a", "head")
+
+
+def test_a_project_asks_other_kanoons_and_each_answers_once():
+    n = Need(id="nd_1", kanoon_id="kn_a", kanoon_path=kanoon().path, title="t", registered_at=datetime.now(timezone.utc))
+    with pytest.raises(Invalid):
+        ExecutiveProject.propose(kanoon=kanoon(), title="t", description="d", needs=[n], invited=[kanoon()], by="h")
+    p, _ = ExecutiveProject.propose(kanoon=kanoon(), title="t", description="d", needs=[n],
+                                    invited=[kanoon("kn_b")], by="h")
+    with pytest.raises(Invalid):
+        p.respond("kn_c", True, "x")
+    p.respond("kn_b", True, "hb")
+    assert p.responses == {"kn_b": "joined"}
+    with pytest.raises(Conflict):
+        p.respond("kn_b", False, "hb")
+
+
+# ---------------------------------------------------------------- aggregate counters
+
+def _apply(events) -> dict:
+    buckets: dict = {}
+    for e in events:
+        data = e.model_dump(mode="json")
+        for unit in data.get("kanoon_path", []):
+            b = buckets.setdefault(aggregates.bucket_id(unit, data["month"]), {})
+            for k, v in aggregates.deltas(e.event_type, data).items():
+                node = b
+                *parents, leaf = k.split(".")
+                for p in parents:
+                    node = node.setdefault(p, {})
+                node[leaf] = node.get(leaf, 0) + v
+    return buckets
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["approve", "reject", "approve_return", "approve_return_resubmit_approve",
+                                           "pending"]),
+                          st.floats(0.5, 8), st.integers(0, 30), st.integers(1, 60)), min_size=1, max_size=25),
+       st.randoms(use_true_random=False))
+def test_counters_match_the_reports_whatever_order_events_arrive_in(lives, rnd):
+    events, expected_hours, expected_approved, expected_status = [], 0.0, 0, {s: 0 for s in ReportStatus}
+    for fate, hours, benef, days_ago in lives:
+        r, ev = submit(hours=round(hours, 1), beneficiaries=benef, day=TODAY - timedelta(days=days_ago % 60))
+        events += ev
+        if fate != "pending":
+            events += r.approve("h") if fate != "reject" else r.reject("h", "دلیل")
+        if fate.startswith("approve_return"):
+            events += r.return_for_review("s", "اصلاح")
+        if fate == "approve_return_resubmit_approve":
+            events += r.resubmit("p_1", {}, None, kanoon())
+            events += r.approve("h")
+        expected_status[r.status] += 1
+        if r.status == ReportStatus.approved:
+            expected_hours += r.hours
+            expected_approved += 1
+    rnd.shuffle(events)
+    buckets = _apply(events)
+    months = sorted({k.split("|")[1] for k in buckets})
+    period_docs = [buckets.get(f"IR-09|{m}", {}) for m in months]
+    total = aggregates.summarize("IR-09", parse_period("1404"), period_docs)
+    assert total["reports"] == {s.value: n for s, n in expected_status.items()}
+    assert total["hours"] == pytest.approx(round(expected_hours, 2), abs=0.011)
+    assert total["by_service_type"].get("food_packages", {}).get("reports", 0) == expected_approved
+    # The kanoon's buckets equal the province's: every unit on the path counts the same reports.
+    assert {k.split("|")[1] for k in buckets if k.startswith("kn_a|")} == set(months)
