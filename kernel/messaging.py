@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import socket
 import threading
 import traceback
@@ -29,7 +30,7 @@ from nameko.standalone.events import get_event_exchange
 from pymongo import ReturnDocument
 
 from .access import Actor
-from .errors import EXPECTED, NotFound
+from .errors import EXPECTED, Invalid, NotFound
 from .settings import load_settings
 from .store import Store, retry_busy, strip_ids
 
@@ -311,6 +312,20 @@ class OperatorRpc:
         self.store.db.parked_messages.update_one(
             {"_id": parked_id}, {"$set": {"status": "replayed", "replayed_at": _now()}})
         return {"id": parked_id, "status": "replayed"}
+
+    @rpc(expected_exceptions=EXPECTED)
+    def outbox_replay(self, types: str) -> dict:
+        """Publish again, oldest first, the sent events whose type starts with `types` (e.g.
+        `registry.` or `registry.kanoon.`): how a consumer deployed later builds its read model
+        from this service's history. Every consumer dedupes on the event id, so those that had
+        them already change nothing."""
+        prefix = (types or "").strip()
+        if not prefix.startswith(f"{self.name}."):
+            raise Invalid(f"give a prefix of this service's event types, e.g. '{self.name}.'", "types")
+        result = self.store.db.outbox.update_many(
+            {"status": "sent", "type": {"$regex": "^" + re.escape(prefix)}},
+            {"$set": {"status": "pending", "lease_until": None}})
+        return {"types": prefix, "requeued": result.modified_count}
 
     @rpc
     def outbox_status(self) -> dict:

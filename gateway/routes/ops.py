@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter
+from pydantic import BaseModel, ConfigDict, Field
 
 from kernel.errors import NotFound
 
@@ -30,3 +31,16 @@ def replay(call: AdminDep, service: str, parked_id: str):
 @router.get("/{service}/outbox")
 def outbox(call: AdminDep, service: str):
     return call(_service(service), "outbox_status")
+
+
+class Replay(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"types": "registry.kanoon."}]})
+
+    types: str = Field(min_length=3, max_length=200, description="a prefix of the service's event types")
+
+
+@router.post("/{service}/outbox/replay")
+def outbox_replay(call: AdminDep, service: str, body: Replay):
+    """Publish again the service's sent events of these types, oldest first, e.g. so that a
+    service deployed later builds its read model; consumers skip what they already applied."""
+    return call(_service(service), "outbox_replay", body.types)

@@ -1,14 +1,12 @@
 """One running system for all system tests: `python -m devenv.run` (what `make run` starts: the
-store, the registry, the gateway) on the test RabbitMQ, with its store reachable for inspection."""
+store, every service, the gateway) on the test RabbitMQ, with its store reachable for inspection."""
 import os
-import subprocess
-import sys
-import time
 from dataclasses import dataclass
 
 import pytest
 from pymongo import MongoClient
 
+from devenv.launch import launch, stop
 from kernel.store import Db
 
 from tests.conftest import QUIET, ROOT, free_port
@@ -38,21 +36,9 @@ def system(tmp_path_factory, amqp_uri):
     env = dict(os.environ, AMQP_URI=amqp_uri, PYTHONWARNINGS=QUIET, PYTHONPATH=str(ROOT),
                MONGO_DB_PREFIX=prefix, KHADEM_ADMIN_PASSWORD=ADMIN_PASSWORD)
     env.pop("MONGO_URI", None)
-    out = data / "run.out"
-    proc = subprocess.Popen([sys.executable, "-m", "devenv.run", "--data", str(data), "--port", str(port),
-                             "--store-port", str(store_port)], cwd=ROOT, env=env,
-                            stdout=open(out, "ab"), stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 120
-    while "all up" not in out.read_text():
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            raise RuntimeError(out.read_text())
-        time.sleep(0.5)
-    subprocess.run([sys.executable, "-m", "services.registry.cli", "create-admin", "--username", "admin"],
-                   cwd=ROOT, env=env, check=True, timeout=60)
+    proc = launch(data, port, store_port, env)
     yield System(f"http://127.0.0.1:{port}", f"mongodb://127.0.0.1:{store_port}/?directConnection=true", prefix)
-    proc.terminate()
-    proc.wait(timeout=60)
+    stop(proc)
 
 
 @pytest.fixture(scope="session")

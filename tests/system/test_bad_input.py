@@ -136,6 +136,10 @@ case("GET", "/api/ops/nowhere/parked", None, 404, "service")
 case("GET", "/api/ops/registry/outbox?x=1", None, None, None)  # listed for coverage; a read
 case("POST", "/api/ops/registry/parked/pm_missing/replay", None, 404, "parked_id")
 case("GET", "/api/ops/registry/parked", None, None, None)
+case("POST", "/api/ops/registry/outbox/replay", {}, 422, "types")
+case("POST", "/api/ops/registry/outbox/replay", {"types": "reports."}, 422, "types")
+case("POST", "/api/ops/registry/outbox/replay", {"types": "registry.", "extra": 1}, 422, "extra")
+case("POST", "/api/ops/nowhere/outbox/replay", {"types": "registry."}, 404, "service")
 
 
 # reports (§3, §4): the world's kanoon "active" has the member "yavar_in"; "report" is its submitted report

@@ -1,0 +1,218 @@
+"""Aggregates from the read model versus from the raw reports, on a province of 1,000 kanoons and
+1,000,000 approved reports; and the rate at which reports go through the service's write path.
+
+    python -m bench.reports_aggregates                       # mongomock, in this process
+    python -m bench.reports_aggregates --reports 100000      # smaller
+    MONGO_URI=mongodb://host:27017/?replicaSet=rs0 python -m bench.reports_aggregates   # a real MongoDB
+
+The local store cannot hold this volume (docs/decisions.md), so the same repository code runs on
+mongomock in-process, or on a real MongoDB when MONGO_URI is given; the output names which.
+Two costs of mongomock that MongoDB does not have are removed for the run (fast_mongomock: a
+quadratic cursor and the missing `_id` index); nothing of the project is patched. mongomock has no
+secondary indexes, so the raw computation scans every report; the benchmark therefore also times it
+over a collection holding only the matching reports, which is the least work any index could leave
+(every matching report must still be read and summed), and states the ratio against that too.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import statistics
+import time
+from collections import defaultdict
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+from kernel.documents import to_doc
+from kernel.events import Envelope
+from kernel.jalali import parse_period
+from kernel.store import Db
+from services.reports.domain import aggregates
+from services.reports.domain.model import ActivityReport, KanoonView, ServiceType
+from services.reports.projections import apply_own_event
+from services.reports.repository import Repository, ensure_indexes
+
+ROOT = Path(__file__).resolve().parent.parent
+YEAR = 1404
+
+
+def fast_mongomock() -> None:
+    """Two mongomock costs that no MongoDB has: its cursor copies the rest of its results on every
+    next() (quadratic in the number read), and it has no `_id` index (a find or update by `_id`
+    scans the collection). The cursor reads by position instead; a filter on `_id` (a value or
+    `$in`) picks its documents from mongomock's own store, which is keyed by `_id`, and still
+    applies the whole filter. Every other query scans, as mongomock always does."""
+    from mongomock import collection as mc
+    from mongomock.filtering import filter_applies
+
+    def _next(self):
+        results = self._compute_results(with_limit_and_skip=False)
+        i = self._skip + self._emitted
+        if (self._limit and self._emitted >= abs(self._limit)) or i >= len(results):
+            raise StopIteration()
+        self._emitted += 1
+        return results[i]
+
+    scan = mc.Collection._iter_documents
+
+    def _iter_documents(self, filter):
+        key = (filter or {}).get("_id")
+        if key is None or (isinstance(key, dict) and set(key) != {"$in"}):
+            return scan(self, filter)
+        keys = key["$in"] if isinstance(key, dict) else [key]
+        store = self._store
+        return [store[k] for k in dict.fromkeys(keys) if k in store and filter_applies(filter, store[k])]
+
+    mc.Cursor.__next__ = _next
+    mc.Cursor.next = _next
+    mc.Collection._iter_documents = _iter_documents
+
+
+def connect(name: str):
+    uri = os.environ.get("MONGO_URI")
+    if uri:
+        from pymongo import MongoClient
+        return MongoClient(uri, tz_aware=True)[name], f"MongoDB at {uri}"
+    import mongomock
+    fast_mongomock()
+    return mongomock.MongoClient(tz_aware=True)[name], "mongomock (in-process)"
+
+
+def province(kanoon_count: int) -> tuple[list[str], list[KanoonView]]:
+    units = json.loads((ROOT / "services/registry/data/units.json").read_text("utf-8"))["units"]
+    cities = [u["id"] for u in units if u.get("parent_id") == "IR-09"]
+    founded = parse_period(f"{YEAR - 1}").first_day
+    kanoons = [KanoonView(id=f"kn_{i:05d}", name=f"کانون {i}", kind="neighborhood",
+                          unit_path=["IR", "IR-R5", "IR-09", cities[i % len(cities)]], status="active",
+                          founding_date=founded) for i in range(kanoon_count)]
+    return cities, kanoons
+
+
+def types() -> list[ServiceType]:
+    rows = json.loads((ROOT / "services/reports/data/service_types.json").read_text("utf-8"))["service_types"]
+    return [ServiceType(id=r["id"], name=r["name"]) for r in rows if not r.get("field")]
+
+
+def generate(db, kanoons: list[KanoonView], n: int, rnd: random.Random) -> tuple[float, float]:
+    """Approved reports spread over the year, and their aggregate buckets made by the same deltas
+    the service applies per event, summed per bucket before writing (one write per bucket)."""
+    year = parse_period(str(YEAR))
+    days = (year.end_day - year.first_day).days
+    kinds = types()
+    at = datetime(2025, 4, 1, tzinfo=timezone.utc)
+    merged: dict[tuple[str, str], dict[str, float]] = defaultdict(lambda: defaultdict(float))
+    batch, t0 = [], time.perf_counter()
+    for i in range(n):
+        k = kanoons[rnd.randrange(len(kanoons))]
+        r = ActivityReport(id=f"ar_{i:08d}", reporter_id=f"p_{rnd.randrange(40_000)}", reporter_kind="yavar",
+                           kanoon_id=k.id, kanoon_path=k.path, service_type=rnd.choice(kinds).id,
+                           day=year.first_day + timedelta(days=rnd.randrange(days)), hours=rnd.choice([1, 1.5, 2, 3, 4]),
+                           place="مسجد", beneficiaries=rnd.randrange(0, 20), description="گزارش",
+                           status="approved", submitted_at=at)
+        batch.append(to_doc(r))
+        facts = r.facts()
+        for event_type, extra in (("reports.report.submitted.v1", {"previous": None}),
+                                  ("reports.report.approved.v1", {"by": "h"})):
+            for key, v in aggregates.deltas(event_type, {**facts, **extra}).items():
+                for unit in r.kanoon_path:
+                    merged[(unit, r.month)][key] += v
+        if len(batch) == 20_000:
+            db.activity_reports.insert_many(batch)
+            batch = []
+    if batch:
+        db.activity_reports.insert_many(batch)
+    t_reports = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    repo = Repository(Db(db))
+    for (unit, month), inc in merged.items():
+        repo.add_to_buckets([unit], month, {k: v for k, v in inc.items() if v})
+    return t_reports, time.perf_counter() - t0
+
+
+def only_matching(db, unit_id: str, period) -> Repository:
+    """The reports a perfect index would hand the raw computation, alone in a collection."""
+    scratch = db.client[f"{db.name}_matching"]
+    scratch.activity_reports.drop()
+    rows = list(db.activity_reports.find({"kanoon_path": unit_id}))
+    first, end = (datetime(d.year, d.month, d.day, tzinfo=timezone.utc) for d in (period.first_day, period.end_day))
+    rows = [r for r in rows if r["status"] == "approved" and first <= r["day"] < end]
+    for i in range(0, len(rows), 20_000):
+        scratch.activity_reports.insert_many(rows[i:i + 20_000])
+    return Repository(Db(scratch))
+
+
+def timed(fn, repeat: int) -> tuple[float, object]:
+    times, result = [], None
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        result = fn()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times), result
+
+
+def ingest(db, kanoons: list[KanoonView], n: int, rnd: random.Random) -> float:
+    """The service's write path per report, without the bus: submit (domain, repository, event),
+    approve (domain, versioned save, event), and the aggregate projection of both events."""
+    repo = Repository(Db(db))
+    kinds = types()
+    today = parse_period(str(YEAR)).end_day - timedelta(days=1)
+    t0 = time.perf_counter()
+    for i in range(n):
+        k = kanoons[rnd.randrange(len(kanoons))]
+        r, events = ActivityReport.submit(reporter_id=f"p_{i}", reporter_kind="yavar", kanoon=k,
+                                          service_type=rnd.choice(kinds), day=today - timedelta(days=rnd.randrange(30)),
+                                          today=today, hours=2, place="مسجد", beneficiaries=3, description="گزارش",
+                                          media=[])
+        repo.add_report(r)
+        events += r.approve("head")
+        repo.save_report(r)
+        for e in events:
+            apply_own_event(repo.db, Envelope.wrap(e).to_message())
+    return n / (time.perf_counter() - t0)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--reports", type=int, default=1_000_000)
+    ap.add_argument("--kanoons", type=int, default=1_000)
+    ap.add_argument("--ingest", type=int, default=2_000, help="reports sent through the write path")
+    ap.add_argument("--seed", type=int, default=1404)
+    args = ap.parse_args()
+    rnd = random.Random(args.seed)
+
+    db, store = connect(f"bench_reports_{os.getpid()}")
+    ensure_indexes(Db(db))
+    cities, kanoons = province(args.kanoons)
+    print(f"store: {store}")
+    print(f"province IR-09: {len(cities)} cities, {len(kanoons)} kanoons; {args.reports:,} approved reports in {YEAR}")
+    t_reports, t_buckets = generate(db, kanoons, args.reports, rnd)
+    print(f"generated: reports {t_reports:.1f}s, read model {db.aggregates.count_documents({}):,} buckets {t_buckets:.1f}s")
+
+    repo = Repository(Db(db))
+    city = max(cities, key=lambda c: sum(1 for k in kanoons if k.unit_path[-1] == c))
+    cases = [("province x year", "IR-09", parse_period(str(YEAR))),
+             ("city x month", city, parse_period(f"{YEAR}-07"))]
+    print(f"{'aggregate':<16} {'read model':>11} {'raw, scan':>11} {'ratio':>7} {'raw, only matching':>19} {'ratio':>7}  reports")
+    for label, unit, period in cases:
+        t_model, model = timed(lambda: aggregates.summarize(unit, period, repo.buckets(unit, period)), 20)
+        t_raw, raw = timed(lambda: repo.raw_totals(unit, period), 1)
+        matching = only_matching(db, unit, period)
+        t_least, least = timed(lambda: matching.raw_totals(unit, period), 3)
+        for figures in (raw, least):
+            assert model["reports"]["approved"] == figures["reports"], (model["reports"], figures["reports"])
+            assert abs(model["hours"] - figures["hours"]) < 0.01 and model["beneficiaries"] == figures["beneficiaries"]
+        print(f"{label:<16} {t_model * 1000:>8.2f} ms {t_raw * 1000:>8.0f} ms {t_raw / t_model:>6.0f}x "
+              f"{t_least * 1000:>16.0f} ms {t_least / t_model:>6.0f}x  {raw['reports']:,} (all three agree)")
+
+    if args.ingest:
+        fresh, _ = connect(f"bench_ingest_{os.getpid()}")
+        ensure_indexes(Db(fresh))
+        rate = ingest(fresh, kanoons, args.ingest, rnd)
+        print(f"ingestion through the service's write path: {rate:,.0f} reports/s "
+              f"({args.ingest:,} reports submitted, approved and projected; no bus)")
+
+
+if __name__ == "__main__":
+    main()

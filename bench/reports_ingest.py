@@ -1,0 +1,128 @@
+"""Activity reports through the running system: HTTP → gateway → RPC → reports service → store, and
+the service's own events back into its aggregate buckets.
+
+    python -m bench.reports_ingest                  # starts RabbitMQ if needed, the store, every service, the gateway
+    python -m bench.reports_ingest --reports 1000 --clients 8
+
+It starts what `make run` starts (in a temporary data folder, on free ports; `MONGO_URI`, when
+set, is used as the store instead of the local one), creates a city, one kanoon and its members,
+then times three things: members submitting reports (concurrent clients), the head approving them,
+and the moment the city's aggregate for the month counts every approval (the events have gone
+through the outbox, RabbitMQ and the aggregate handler). The figures are for the store it names:
+the local store runs one transaction at a time, so they say little about a production MongoDB.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import tempfile
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+from pathlib import Path
+
+from devenv import rabbit
+from devenv.launch import launch, stop
+from kernel import jalali
+from tests.conftest import QUIET, free_port
+from tests.system.helpers import account, form_kanoon, member, sign_in, staff
+
+ROOT = Path(__file__).resolve().parent.parent
+ADMIN_PASSWORD = "bench-admin-password"
+
+
+def start_system(data: Path):
+    port, store_port = free_port(), free_port()
+    env = dict(os.environ, AMQP_URI=rabbit.ensure(), PYTHONWARNINGS=QUIET, PYTHONPATH=str(ROOT),
+               MONGO_DB_PREFIX=f"bench{port}_", KHADEM_ADMIN_PASSWORD=ADMIN_PASSWORD)
+    proc = launch(data, port, store_port, env)
+    return proc, f"http://127.0.0.1:{port}"
+
+
+def call(fn, expected: int) -> dict:
+    """One request, retried while the local store is briefly busy (a 503 says so)."""
+    for _ in range(20):
+        r = fn()
+        if r.status_code == expected:
+            return r.json()
+        if r.status_code != 503:
+            raise SystemExit(f"{r.status_code}: {r.text}")
+        time.sleep(0.2)
+    raise SystemExit(f"still busy: {r.text}")
+
+
+def run(base: str, reports: int, clients: int, members: int) -> None:
+    admin = sign_in(base, "admin", ADMIN_PASSWORD)
+    tag = uuid.uuid4().hex[:4]
+    city = f"IR-09-B{tag.upper()}"
+    assert admin.post("/api/units", json={"id": city, "name": "شهر", "kind": "city",
+                                          "parent_id": "IR-09"}).status_code == 201
+    sec, _ = staff(admin, base, f"sec.{tag}", "city_secretary", city, city=city)
+    head, deputy = member(admin, city=city), member(admin, city=city)
+    head_api = account(admin, base, head, f"head.{tag}")
+    today = jalali.today()
+    kid = form_kanoon(head_api, head, deputy, sec, "کانون سنجش", unit=city,
+                      founding_date=jalali.format_date(today - timedelta(days=40)))
+    apis = []
+    for i in range(members):
+        pid = member(admin, kind="yavar", city=city)
+        assert head_api.post("/api/memberships", json={"person_id": pid, "kanoon_id": kid}).status_code == 200
+        apis.append(account(admin, base, pid, f"yavar.{tag}.{i}"))
+    body = {"kanoon_id": kid, "service_type": "food_packages", "day": jalali.format_date(today), "hours": 2,
+            "place": "مسجد محل", "beneficiaries": 3, "description": "توزیع بسته‌های معیشتی"}
+    # The reports service learns memberships from the registry's events: wait until the last member is known.
+    deadline = time.monotonic() + 60
+    while (probe := apis[-1].post("/api/activity-reports", json=body)).status_code != 201:
+        if time.monotonic() > deadline:
+            raise SystemExit(f"the reports service never learnt the memberships: {probe.text}")
+        time.sleep(0.25)
+    month = str(jalali.period_of(today))
+
+    def approved() -> int:
+        a = sec.get(f"/api/units/{city}/aggregates", params={"period": month}).json()
+        return a["reports"]["approved"]
+
+    with ThreadPoolExecutor(clients) as pool:
+        t0 = time.perf_counter()
+        ids = list(pool.map(lambda i: call(lambda: apis[i % members].post("/api/activity-reports", json=body),
+                                           201)["id"], range(reports - 1)))
+        t_submit = time.perf_counter() - t0
+        ids.append(probe.json()["id"])
+        t0 = time.perf_counter()
+        list(pool.map(lambda rid: call(lambda: head_api.post(f"/api/activity-reports/{rid}/review",
+                                                             json={"approve": True}), 200), ids))
+        t_approve = time.perf_counter() - t0
+    while approved() < len(ids):
+        if time.perf_counter() - t0 > t_approve + 300:
+            raise SystemExit(f"the aggregate counts {approved()} of {len(ids)} approvals")
+        time.sleep(0.05)
+    t_counted = time.perf_counter() - t0
+    assert approved() == len(ids)
+
+    store = os.environ.get("MONGO_URI") and "MongoDB at MONGO_URI" or "the local store (mongoeco on SQLite)"
+    print(f"store: {store}; {clients} concurrent clients, {members} members of one kanoon")
+    print(f"submitted  {reports - 1:>6,} reports in {t_submit:6.1f}s: {(reports - 1) / t_submit:6.1f} reports/s")
+    print(f"approved   {len(ids):>6,} reports in {t_approve:6.1f}s: {len(ids) / t_approve:6.1f} reports/s")
+    print(f"counted in the city's aggregate {t_counted - t_approve:.2f}s after the last approval answered "
+          f"({len(ids) / t_counted:.1f} approvals/s from first approval to all counted)")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--reports", type=int, default=500)
+    ap.add_argument("--clients", type=int, default=8)
+    ap.add_argument("--members", type=int, default=10)
+    args = ap.parse_args()
+    if args.reports > 1000:
+        raise SystemExit("at most 1,000 reports: the local store slows with volume (docs/decisions.md)")
+    with tempfile.TemporaryDirectory(prefix="khadem-bench-") as data:
+        proc, base = start_system(Path(data))
+        try:
+            run(base, args.reports, args.clients, args.members)
+        finally:
+            stop(proc)
+
+
+if __name__ == "__main__":
+    main()
