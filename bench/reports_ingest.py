@@ -96,7 +96,7 @@ def run(base: str, reports: int, clients: int, members: int) -> None:
     while approved() < len(ids):
         if time.perf_counter() - t0 > t_approve + 300:
             raise SystemExit(f"the aggregate counts {approved()} of {len(ids)} approvals")
-        time.sleep(0.05)
+        time.sleep(0.25)
     t_counted = time.perf_counter() - t0
     assert approved() == len(ids)
 

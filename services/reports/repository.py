@@ -30,7 +30,6 @@ INDEXES = {
     "projects": [[("invited_kanoon_ids", ASCENDING)]],
     "kanoons": [[("unit_path", ASCENDING)]],
     "grants": [[("person_id", ASCENDING)]],
-    "aggregates": [[("unit_id", ASCENDING), ("month", ASCENDING)]],
 }
 
 
