@@ -265,7 +265,10 @@ class Repository:
                 {"$inc": inc, "$setOnInsert": {"unit_id": unit_id, "month": month}}, upsert=True)
 
     def buckets(self, unit_id: str, period: Period) -> list[dict]:
-        return self.db.aggregates.find({"_id": {"$in": aggregates.bucket_ids(unit_id, period)}})
+        return self.buckets_by_id(aggregates.bucket_ids(unit_id, period))
+
+    def buckets_by_id(self, ids: list[str]) -> list[dict]:
+        return self.db.aggregates.find({"_id": {"$in": ids}})
 
 
 def event_time(envelope: dict) -> datetime:

@@ -11,16 +11,16 @@ from nameko.rpc import rpc
 from kernel import jalali
 from kernel.access import Actor
 from kernel.commands import page_args, parse, view
-from kernel.errors import EXPECTED, Conflict, Invalid
+from kernel.errors import EXPECTED, Invalid
 from kernel.messaging import ContextProvider, DomainService, StoreProvider, reliable_event_handler
 from kernel.store import Transaction
 
 from . import schemas as s
 from .domain import aggregates, rules
 from .domain.model import (ActivityReport, Beneficiary, Campaign, ExecutiveProject, Media, MonthlyReport, Need,
-                           Program, Reservation, ServiceType, compile_month, completeness, new_id, now,
+                           Program, Reservation, ServiceType, compile_month, completeness, now,
                            program_compliance)
-from .events import BeneficiaryRegistered, NeedRegistered, ServiceTypeDefined
+from .events import ServiceTypeDefined
 from .projections import apply_own_event, apply_registry_event
 from .repository import Repository, ensure_indexes
 
@@ -158,60 +158,46 @@ class ReportsService(DomainService):
         actor = rules.signed_in(self._actor(repo))
         return [view(r) for r in repo.reports(reporter_id=actor.person_id, limit=limit, skip=skip)]
 
-    @rpc(expected_exceptions=EXPECTED)
-    def review_report(self, report_id: str, payload: dict) -> dict:
-        cmd = parse(s.ReviewReport, payload)
-
+    def _change_report(self, report_id: str, authorize, change) -> dict:
+        """Load a report, check the caller may act on it, apply the change, save it with its events."""
         def work(repo: Repository, tx: Transaction):
             r = repo.report(report_id)
-            actor = rules.review_report(self._actor(repo), r)
-            if actor.person_id == r.reporter_id:
-                raise Conflict("a report is reviewed by someone other than its reporter", "report_id")
-            tx.emit(*(r.approve(actor.person_id) if cmd.approve else r.reject(actor.person_id, cmd.reason)))
+            actor = authorize(self._actor(repo), r)
+            tx.emit(*change(repo, r, actor.person_id))
             repo.save_report(r)
             return view(r)
         return self._write(work)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def review_report(self, report_id: str, payload: dict) -> dict:
+        cmd = parse(s.ReviewReport, payload)
+        return self._change_report(report_id, rules.review_report, lambda repo, r, by: (
+            r.approve(by) if cmd.approve else r.reject(by, cmd.reason)))
 
     @rpc(expected_exceptions=EXPECTED)
     def return_report(self, report_id: str, payload: dict) -> dict:
         cmd = parse(s.ReturnReport, payload)
-
-        def work(repo: Repository, tx: Transaction):
-            r = repo.report(report_id)
-            actor = rules.return_report(self._actor(repo), r)
-            tx.emit(*r.return_for_review(actor.person_id, cmd.comment))
-            repo.save_report(r)
-            return view(r)
-        return self._write(work)
+        return self._change_report(report_id, rules.return_report,
+                                   lambda repo, r, by: r.return_for_review(by, cmd.comment))
 
     @rpc(expected_exceptions=EXPECTED)
     def resubmit_report(self, report_id: str, payload: dict) -> dict:
         cmd = parse(s.ResubmitReport, payload)
 
-        def work(repo: Repository, tx: Transaction):
-            r = repo.report(report_id)
-            actor = rules.signed_in(self._actor(repo))
+        def change(repo: Repository, r: ActivityReport, by: str) -> list:
             kanoon = repo.kanoon(r.kanoon_id)
             t = repo.service_type(cmd.service_type) if cmd.service_type else None
             changes = cmd.model_dump(exclude_none=True, exclude={"service_type", "media"})
             if cmd.media is not None:
                 changes["media"] = [Media(**m.model_dump()) for m in cmd.media]
-            tx.emit(*r.resubmit(actor.person_id, changes, t, kanoon))
-            repo.save_report(r)
-            return view(r)
-        return self._write(work)
+            return r.resubmit(by, changes, t, kanoon)
+        return self._change_report(report_id, lambda actor, r: rules.signed_in(actor), change)
 
     @rpc(expected_exceptions=EXPECTED)
     def flag_report(self, report_id: str, payload: dict) -> dict:
         cmd = parse(s.FlagReport, payload)
-
-        def work(repo: Repository, tx: Transaction):
-            r = repo.report(report_id)
-            actor = rules.flag_report(self._actor(repo), r)
-            tx.emit(*r.flag(cmd.flag, actor.person_id, cmd.note))
-            repo.save_report(r)
-            return view(r)
-        return self._write(work)
+        return self._change_report(report_id, rules.flag_report,
+                                   lambda repo, r, by: r.flag(cmd.flag, by, cmd.note))
 
     # ------------------------------------------------------------ reservations (§4.3)
 
@@ -265,13 +251,10 @@ class ReportsService(DomainService):
             actor = rules.province_or_center(self._actor(repo), path, kind, "announce campaigns")
             for t in cmd.service_types:
                 repo.service_type(t, "service_types")
-            for target in cmd.target_ids:
-                tpath, _ = repo.unit_path(target)
-                if cmd.scope_id not in tpath:
-                    raise Invalid(f"{target} is outside the campaign's scope", "target_ids")
+            targets = {t: repo.unit_path(t)[0] for t in cmd.target_ids}
             c, events = Campaign.announce(title=cmd.title, description=cmd.description, scope_id=cmd.scope_id,
                                           scope_path=path, starts_on=cmd.starts_on, ends_on=cmd.ends_on,
-                                          target_ids=cmd.target_ids, service_types=cmd.service_types,
+                                          targets=targets, service_types=cmd.service_types,
                                           by=actor.person_id)
             repo.add_campaign(c)
             tx.emit(*events)
@@ -292,12 +275,7 @@ class ReportsService(DomainService):
         c = repo.campaign(campaign_id)
         path, _ = repo.unit_path(unit_id)
         rules.figures(self._actor(repo), path)
-        totals = {"reports": 0, "hours": 0.0, "beneficiaries": 0}
-        ids = [aggregates.bucket_id(unit_id, m) for m in c.months]
-        for doc in repo.db.aggregates.find({"_id": {"$in": ids}}):
-            for k, v in doc.get("campaigns", {}).get(c.id, {}).items():
-                totals[k] = totals.get(k, 0) + v
-        totals["hours"] = round(totals["hours"], 2)
+        totals = aggregates.campaign_totals(c.id, repo.buckets_by_id([aggregates.bucket_id(unit_id, m) for m in c.months]))
         return {"campaign": view(c), "unit_id": unit_id, **totals}
 
     # ------------------------------------------------------------ collective programs (§4.5)
@@ -338,8 +316,6 @@ class ReportsService(DomainService):
         def work(repo: Repository, tx: Transaction):
             kanoon = repo.kanoon(cmd.kanoon_id)
             actor = rules.kanoon_official(self._actor(repo), kanoon, "submit this kanoon's monthly report")
-            if not kanoon.founding_date or kanoon.founding_date >= period.end_day:
-                raise Invalid("the kanoon was not yet approved in that month", "month")
             figures = compile_month(repo.approved_reports_of(kanoon.id, period), repo.programs_of(kanoon.id, period))
             args = dict(kanoon=kanoon, figures=figures, clients=cmd.clients, public_requests=cmd.public_requests,
                         answered=cmd.public_requests_answered, narrative=cmd.narrative,
@@ -408,11 +384,10 @@ class ReportsService(DomainService):
         def work(repo: Repository, tx: Transaction):
             kanoon = repo.kanoon(cmd.kanoon_id)
             actor = rules.kanoon_official(self._actor(repo), kanoon, "register this kanoon's beneficiaries")
-            b = Beneficiary(id=new_id("bn"), kanoon_path=kanoon.path, registered_by=actor.person_id,
-                            registered_at=now(), **cmd.model_dump())
+            b, events = Beneficiary.register(kanoon=kanoon, by=actor.person_id,
+                                             **cmd.model_dump(exclude={"kanoon_id"}))
             repo.add_beneficiary(b)
-            tx.emit(BeneficiaryRegistered(beneficiary_id=b.id, kanoon_id=kanoon.id, household_size=b.household_size,
-                                          categories=b.categories))
+            tx.emit(*events)
             return view(b)
         return self._write(work)
 
@@ -443,14 +418,13 @@ class ReportsService(DomainService):
         def work(repo: Repository, tx: Transaction):
             kanoon = repo.kanoon(cmd.kanoon_id)
             rules.kanoon_official(self._actor(repo), kanoon, "register this kanoon's needs")
-            if cmd.beneficiary_id and repo.beneficiary(cmd.beneficiary_id).kanoon_id != kanoon.id:
-                raise Invalid("the beneficiary is not this kanoon's", "beneficiary_id")
+            beneficiary = repo.beneficiary(cmd.beneficiary_id) if cmd.beneficiary_id else None
+            n, events = Need.register(kanoon=kanoon, beneficiary=beneficiary,
+                                      **cmd.model_dump(exclude={"kanoon_id", "beneficiary_id"}))
             if cmd.service_type:
                 repo.service_type(cmd.service_type)
-            n = Need(id=new_id("nd"), kanoon_path=kanoon.path, registered_at=now(), **cmd.model_dump())
             repo.add_need(n)
-            tx.emit(NeedRegistered(need_id=n.id, kanoon_id=kanoon.id, kanoon_path=kanoon.path, title=n.title,
-                                   service_type=n.service_type, field=n.field, urgency=n.urgency))
+            tx.emit(*events)
             return view(n)
         return self._write(work)
 
@@ -524,8 +498,6 @@ class ReportsService(DomainService):
     def get_project(self, project_id: str) -> dict:
         repo = self._read()
         p = repo.project(project_id)
-        actor = rules.signed_in(self._actor(repo))
-        paths = [p.kanoon_path] + [repo.kanoon(k).path for k in p.invited_kanoon_ids]
-        if not any(actor.covers(path, rules.OFFICIALS_AND_STAFF) for path in paths):
-            raise rules.Forbidden("this project concerns no kanoon you cover")
+        actor = self._actor(repo)
+        rules.view_project(actor, [p.kanoon_path] + [repo.kanoon(k).path for k in p.invited_kanoon_ids])
         return view(p)

@@ -106,7 +106,7 @@ def test_specialized_types_are_for_their_field_and_inactive_kanoons_do_not_repor
 
 def test_campaign_participation_is_checked():
     c, events = Campaign.announce(title="پویش", description=None, scope_id="IR-09", scope_path=["IR", "IR-R5", "IR-09"],
-                                  starts_on=j(1404, 8, 1), ends_on=j(1404, 8, 30), target_ids=[],
+                                  starts_on=j(1404, 8, 1), ends_on=j(1404, 8, 30), targets={},
                                   service_types=["food_packages"], by="pm")
     assert events[0].event_type == "reports.campaign.announced.v1" and c.months == ["1404-08"]
     r, ev = submit(campaign=c)
@@ -120,7 +120,7 @@ def test_campaign_participation_is_checked():
     assert exc.value.field == "campaign_id"
     with pytest.raises(Invalid):
         Campaign.announce(title="x", description=None, scope_id="IR", scope_path=["IR"], starts_on=TODAY,
-                          ends_on=TODAY - timedelta(days=1), target_ids=[], service_types=["a"], by="x")
+                          ends_on=TODAY - timedelta(days=1), targets={}, service_types=["a"], by="x")
 
 
 def test_reservations_are_confirmed_or_declined_with_a_reason():

@@ -85,6 +85,16 @@ def _clean(tree: dict) -> dict:
     return out
 
 
+def campaign_totals(campaign_id: str, docs: Iterable[dict]) -> dict:
+    """One campaign's reports, hours and beneficiaries in the given buckets."""
+    totals = {"reports": 0, "hours": 0.0, "beneficiaries": 0}
+    for doc in docs:
+        for k, v in doc.get("campaigns", {}).get(campaign_id, {}).items():
+            totals[k] = totals.get(k, 0) + v
+    totals["hours"] = round(totals["hours"], 2)
+    return totals
+
+
 def summarize(unit_id: str, period: Period, docs: Iterable[dict]) -> dict:
     total: dict = {}
     for doc in docs:

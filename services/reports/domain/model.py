@@ -164,7 +164,12 @@ class ActivityReport(BaseModel):
         self.status = to
         self.steps.append(Step(step=to.value, at=now(), by=by, note=note))
 
+    def _check_reviewer(self, by: str) -> None:
+        if by == self.reporter_id:
+            raise Conflict("a report is reviewed by someone other than its reporter", "report_id")
+
     def approve(self, by: str) -> list:
+        self._check_reviewer(by)
         if self.status != ReportStatus.submitted:
             raise Conflict(f"the report is {self.status}; only a submitted report is approved", "status")
         self._move(ReportStatus.approved, by)
@@ -172,6 +177,7 @@ class ActivityReport(BaseModel):
         return [ev.ReportApproved(**self.facts(), by=by)]
 
     def reject(self, by: str, reason: str) -> list:
+        self._check_reviewer(by)
         if self.status != ReportStatus.submitted:
             raise Conflict(f"the report is {self.status}; only a submitted report is rejected", "status")
         self._move(ReportStatus.rejected, by, reason)
@@ -282,8 +288,12 @@ class Campaign(BaseModel):
 
     @classmethod
     def announce(cls, *, title: str, description: str | None, scope_id: str, scope_path: list[str],
-                 starts_on: date, ends_on: date, target_ids: list[str], service_types: list[str],
+                 starts_on: date, ends_on: date, targets: dict[str, list[str]], service_types: list[str],
                  by: str) -> tuple["Campaign", list]:
+        """`targets` maps each targeted kanoon or unit to its path."""
+        for target, path in targets.items():
+            if scope_id not in path:
+                raise Invalid(f"{target} is outside the campaign's scope", "target_ids")
         if ends_on < starts_on:
             raise Invalid("a campaign ends on or after the day it starts", "ends_on")
         if (ends_on - starts_on).days > 366:
@@ -291,7 +301,7 @@ class Campaign(BaseModel):
         if not service_types:
             raise Invalid("a campaign names its service types", "service_types")
         c = cls(id=new_id("cp"), title=title, description=description, scope_id=scope_id, scope_path=scope_path,
-                starts_on=starts_on, ends_on=ends_on, target_ids=sorted(set(target_ids)),
+                starts_on=starts_on, ends_on=ends_on, target_ids=sorted(targets),
                 service_types=sorted(set(service_types)), announced_by=by, announced_at=now())
         return c, [ev.CampaignAnnounced(campaign_id=c.id, title=title, scope_id=scope_id, starts_on=starts_on,
                                         ends_on=ends_on, target_ids=c.target_ids, service_types=c.service_types)]
@@ -418,6 +428,8 @@ class MonthlyReport(BaseModel):
     def submit(cls, *, kanoon: KanoonView, month: str, figures: dict, clients: int, public_requests: int,
                answered: int, narrative: str | None, supplementary: str | None, by: str,
                at: datetime) -> tuple["MonthlyReport", list]:
+        if not kanoon.founding_date or kanoon.founding_date >= jalali.parse_period(month).end_day:
+            raise Invalid("the kanoon was not yet approved in that month", "month")
         _check_month_closed(month, at)
         _check_contents(kanoon, public_requests, answered, supplementary)
         on_time = at <= monthly_deadline(month)
@@ -538,6 +550,13 @@ class Beneficiary(BaseModel):
     registered_at: datetime
     version: int = 0
 
+    @classmethod
+    def register(cls, *, kanoon: KanoonView, by: str, **fields) -> tuple["Beneficiary", list]:
+        b = cls(id=new_id("bn"), kanoon_id=kanoon.id, kanoon_path=kanoon.path, registered_by=by,
+                registered_at=now(), **fields)
+        return b, [ev.BeneficiaryRegistered(beneficiary_id=b.id, kanoon_id=kanoon.id,
+                                            household_size=b.household_size, categories=b.categories)]
+
 
 class NeedStatus(StrEnum):
     open = "open"
@@ -567,6 +586,15 @@ class Need(BaseModel):
     matches: list[Match] = []
     registered_at: datetime
     version: int = 0
+
+    @classmethod
+    def register(cls, *, kanoon: KanoonView, beneficiary: Beneficiary | None, **fields) -> tuple["Need", list]:
+        if beneficiary is not None and beneficiary.kanoon_id != kanoon.id:
+            raise Invalid("the beneficiary is not this kanoon's", "beneficiary_id")
+        n = cls(id=new_id("nd"), kanoon_id=kanoon.id, kanoon_path=kanoon.path,
+                beneficiary_id=beneficiary.id if beneficiary else None, registered_at=now(), **fields)
+        return n, [ev.NeedRegistered(need_id=n.id, kanoon_id=kanoon.id, kanoon_path=kanoon.path, title=n.title,
+                                     service_type=n.service_type, field=n.field, urgency=n.urgency)]
 
     def match_member(self, member_id: str, member_kanoon: str | None, by: str) -> list:
         if member_kanoon != self.kanoon_id:

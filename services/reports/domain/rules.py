@@ -66,3 +66,11 @@ def province_or_center(actor: Actor | None, scope_path: list[str], scope_kind: s
 
 def read_beneficiaries(actor: Actor | None, kanoon: KanoonView) -> Actor:
     return require(actor, kanoon.path, BENEFICIARY_READERS, "see this kanoon's beneficiaries")
+
+
+def view_project(actor: Actor | None, paths: list[list[str]]) -> Actor:
+    """An executive project is seen by those who cover its kanoon or a kanoon it asks for help."""
+    actor = signed_in(actor)
+    if not any(actor.covers(path, OFFICIALS_AND_STAFF) for path in paths):
+        raise Forbidden("this project concerns no kanoon you cover")
+    return actor
