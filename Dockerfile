@@ -2,7 +2,7 @@
 # One image for every Khadem process; compose picks the command. Two final targets:
 #   service  — a nameko service (health: its heartbeat file, see kernel/healthcheck.py)
 #   gateway  — the FastAPI gateway (health: GET /health/live)
-ARG PYTHON_VERSION=3.13
+ARG PYTHON_VERSION=3.11
 
 # ---- build: a virtualenv with the pinned requirements, built where compilers may live ----------
 FROM python:${PYTHON_VERSION}-slim-bookworm AS build
@@ -20,6 +20,7 @@ WORKDIR /app
 COPY --chown=root:root kernel/ kernel/
 COPY --chown=root:root services/ services/
 COPY --chown=root:root gateway/ gateway/
+COPY --chown=root:root ops/ ops/
 ENV PATH=/opt/venv/bin:$PATH \
     PYTHONPATH=/app \
     PYTHONUNBUFFERED=1 \

@@ -1,7 +1,7 @@
 """Runs the whole system locally, in order, one log per process under <data>/log/:
 
 1. RabbitMQ (AMQP_URI if it answers; else the installed server is started; else installed);
-2. the store (MONGO_URI if given; else the local mongoeco server, data under <data>/store/);
+2. the store (MONGO_URI if given; else the local SecantusDB server, data under <data>/store/);
 3. every service as its own `nameko run` process;
 4. the gateway (uvicorn) on GATEWAY_PORT (default 8000).
 
@@ -20,17 +20,19 @@ import time
 import urllib.request
 from pathlib import Path
 
-from . import rabbit
+from . import rabbit, store
 
 # eventlet announces its deprecation and nameko imports pkg_resources: both known, both harmless here.
 QUIET_WARNINGS = "ignore::DeprecationWarning,ignore::UserWarning"
 
 ROOT = Path(__file__).resolve().parent.parent
 
-# (name, nameko service path, config) — one process each, started in this order.
+# (name, nameko service classes, config) — one process each, started in this order. A service's
+# event handlers run in a container of their own beside its RPC container (separate worker budgets).
 SERVICES = [
-    ("registry", "services.registry.service:RegistryService", "services/registry/config.yaml"),
-    ("reports", "services.reports.service:ReportsService", "services/reports/config.yaml"),
+    ("registry", ["services.registry.service:RegistryService"], "services/registry/config.yaml"),
+    ("reports", ["services.reports.service:ReportsService", "services.reports.service:ReportsProjections"],
+     "services/reports/config.yaml"),
 ]
 
 
@@ -82,21 +84,19 @@ class Runner:
         if not self.env.get("MONGO_URI"):
             if port_open("127.0.0.1", self.store_port):
                 raise SystemExit(f"run: port {self.store_port} is taken; set STORE_PORT or MONGO_URI")
-            self.spawn("store", [py, "-m", "devenv.store_server", "--port", str(self.store_port),
-                                 "--path", str(self.data / "store" / "khadem.sqlite")])
-            self.env["MONGO_URI"] = f"mongodb://127.0.0.1:{self.store_port}/?directConnection=true"
-            self.wait_for("the store", lambda: port_open("127.0.0.1", self.store_port))
+            (self.data / "store").mkdir(parents=True, exist_ok=True)
+            self.spawn("store", store.command(self.store_port, self.data / "store"))
+            self.env["MONGO_URI"] = store.uri(self.store_port)
+            self.wait_for("the store", lambda: store.answers(self.env["MONGO_URI"]))
         print(f"run: store at {self.env['MONGO_URI']}", flush=True)
         nameko = str(Path(py).parent / "nameko")
-        for name, path, config in SERVICES:
-            self.spawn(name, [nameko, "run", "--config", config, path])
+        for name, classes, config in SERVICES:
+            self.spawn(name, [nameko, "run", "--config", config, *classes])
         from nameko.standalone.rpc import ClusterRpcProxy
         with ClusterRpcProxy({"AMQP_URI": self.env["AMQP_URI"]}, timeout=5) as rpc:
             for name, _, _ in SERVICES:
                 self.wait_for(name, lambda n=name: rpc[n].ping()["store"])
                 print(f"run: {name} answers", flush=True)
-            units = json.loads((ROOT / "services/registry/data/units.json").read_text("utf-8"))["units"]
-            rpc.registry.load_units(units)
         self.spawn("gateway", [py, "-m", "uvicorn", "gateway.app:create_app", "--factory",
                                "--host", self.env.get("GATEWAY_HOST", "127.0.0.1"),
                                "--port", str(self.gateway_port), "--no-access-log"])

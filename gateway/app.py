@@ -12,12 +12,13 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.security import OAuth2PasswordRequestForm
-from nameko.exceptions import RemoteError, RpcTimeout
+from nameko.exceptions import RemoteError
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
 from pydantic import BaseModel
+from starlette.exceptions import HTTPException
 
 from kernel.access import Actor
-from kernel.errors import DomainError
+from kernel.errors import DomainError, Unavailable
 from kernel.settings import load_settings
 
 from .deps import CallerDep, issue_token
@@ -76,38 +77,53 @@ def create_app(settings=None, start_pool: bool = True) -> FastAPI:
         response.headers["X-Request-ID"] = request.state.request_id
         return response
 
+    def error(request: Request, status: int, body: dict, headers: dict | None = None) -> JSONResponse:
+        rid = getattr(request.state, "request_id", None)
+        headers = dict(headers or {})
+        if rid:
+            headers["X-Request-ID"] = rid
+        return JSONResponse({**body, "request_id": rid}, status_code=status, headers=headers)
+
     @app.exception_handler(DomainError)
     def domain_error(request: Request, exc: DomainError):
-        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
-        return JSONResponse(exc.to_dict(), status_code=exc.status, headers=headers)
+        headers = {}
+        if exc.status == 401:
+            headers["WWW-Authenticate"] = "Bearer"
+        if isinstance(exc, Unavailable):
+            headers["Retry-After"] = str(exc.retry_after)
+        return error(request, exc.status, exc.to_dict(), headers)
 
     @app.exception_handler(RequestValidationError)
     def validation_error(request: Request, exc: RequestValidationError):
         errors = exc.errors()
         first = errors[0] if errors else {"loc": (), "msg": "invalid request"}
         loc = [str(p) for p in first.get("loc", ()) if p not in ("body", "query", "path")]
-        return JSONResponse({"error": "invalid", "field": ".".join(loc) or None,
-                             "message": str(first.get("msg", "")).removeprefix("Value error, "),
-                             "details": [{"field": ".".join(str(p) for p in e.get("loc", ())),
-                                          "message": e.get("msg")} for e in errors]},
-                            status_code=422)
+        return error(request, 422, {"error": "invalid", "field": ".".join(loc) or None,
+                                    "message": str(first.get("msg", "")).removeprefix("Value error, "),
+                                    "details": [{"field": ".".join(str(p) for p in e.get("loc", ())),
+                                                 "message": e.get("msg")} for e in errors]})
 
-    @app.exception_handler(RpcTimeout)
-    def rpc_timeout(request: Request, exc: RpcTimeout):
-        return JSONResponse({"error": "unavailable", "message": "a service did not answer in time",
-                             "request_id": request.state.request_id}, status_code=503)
+    @app.exception_handler(HTTPException)
+    def http_error(request: Request, exc: HTTPException):
+        body = exc.detail if isinstance(exc.detail, dict) else {"error": "http_error", "message": str(exc.detail)}
+        return error(request, exc.status_code, body, exc.headers)
 
     @app.exception_handler(RemoteError)
     def remote_error(request: Request, exc: RemoteError):
         log.error("request %s: service error %s", request.state.request_id, exc)
-        return JSONResponse({"error": "internal", "message": "a service failed; quote the request id",
-                             "request_id": request.state.request_id}, status_code=500)
+        return error(request, 500, {"error": "internal", "message": "a service failed; quote the request id"})
+
+    @app.exception_handler(Exception)
+    def any_error(request: Request, exc: Exception):
+        log.exception("request %s failed", getattr(request.state, "request_id", "?"))
+        return error(request, 500, {"error": "internal", "message": "the gateway failed; quote the request id"})
 
     @app.post("/token", response_model=Token, tags=["sign-in"])
     def token(request: Request, form: Annotated[OAuth2PasswordRequestForm, Depends()]):
         """Sign in with username and password; returns a bearer token."""
-        with request.app.state.rpc.client(request.state.request_id) as rpc:
-            actor = Actor.model_validate(rpc.registry.authenticate(form.username, form.password))
+        pool = request.app.state.rpc
+        context = {"request_id": request.state.request_id, "deadline": time.time() + pool.timeout}
+        actor = Actor.model_validate(pool.call(context, "registry", "authenticate", form.username, form.password))
         tok, ttl = issue_token(settings, actor)
         return Token(access_token=tok, expires_in=ttl)
 
@@ -123,23 +139,25 @@ def create_app(settings=None, start_pool: bool = True) -> FastAPI:
 
     @app.get("/health", tags=["operations"])
     def health(request: Request):
-        """The bus, the store and each service; 503 when any is down."""
-        out = {"status": "ok", "bus": "ok", "services": {}}
-        try:
-            with request.app.state.rpc.client(request.state.request_id) as rpc:
-                for name in SERVICES:
-                    try:
-                        ping = rpc[name].ping()
-                        out["services"][name] = {"status": "ok", "store": "ok" if ping.get("store") else "down"}
-                        out["store"] = out["services"][name]["store"]
-                    except RpcTimeout:
-                        out["services"][name] = {"status": "down"}
-                        raise
-        except RpcTimeout:
-            out["status"] = "degraded"
-        except Exception as exc:
-            out.update(status="degraded", bus=f"down: {type(exc).__name__}")
-        if any(s.get("status") != "ok" or s.get("store") != "ok" for s in out["services"].values()):
+        """The bus, each service, and its store taking a write (a heartbeat transaction); 503 when
+        any of them is not answering."""
+        pool = request.app.state.rpc
+        out = {"status": "ok", "bus": "ok", "connections": pool.live, "services": {}}
+        if pool.live == 0:
+            out["bus"] = f"down: {pool.last_error or 'no connection'}"
+        for name in SERVICES if pool.live else ():
+            context = {"request_id": request.state.request_id, "deadline": time.time() + 5}
+            try:
+                ping = pool.call(context, name, "ping")
+                out["services"][name] = {"status": "ok", "store": "ok" if ping.get("store") else "down"}
+                if not ping.get("store"):
+                    out["services"][name]["store_error"] = ping.get("store_error")
+                else:
+                    out["services"][name]["store_write_ms"] = ping.get("store_write_ms")
+            except Exception as exc:
+                out["services"][name] = {"status": f"down: {type(exc).__name__}"}
+        if out["bus"] != "ok" or len(out["services"]) < len(SERVICES) or any(s.get("status") != "ok" or s.get("store") != "ok"
+                                     for s in out["services"].values()):
             out["status"] = "degraded"
         return JSONResponse(out, status_code=200 if out["status"] == "ok" else 503)
 

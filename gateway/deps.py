@@ -1,9 +1,12 @@
-"""What every route gets: the RPC pool, the calling actor (from the bearer token) and a `call`
-that runs one RPC with the request id and actor, mapping service errors to HTTP."""
+"""What every route gets: the calling actor (from the bearer token, checked with the registry on every
+request) and a `call` that runs one RPC carrying who is calling, the request id, the deadline and,
+for a state-changing request, its idempotency key; service errors map to HTTP in `app.py`."""
 from __future__ import annotations
 
 import json
+import re
 import time
+import uuid
 from datetime import datetime, timedelta, timezone
 from typing import Annotated, Any
 
@@ -12,11 +15,15 @@ from fastapi import Depends, HTTPException, Request
 from fastapi.security import OAuth2PasswordBearer
 
 from kernel.access import Actor
-from kernel.errors import Forbidden, Unauthenticated
+from kernel.errors import Forbidden, Invalid, Unauthenticated
+from kernel.service import fingerprint
 
 from .jalali_out import to_jalali
 
 oauth2 = OAuth2PasswordBearer(tokenUrl="/token", auto_error=False)
+
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
 
 
 def issue_token(settings, actor: Actor) -> tuple[str, int]:
@@ -26,19 +33,47 @@ def issue_token(settings, actor: Actor) -> tuple[str, int]:
     return token, settings.jwt_minutes * 60
 
 
+def _canonical(body: bytes) -> bytes:
+    try:
+        return json.dumps(json.loads(body), sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
+    except (ValueError, UnicodeDecodeError):
+        return body
+
+
+async def command_terms(request: Request) -> tuple[str, str] | None:
+    """For a state-changing request: its idempotency key (the client's `Idempotency-Key`, or one made
+    here so that a redelivered request is still done once) and the fingerprint of the request."""
+    if request.method in SAFE_METHODS:
+        return None
+    given = request.headers.get("idempotency-key")
+    if given is not None and not IDEMPOTENCY_KEY.match(given):
+        raise Invalid("an Idempotency-Key is 1 to 255 visible ASCII characters", "Idempotency-Key")
+    key = f"client:{given}" if given is not None else f"auto:{uuid.uuid4().hex}"
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return key, fingerprint(request.method, target, _canonical(await request.body()))
+
+
 class Caller:
     """One request's door to the services."""
 
-    def __init__(self, request: Request, actor: Actor | None):
+    def __init__(self, request: Request, actor: Actor | None, terms: tuple[str, str] | None = None):
         self.request = request
         self.actor = actor
         self.pool = request.app.state.rpc
         self.request_id = request.state.request_id
+        self.terms = terms
+
+    def context(self) -> dict:
+        ctx: dict[str, Any] = {"request_id": self.request_id,
+                               "deadline": time.time() + self.pool.timeout}
+        if self.actor is not None:
+            ctx.update(user_id=self.actor.user_id, person_id=self.actor.person_id)
+        if self.terms is not None:
+            ctx.update(idempotency_key=self.terms[0], request_fingerprint=self.terms[1])
+        return ctx
 
     def __call__(self, service: str, method: str, *args, jalali: bool = True) -> Any:
-        actor_json = self.actor.model_dump_json() if self.actor else None
-        with self.pool.client(self.request_id, actor_json) as rpc:
-            result = getattr(rpc[service], method)(*args)
+        result = self.pool.call(self.context(), service, method, *args)
         return to_jalali(result) if jalali else result
 
 
@@ -56,19 +91,21 @@ def _actor_from_token(request: Request, token: str | None) -> Actor | None:
     hit = cache.get(claims["sub"])
     if hit and hit[0] > time.monotonic():
         return hit[1]
-    with request.app.state.rpc.client(request.state.request_id) as rpc:
-        actor = Actor.model_validate(rpc.registry.actor_of(claims["sub"]))
+    context = {"request_id": request.state.request_id, "user_id": claims["sub"], "person_id": claims.get("pid"),
+               "deadline": time.time() + request.app.state.rpc.timeout}
+    actor = Actor.model_validate(request.app.state.rpc.call(context, "registry", "actor_of", claims["sub"]))
     if settings.actor_cache_seconds > 0:
         cache[claims["sub"]] = (time.monotonic() + settings.actor_cache_seconds, actor)
     return actor
 
 
-def signed_in(request: Request, token: Annotated[str | None, Depends(oauth2)]) -> Caller:
+def signed_in(request: Request, token: Annotated[str | None, Depends(oauth2)],
+              terms: Annotated[tuple[str, str] | None, Depends(command_terms)]) -> Caller:
     actor = _actor_from_token(request, token)
     if actor is None:
         raise HTTPException(401, {"error": "unauthenticated", "message": "sign in first (POST /token)"},
                             headers={"WWW-Authenticate": "Bearer"})
-    return Caller(request, actor)
+    return Caller(request, actor, terms)
 
 
 def admin_only(caller: Annotated[Caller, Depends(signed_in)]) -> Caller:
@@ -79,7 +116,3 @@ def admin_only(caller: Annotated[Caller, Depends(signed_in)]) -> Caller:
 
 CallerDep = Annotated[Caller, Depends(signed_in)]
 AdminDep = Annotated[Caller, Depends(admin_only)]
-
-
-def actor_json(actor: Actor) -> str:
-    return json.dumps(actor.model_dump(mode="json"))

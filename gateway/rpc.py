@@ -1,22 +1,68 @@
-"""A pool of long-lived nameko RPC proxies, created at start-up, each used by one request at a time.
+"""A pool of long-lived nameko RPC proxies, each used by one request at a time, that survives its broker.
 
-The request id and the calling actor travel as nameko context data (AMQP headers `nameko.*`), so
-every service worker, every event it causes and every log line can name them.
+- A proxy that fails in any way other than a service's own answer (a timeout, a dropped connection,
+  the `RuntimeError` of a disconnected nameko proxy, …) is discarded; a background thread refills
+  the pool, backing off while the broker is away, so the pool never shrinks for good.
+- Requests carry who is calling (user and person id), the request id, the deadline and the
+  idempotency key as nameko context data (AMQP headers `nameko.*`); the message itself expires in
+  the broker at the deadline, and a service drops one it picks up later (`kernel.service`).
+- What the caller is told: `NotSent` (503, nothing reached a service: no connection, or no instance
+  of the service is running) or `OutcomeUnknown` (504: the request may have been carried out;
+  retry with the same Idempotency-Key). A service's own answer (a domain error, or a RemoteError
+  for a fault of ours) passes through.
 """
 from __future__ import annotations
 
 import logging
 import queue
+import socket
 import threading
+import time
 from contextlib import contextmanager
 from typing import Iterator
 
-from nameko.exceptions import RpcTimeout
-from nameko.standalone.rpc import ClusterRpcProxy
+from nameko.exceptions import RemoteError, RpcTimeout, UnknownService
+from nameko.rpc import ServiceProxy
+from nameko.standalone.rpc import ClusterProxy, ClusterRpcProxy, StandaloneProxyBase
 
 import kernel.messaging  # noqa: F401  (registers the kernel's errors for deserialisation)
+from kernel.errors import DomainError, OutcomeUnknown, Unavailable
 
 log = logging.getLogger(__name__)
+
+
+class NotSent(Unavailable):
+    """Nothing reached a service (503): safe to retry as it is."""
+
+
+class _Cluster(ClusterProxy):
+    def __init__(self, worker_ctx, reply_listener, **options):
+        super().__init__(worker_ctx, reply_listener)
+        self._options = options
+
+    def __getattr__(self, name):
+        if name not in self._proxies:
+            self._proxies[name] = ServiceProxy(self._worker_ctx, name, self._reply_listener, **self._options)
+        return self._proxies[name]
+
+
+class Proxy(ClusterRpcProxy):
+    """nameko's standalone cluster proxy whose requests expire in the broker after `timeout`."""
+
+    def __init__(self, config: dict, timeout: float):
+        StandaloneProxyBase.__init__(self, config, timeout=timeout)
+        self._proxy = _Cluster(self._worker_ctx, self._reply_listener, expiration=timeout)
+
+
+def _refused(exc: BaseException) -> bool:
+    """The connection could not be made at all (so nothing was sent)."""
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        if isinstance(exc, (ConnectionRefusedError, socket.gaierror)):
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False
 
 
 class RpcPool:
@@ -26,18 +72,58 @@ class RpcPool:
         self.size = size
         self._free: queue.LifoQueue = queue.LifoQueue()
         self._lock = threading.Lock()
-        self._all: list[ClusterRpcProxy] = []
+        self._all: list[Proxy] = []
+        self._wanted = threading.Event()
+        self._stopping = threading.Event()
+        self._refill: threading.Thread | None = None
+        self.last_error: str | None = None
 
-    def start(self) -> None:
-        for _ in range(self.size):
-            self._free.put(self._new())
+    # -- life cycle
 
-    def _new(self):
-        proxy = ClusterRpcProxy(self.config, timeout=self.timeout)
-        cluster = proxy.start()
+    def start(self, wait: float = 10.0) -> None:
+        self._refill = threading.Thread(target=self._refill_loop, name="rpc-pool-refill", daemon=True)
+        self._refill.start()
+        deadline = time.monotonic() + wait
+        while self.live < self.size and time.monotonic() < deadline:
+            time.sleep(0.05)
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self._wanted.set()
         with self._lock:
-            self._all.append(proxy)
-        return proxy, cluster
+            proxies, self._all = list(self._all), []
+        for p in proxies:
+            try:
+                p.stop()
+            except Exception:
+                pass
+
+    @property
+    def live(self) -> int:
+        with self._lock:
+            return len(self._all)
+
+    def _refill_loop(self) -> None:
+        backoff = 0.2
+        while not self._stopping.is_set():
+            if self.live >= self.size:
+                self._wanted.wait(5.0)
+                self._wanted.clear()
+                continue
+            try:
+                proxy = Proxy(self.config, timeout=self.timeout)
+                cluster = proxy.start()
+            except Exception as exc:
+                self.last_error = f"{type(exc).__name__}: {exc}"
+                log.warning("cannot open an RPC connection (%s); again in %.1fs", self.last_error, backoff)
+                self._stopping.wait(backoff)
+                backoff = min(backoff * 2, 5.0)
+                continue
+            backoff = 0.2
+            self.last_error = None
+            with self._lock:
+                self._all.append(proxy)
+            self._free.put((proxy, cluster))
 
     def _discard(self, proxy) -> None:
         with self._lock:
@@ -47,31 +133,37 @@ class RpcPool:
             proxy.stop()
         except Exception:
             log.debug("stopping a broken RPC proxy failed", exc_info=True)
+        self._wanted.set()
 
-    def stop(self) -> None:
-        with self._lock:
-            proxies, self._all = list(self._all), []
-        for p in proxies:
+    # -- use
+
+    def _checkout(self):
+        waited = 0.0
+        while True:
+            wait = 0.05 if self.live == 0 else self.timeout
             try:
-                p.stop()
-            except Exception:
-                pass
+                return self._free.get(timeout=wait)
+            except queue.Empty:
+                waited += wait
+                if self.live > 0 and waited >= self.timeout:
+                    raise NotSent("every connection to the services is busy; try again") from None
+                if self.live == 0 and waited >= 2.0:
+                    raise NotSent("the message bus is not reachable; nothing was sent, try again shortly") from None
 
     @contextmanager
-    def client(self, request_id: str, actor_json: str | None = None) -> Iterator:
-        try:
-            proxy, cluster = self._free.get(timeout=self.timeout)
-        except queue.Empty:
-            raise RpcTimeout("no RPC connection free") from None
+    def client(self, context: dict) -> Iterator:
+        """A started cluster proxy whose requests carry `context`; see `call`."""
+        proxy, cluster = self._checkout()
         data = proxy._worker_ctx.data
         data.clear()
-        data["request_id"] = request_id
-        if actor_json:
-            data["actor"] = actor_json
+        data.update({k: v for k, v in context.items() if v is not None})
         healthy = True
         try:
             yield cluster
-        except (RpcTimeout, OSError, ConnectionError):
+        except (DomainError, RemoteError) as exc:
+            healthy = not getattr(exc, "proxy_broken", False)
+            raise
+        except BaseException:
             healthy = False  # a late reply or a broken connection must not reach the next request
             raise
         finally:
@@ -80,7 +172,34 @@ class RpcPool:
                 self._free.put((proxy, cluster))
             else:
                 self._discard(proxy)
-                try:
-                    self._free.put(self._new())
-                except Exception:
-                    log.exception("could not replace an RPC proxy; the pool shrinks by one")
+
+    def call(self, context: dict, service: str, method: str, *args):
+        """One RPC; the errors say whether anything may have been done (see the module's doc)."""
+        with self.client(context) as cluster:
+            target = getattr(cluster[service], method)
+            try:
+                reply = target.call_async(*args)
+            except UnknownService:
+                raise NotSent(f"the {service} service is not running; nothing was sent") from None
+            except Exception as exc:
+                if _refused(exc):
+                    raise _broken(NotSent("the message bus is not reachable; nothing was sent")) from exc
+                raise _broken(OutcomeUnknown("the request may or may not have reached the service; retry "
+                                             "with the same Idempotency-Key")) from exc
+            try:
+                return reply.result()
+            except (DomainError, RemoteError):
+                raise
+            except RpcTimeout:
+                raise _broken(OutcomeUnknown(
+                    f"the {service} service did not answer in {self.timeout:.0f}s; the request may still be "
+                    "carried out: retry with the same Idempotency-Key")) from None
+            except Exception as exc:
+                raise _broken(OutcomeUnknown("the connection to the services was lost while waiting for the "
+                                             "answer; retry with the same Idempotency-Key")) from exc
+
+
+def _broken(exc: DomainError) -> DomainError:
+    """Marks an error after which the proxy that raised it must not be used again."""
+    exc.proxy_broken = True
+    return exc

@@ -23,9 +23,13 @@ def view(obj: BaseModel | dict, exclude: set[str] | None = None) -> dict:
     return obj.model_dump(mode="json", exclude=exclude) if isinstance(obj, BaseModel) else obj
 
 
+MAX_LIMIT = 500
+MAX_SKIP = 100_000  # deeper pages are searched for, not paged to
+
+
 def page_args(limit: int, skip: int) -> tuple[int, int]:
-    if not isinstance(limit, int) or not 1 <= limit <= 500:
-        raise Invalid("limit must be 1 to 500", "limit")
-    if not isinstance(skip, int) or skip < 0:
-        raise Invalid("skip must be 0 or more", "skip")
+    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_LIMIT:
+        raise Invalid(f"limit must be 1 to {MAX_LIMIT}", "limit")
+    if isinstance(skip, bool) or not isinstance(skip, int) or not 0 <= skip <= MAX_SKIP:
+        raise Invalid(f"skip must be 0 to {MAX_SKIP:,}", "skip")
     return limit, skip

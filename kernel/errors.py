@@ -55,4 +55,20 @@ class Unauthenticated(DomainError):
     code = "unauthenticated"
 
 
-EXPECTED = (Invalid, NotFound, Conflict, Forbidden, Unauthenticated)
+class Unavailable(DomainError):
+    """Nothing was done, and trying again later may succeed: the store stayed busy (a write conflict,
+    e.g. documents still held by a transaction whose client died) until the request's deadline.
+    `retry_after` (seconds) becomes the HTTP `Retry-After`."""
+    status = 503
+    code = "unavailable"
+    retry_after = 5
+
+
+class OutcomeUnknown(DomainError):
+    """The store could not confirm whether the change was committed. Retrying with the same
+    Idempotency-Key gives the first outcome if it was, and does the work if it was not."""
+    status = 504
+    code = "outcome_unknown"
+
+
+EXPECTED = (Invalid, NotFound, Conflict, Forbidden, Unauthenticated, Unavailable, OutcomeUnknown)

@@ -1,42 +1,48 @@
-"""Nothing lost, nothing applied twice: the outbox relay, reliable event handlers, parked messages.
+"""Events in, nothing lost and nothing looping: reliable event handlers and the parking lot.
 
-- `StoreProvider` (a nameko dependency) hands a worker its service's `Store` and, after every worker
-  that wrote events, kicks the relay; the relay also polls, so events left by a crash go out later.
-- `OutboxRelay` publishes pending outbox rows with publisher confirms and marks them sent. Rows are
-  leased, so several instances of a service can relay side by side; a consumer may still see an
-  event twice (at-least-once) and dedupes by event id.
-- `reliable_event_handler` replaces nameko's `event_handler`, which acks a message whose handler
-  raised. Here a failing message is re-published to a delay queue (dead-lettered back after the
-  delay) a bounded number of times, then parked in the service's `parked_messages` collection, from
-  where an operator lists and replays it.
+nameko's `event_handler` acks a message whose handler raised, and kombu drops (or chokes on) a message
+it cannot decode before any handler sees it. Here:
+
+- a message that cannot be decoded (bad JSON, a pickle, an unknown content type) is parked with its
+  raw body and headers, then acked;
+- a handler that raises is re-published to a delay queue (dead-lettered back to its queue after the
+  delay) `HANDLER_RETRY_DELAYS` times, then parked;
+- a handler that meets a busy store (a write conflict: documents held by another transaction, for up
+  to 60 s when its client died) is deferred through `<queue>.retry.busy` every `HANDLER_BUSY_DELAY`
+  seconds without spending those attempts, for at most `HANDLER_BUSY_SECONDS`, then parked; a worker
+  never waits out the lock;
+- headers are read defensively: a malformed attempt counter or first-failure time counts as spent,
+  so the message is parked, not retried forever;
+- when parking itself fails (the store is away), the worker backs off and tries again, and only then
+  gives the message back to the broker: never an immediate requeue in a hot loop.
+
+An operator lists parked messages and replays them (`OperatorRpc` in `kernel.service`).
 """
 from __future__ import annotations
 
-import json
 import logging
-import re
-import socket
-import threading
+import time
 import traceback
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
+from functools import partial
 
 from kombu import Connection, Exchange, Queue
-from nameko.events import EventHandler
+from nameko.events import SERVICE_POOL, EventHandler
 from nameko.exceptions import deserialize_to_instance
-from nameko.extensions import DependencyProvider, SharedExtension
-from nameko.rpc import rpc
+from nameko.extensions import SharedExtension
+from nameko.messaging import QueueConsumer
 from nameko.standalone.events import get_event_exchange
-from pymongo import ReturnDocument
 
-from .access import Actor
-from .errors import EXPECTED, Invalid, NotFound
+from .errors import EXPECTED, Unavailable
 from .settings import load_settings
-from .store import Store, retry_busy, strip_ids
+from .store import Store, event_time
 
 log = logging.getLogger(__name__)
 
 ATTEMPTS_HEADER = "x-khadem-attempts"
+FIRST_FAILURE_HEADER = "x-khadem-first-failure"
+PARK_BACKOFF = (0.5, 1, 2, 4, 8, 15)
 
 
 def register_errors() -> None:
@@ -52,312 +58,193 @@ def _now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-class OutboxRelay:
-    def __init__(self, store: Store, service: str, amqp_uri: str, lease_seconds: float = 30.0):
-        self.store = store
-        self.service = service
-        self.amqp_uri = amqp_uri
-        self.lease = timedelta(seconds=lease_seconds)
-        self.exchange = get_event_exchange(service, {})
-        self._conn: Connection | None = None
-        self._lock = threading.Lock()
-        self.owner = f"{socket.gethostname()}:{uuid.uuid4().hex[:8]}"
-
-    def _producer(self):
-        if self._conn is None:
-            self._conn = Connection(self.amqp_uri, transport_options={"confirm_publish": True})
-        return self._conn.Producer()
-
-    def close(self) -> None:
-        if self._conn is not None:
-            try:
-                self._conn.release()
-            finally:
-                self._conn = None
-
-    def _claim(self) -> dict | None:
-        now = _now()
-        return self.store.db.outbox.find_one_and_update(
-            {"status": "pending",
-             "$or": [{"lease_until": None}, {"lease_until": {"$lt": now}}]},
-            {"$set": {"lease_until": now + self.lease, "lease_owner": self.owner},
-             "$inc": {"attempts": 1}},
-            sort=[("created_at", 1)],
-            return_document=ReturnDocument.AFTER,
-        )
-
-    def publish(self, envelope: dict) -> None:
-        headers = {}
-        if envelope.get("correlationid"):
-            headers["nameko.request_id"] = envelope["correlationid"]
-        producer = self._producer()
-        producer.publish(
-            envelope,
-            exchange=self.exchange,
-            routing_key=envelope["type"],
-            serializer="json",
-            delivery_mode=2,
-            headers=headers,
-            declare=[self.exchange],
-            retry=True,
-            retry_policy={"max_retries": 3, "interval_start": 0.2, "interval_step": 0.5},
-        )
-
-    def flush(self, limit: int = 500) -> int:
-        """Publish what is pending; returns how many were sent. One flush at a time per process."""
-        if not self._lock.acquire(blocking=False):
-            return 0
-        sent = 0
-        try:
-            while sent < limit:
-                row = self._claim()
-                if row is None:
-                    break
-                try:
-                    self.publish(row["envelope"])
-                except Exception:
-                    log.exception("outbox: publishing %s failed; it stays pending", row["_id"])
-                    self.close()
-                    self.store.db.outbox.update_one(
-                        {"_id": row["_id"]}, {"$set": {"lease_until": None}})
-                    break
-                self.store.db.outbox.update_one(
-                    {"_id": row["_id"]},
-                    {"$set": {"status": "sent", "sent_at": _now(), "lease_until": None}})
-                sent += 1
-        finally:
-            self._lock.release()
-        return sent
+def owner_of(container) -> str:
+    """The service whose database, exchange and queues a container uses: its own name, or the
+    `owner` of a companion container (e.g. the reports service's projections)."""
+    return getattr(container.service_cls, "owner", None) or container.service_name
 
 
-class StoreProvider(DependencyProvider):
-    """The service's Store, plus its outbox relay running beside the workers. `indexes(db)` creates
-    the service's own indexes at start-up (idempotent)."""
-
-    def __init__(self, indexes=None, **kwargs):
-        self.indexes = indexes
-        super().__init__(**kwargs)
-
-    def setup(self):
-        self.settings = load_settings()
-        service = self.container.service_name
-        self.store = Store.connect(self.settings.mongo_uri, self.settings.database_name(service))
-        self.relay = OutboxRelay(self.store, service, self.container.config["AMQP_URI"],
-                                 self.settings.outbox_lease_seconds)
-        self.kick = threading.Event()
-        self.stopping = threading.Event()
-
-    def start(self):
-        retry_busy(self.store.ensure_kernel_indexes)
-        if self.indexes is not None:
-            retry_busy(lambda: self.indexes(self.store.db))
-        self.container.spawn_managed_thread(self._relay_loop, identifier="outbox-relay")
-
-    def stop(self):
-        self.stopping.set()
-        self.kick.set()
-
-    def kill(self):
-        self.stop()
-
-    def _relay_loop(self):
-        while not self.stopping.is_set():
-            self.kick.wait(self.settings.outbox_poll_seconds)
-            self.kick.clear()
-            try:
-                self.relay.flush()
-            except Exception:
-                log.exception("outbox relay pass failed; retrying on the next pass")
-            else:
-                # The pass reached the store: this process is alive (the container health check).
-                heartbeat(self.settings.health_file)
-        self.relay.close()
-
-    def get_dependency(self, worker_ctx):
-        return self.store
-
-    def worker_teardown(self, worker_ctx):
-        # A worker may have committed events: let the relay publish them now, not at the next poll.
-        self.kick.set()
+def attempts_of(headers: dict, limit: int) -> int:
+    """The attempts a message has had; anything malformed counts as all of them spent."""
+    raw = headers.get(ATTEMPTS_HEADER, 0)
+    if isinstance(raw, bool) or not isinstance(raw, (int, str)):
+        return limit
+    try:
+        n = int(raw)
+    except ValueError:
+        return limit
+    return n if 0 <= n <= limit else limit
 
 
-def heartbeat(path: str) -> None:
-    if path:
-        try:
-            with open(path, "w") as f:
-                f.write(_now().isoformat())
-        except OSError:
-            log.warning("could not write the heartbeat file %s", path)
+def first_failure_of(headers: dict, now: float) -> float | None:
+    """When the message first met a busy store (epoch seconds); malformed counts as long ago."""
+    raw = headers.get(FIRST_FAILURE_HEADER)
+    if raw is None:
+        return None
+    if isinstance(raw, bool) or not isinstance(raw, (int, float)):
+        return 0.0
+    return float(raw) if 0 <= raw <= now + 60 else 0.0
 
 
-class RequestContext:
-    def __init__(self, request_id: str, actor: Actor | None):
-        self.request_id = request_id
-        self.actor = actor
-
-
-class ContextProvider(DependencyProvider):
-    """The request id and the calling actor, from the nameko context headers the gateway sets."""
-
-    def get_dependency(self, worker_ctx):
-        data = worker_ctx.data
-        raw_actor = data.get("actor")
-        actor = Actor.model_validate_json(raw_actor) if raw_actor else None
-        return RequestContext(data.get("request_id") or uuid.uuid4().hex, actor)
+def _header_rows(headers: dict) -> list[dict]:
+    """Headers as name/value rows: names carry dots (`nameko.request_id`) that a document key should not."""
+    rows = []
+    for k, v in (headers or {}).items():
+        if str(k).startswith("x-death"):
+            continue
+        rows.append({"name": str(k), "value": v if isinstance(v, (str, int, float, bool, type(None))) else repr(v)})
+    return rows
 
 
 class ParkingLot(SharedExtension):
-    """Where messages go after their last attempt: one collection per service database."""
+    """Where messages go after their last attempt: `parked_messages` in the service's database."""
 
     def setup(self):
         settings = load_settings()
-        service = self.container.service_name
-        self.store = Store.connect(settings.mongo_uri, settings.database_name(service))
+        self.store = Store.connect(settings.mongo_uri, settings.database_name(owner_of(self.container)))
 
-    def park(self, queue: str, handler: str, body, headers: dict, error: str) -> None:
-        body = body if isinstance(body, dict) else {"raw": body}
-        self.store.db.parked_messages.insert_one({
+    def park(self, queue: str, handler: str, message, error: str, attempts: int) -> None:
+        try:
+            body = message.payload if not getattr(message, "_khadem_undecodable", False) else None
+        except Exception:
+            body = None
+        row = {
             "_id": uuid.uuid4().hex,
             "queue": queue,
             "handler": handler,
-            "event_id": body.get("id"),
-            "event_type": body.get("type"),
-            "body": body,
-            "headers": {k: v for k, v in headers.items() if not k.startswith("x-death")},
-            "attempts": headers.get(ATTEMPTS_HEADER, 0) + 1,
-            "error": error,
+            "event_id": body.get("id") if isinstance(body, dict) else None,
+            "event_type": body.get("type") if isinstance(body, dict) else None,
+            "event_time": event_time(body) if isinstance(body, dict) and body.get("time") else None,
+            "body": body if isinstance(body, dict) else None,
+            "raw_body": None if isinstance(body, dict) else bytes(message.body or b""),
+            "content_type": message.content_type,
+            "content_encoding": message.content_encoding,
+            "headers": _header_rows(message.headers),
+            "attempts": attempts,
+            "error": error[-8000:],
             "status": "parked",
             "parked_at": _now(),
-        })
+        }
+        self.store.db.parked_messages.insert_one(row)
+
+
+class SafeQueueConsumer(QueueConsumer):
+    """nameko's queue consumer, with a hook for messages kombu cannot decode: each provider decides
+    (event handlers park them); nothing is dropped silently and nothing crashes the consumer."""
+
+    def get_consumers(self, consumer_cls, channel):
+        consumers = super().get_consumers(consumer_cls, channel)
+        for provider, consumer in self._consumers.items():
+            consumer.on_decode_error = partial(self._on_decode_error, provider)
+        return consumers
+
+    def _on_decode_error(self, provider, message, exc) -> None:
+        handler = getattr(provider, "handle_undecodable", None)
+        if handler is None:
+            log.error("a message on %s could not be decoded and was dropped: %s", provider, exc)
+            self.ack_message(message)
+            return
+        message._khadem_undecodable = True
+        self.container.spawn_managed_thread(partial(handler, message, exc), identifier="park-undecodable")
 
 
 class ReliableEventHandler(EventHandler):
     """An event handler whose failures are retried with back-off and then parked, never dropped."""
 
+    queue_consumer = SafeQueueConsumer()
     parking = ParkingLot()
 
+    def __init__(self, source_service, event_type, **kwargs):
+        super().__init__(source_service, event_type, handler_type=SERVICE_POOL, **kwargs)
+
     def setup(self):
-        super().setup()
-        self.retry_queues = [
-            Queue(f"{self.queue.name}.retry.{i + 1}", exchange=Exchange(""),
-                  routing_key=f"{self.queue.name}.retry.{i + 1}", durable=True,
-                  queue_arguments={"x-message-ttl": int(delay * 1000),
-                                   "x-dead-letter-exchange": "",
-                                   "x-dead-letter-routing-key": self.queue.name})
-            for i, delay in enumerate(load_settings().retry_delays)
-        ]
+        settings = load_settings()
+        self.owner = owner_of(self.container)
+        name = f"evt-{self.source_service}-{self.event_type}--{self.owner}.{self.method_name}"
+        exchange = get_event_exchange(self.source_service, self.container.config)
+        self.queue = Queue(name, exchange=exchange, routing_key=self.event_type, durable=True)
+        self.retry_queues = [self._delay_queue(f"retry.{i + 1}", delay)
+                             for i, delay in enumerate(settings.retry_delays)]
+        self.busy_queue = self._delay_queue("retry.busy", settings.handler_busy_delay)
+        self.busy_budget = settings.handler_busy_seconds
+        self.queue_consumer.register_provider(self)
+
+    def _delay_queue(self, suffix: str, delay: float) -> Queue:
+        name = f"{self.queue.name}.{suffix}"
+        return Queue(name, exchange=Exchange(""), routing_key=name, durable=True,
+                     queue_arguments={"x-message-ttl": int(delay * 1000), "x-dead-letter-exchange": "",
+                                      "x-dead-letter-routing-key": self.queue.name})
 
     @property
     def handler_name(self) -> str:
-        return f"{self.container.service_name}.{self.method_name}"
+        return f"{self.owner}.{self.method_name}"
+
+    # -- results
 
     def handle_result(self, message, worker_ctx, result=None, exc_info=None):
         if exc_info is None:
             self.queue_consumer.ack_message(message)
             return result, exc_info
-        try:
-            self._retry_or_park(message, exc_info)
-        except Exception:
-            log.exception("could not retry or park a failed message; requeueing it")
-            self.queue_consumer.requeue_message(message)
-        else:
-            self.queue_consumer.ack_message(message)
+        self._settle(message, lambda: self._retry_or_park(message, exc_info))
         return result, exc_info
 
-    def _retry_or_park(self, message, exc_info):
-        headers = dict(message.headers or {})
-        attempts = int(headers.get(ATTEMPTS_HEADER, 0))
-        error = "".join(traceback.format_exception(*exc_info))
-        expected = isinstance(exc_info[1], EXPECTED)
-        if attempts < len(self.retry_queues) and not expected:
-            target = self.retry_queues[attempts]
-            headers[ATTEMPTS_HEADER] = attempts + 1
-            headers = {k: v for k, v in headers.items() if k != "x-death"}
-            with Connection(self.container.config["AMQP_URI"],
-                            transport_options={"confirm_publish": True}) as conn:
-                conn.Producer().publish(
-                    message.payload, exchange="", routing_key=target.name,
-                    serializer="json", delivery_mode=2, headers=headers,
-                    declare=[target], retry=True, retry_policy={"max_retries": 3})
-            log.warning("%s failed (attempt %d); retrying in %ss: %s", self.handler_name,
-                        attempts + 1, target.queue_arguments["x-message-ttl"] / 1000, exc_info[1])
+    def handle_undecodable(self, message, exc) -> None:
+        error = f"the message could not be decoded ({message.content_type}): {exc!r}"
+        log.error("%s: %s; parking it", self.handler_name, error)
+        self._settle(message, lambda: self.parking.park(self.queue.name, self.handler_name, message, error, 0))
+
+    def _settle(self, message, action) -> None:
+        """Do `action` (retry or park), backing off while it fails; ack once done. If it never
+        succeeds, give the message back to the broker, after the back-off."""
+        for pause in PARK_BACKOFF:
+            try:
+                action()
+            except Exception:
+                log.exception("%s: could not retry or park a failed message; trying again in %ss",
+                              self.handler_name, pause)
+                time.sleep(pause)
+                continue
+            self.queue_consumer.ack_message(message)
             return
-        log.error("%s failed %d times; parking the message: %s", self.handler_name,
-                  attempts + 1, exc_info[1])
-        self.parking.park(self.queue.name, self.handler_name, message.payload, headers, error)
+        log.error("%s: giving the message back to the broker after %.0fs of failures to park it",
+                  self.handler_name, sum(PARK_BACKOFF))
+        self.queue_consumer.requeue_message(message)
+
+    def _retry_or_park(self, message, exc_info) -> None:
+        headers = dict(message.headers or {})
+        limit = len(self.retry_queues)
+        attempts = attempts_of(headers, limit)
+        exc = exc_info[1]
+        now = time.time()
+        if isinstance(exc, Unavailable):
+            first = first_failure_of(headers, now)
+            first = now if first is None else first
+            if now - first < self.busy_budget:
+                headers[FIRST_FAILURE_HEADER] = first
+                self._republish(message, self.busy_queue, headers)
+                log.info("%s: the store is busy; trying again in %ss", self.handler_name,
+                         self.busy_queue.queue_arguments["x-message-ttl"] / 1000)
+                return
+        elif attempts < limit and not isinstance(exc, EXPECTED):
+            headers[ATTEMPTS_HEADER] = attempts + 1
+            target = self.retry_queues[attempts]
+            self._republish(message, target, headers)
+            log.warning("%s failed (attempt %d); retrying in %ss: %s", self.handler_name, attempts + 1,
+                        target.queue_arguments["x-message-ttl"] / 1000, exc)
+            return
+        error = "".join(traceback.format_exception(*exc_info))
+        log.error("%s failed %d times; parking the message: %s", self.handler_name, attempts + 1, exc)
+        self.parking.park(self.queue.name, self.handler_name, message, error, attempts + 1)
+
+    def _republish(self, message, target: Queue, headers: dict) -> None:
+        headers = {k: v for k, v in headers.items() if not str(k).startswith("x-death")}
+        with Connection(self.container.config["AMQP_URI"], transport_options={"confirm_publish": True},
+                        connect_timeout=5) as conn:
+            conn.Producer().publish(message.body, exchange="", routing_key=target.name,
+                                    content_type=message.content_type,
+                                    content_encoding=message.content_encoding, delivery_mode=2,
+                                    headers=headers, declare=[target], retry=True,
+                                    retry_policy={"max_retries": 2})
 
 
 reliable_event_handler = ReliableEventHandler.decorator
-
-
-class OperatorRpc:
-    """Mixed into every service: what an operator needs to see and replay stuck messages."""
-
-    @rpc
-    def parked_list(self, limit: int = 100) -> list[dict]:
-        rows = self.store.db.parked_messages.find(
-            {"status": "parked"}, sort=[("parked_at", 1)], limit=int(limit))
-        return [_jsonable(r) for r in strip_ids(rows)]
-
-    @rpc(expected_exceptions=EXPECTED)
-    def parked_replay(self, parked_id: str) -> dict:
-        row = self.store.db.parked_messages.find_one({"_id": parked_id, "status": "parked"})
-        if row is None:
-            raise NotFound(f"no parked message {parked_id}", "parked_id")
-        settings = load_settings()
-        with Connection(settings.amqp_uri, transport_options={"confirm_publish": True}) as conn:
-            conn.Producer().publish(row["body"], exchange="", routing_key=row["queue"],
-                                    serializer="json", delivery_mode=2,
-                                    headers={ATTEMPTS_HEADER: 0}, retry=True)
-        self.store.db.parked_messages.update_one(
-            {"_id": parked_id}, {"$set": {"status": "replayed", "replayed_at": _now()}})
-        return {"id": parked_id, "status": "replayed"}
-
-    @rpc(expected_exceptions=EXPECTED)
-    def outbox_replay(self, types: str) -> dict:
-        """Publish again, oldest first, the sent events whose type starts with `types` (e.g.
-        `registry.` or `registry.kanoon.`): how a consumer deployed later builds its read model
-        from this service's history. Every consumer dedupes on the event id, so those that had
-        them already change nothing."""
-        prefix = (types or "").strip()
-        if not prefix.startswith(f"{self.name}."):
-            raise Invalid(f"give a prefix of this service's event types, e.g. '{self.name}.'", "types")
-        result = self.store.db.outbox.update_many(
-            {"status": "sent", "type": {"$regex": "^" + re.escape(prefix)}},
-            {"$set": {"status": "pending", "lease_until": None}})
-        return {"types": prefix, "requeued": result.modified_count}
-
-    @rpc
-    def outbox_status(self) -> dict:
-        db = self.store.db
-        return {"pending": db.outbox.count_documents({"status": "pending"}),
-                "sent": db.outbox.count_documents({"status": "sent"}),
-                "parked": db.parked_messages.count_documents({"status": "parked"})}
-
-    @rpc
-    def health(self) -> dict:
-        return {"service": self.name, "store": self.store.ping()}
-
-
-def _jsonable(doc: dict) -> dict:
-    return json.loads(json.dumps(doc, default=lambda o: o.isoformat() if isinstance(o, datetime) else str(o)))
-
-
-class DomainService(OperatorRpc):
-    """What every service's entrypoints share: reads through a repository, writes in one transaction
-    with their events (the request id becomes the events' correlation id), and a ping. A service
-    sets `repository` to its Repository class and declares `store` and `ctx`."""
-
-    repository: type
-
-    def _read(self):
-        return self.repository(self.store.db)
-
-    def _write(self, work):
-        result, _, _ = self.store.transaction(lambda tx: work(self.repository(tx.db), tx),
-                                              correlation_id=self.ctx.request_id)
-        return result
-
-    @rpc
-    def ping(self) -> dict:
-        return {"service": self.name, "store": self.store.ping(), "at": _now().isoformat()}

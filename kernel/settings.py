@@ -23,6 +23,18 @@ class Settings(BaseSettings):
     outbox_lease_seconds: float = 30.0
     # Event handlers: delays between attempts (seconds); after the last one the message is parked.
     handler_retry_delays: str = "1,5,30"
+    # A handler that meets a busy store (a write conflict) retries in process for this long, then
+    # defers the message by HANDLER_BUSY_DELAY seconds, again and again for up to
+    # HANDLER_BUSY_SECONDS (which must outlast the store's 60 s transaction lifetime), then parks it.
+    handler_store_seconds: float = 2.0
+    handler_busy_delay: float = 5.0
+    handler_busy_seconds: float = 180.0
+    # Event ids a handler applied are remembered this long (kernel.store.Store.purge_inbox).
+    inbox_retention_days: float = 30.0
+    # Idempotency keys of commands are kept at least this long.
+    idempotency_retention_hours: float = 48.0
+    # Each process writes a heartbeat document in a transaction this often (and its HEALTH_FILE).
+    heartbeat_seconds: float = 5.0
 
     # Written after every outbox relay pass that reached the store; a container's health check reads
     # its age (`python -m kernel.healthcheck`). Empty: not written.
@@ -30,7 +42,11 @@ class Settings(BaseSettings):
 
     jwt_secret: str = DEV_JWT_SECRET
     jwt_minutes: int = 60
+    # The gateway's RPC timeout; a request carries its deadline (now + this), a service drops one it
+    # picks up past its deadline and stops retrying the store RPC_DEADLINE_MARGIN seconds before it,
+    # so that its "nothing was done" (503) arrives before the gateway gives up (504).
     rpc_timeout_seconds: float = 10.0
+    rpc_deadline_margin: float = 1.0
     rpc_pool_size: int = 8
     # How long the gateway may reuse a caller's roles before asking the registry again. 0 (the default)
     # asks on every request, so a role granted or revoked takes effect at once.

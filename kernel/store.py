@@ -1,25 +1,34 @@
-"""MongoDB access for a service: transactions that carry their events (outbox) and the ids of the
-events they applied (inbox), with retries for what the store says is worth retrying.
+"""MongoDB access for a service: transactions that carry their events (outbox), the ids of the events
+they applied (inbox) and the outcome of the client's command (idempotency keys).
 
-Repositories receive a `Db`: collections whose calls either run inside a transaction (the session is
-passed for them) or, outside one, are retried while the store is busy.
+Repositories receive a `Db`: collections whose calls run inside the transaction (the session is passed
+for them) or, outside one, directly.
 
-The local store (mongoeco on SQLite) runs one transaction at a time and refuses every other
-operation meanwhile with "active transaction bound to another session"; MongoDB reports write
-conflicts with the TransientTransactionError label. Both mean "try again shortly".
+What is retried: a transaction that fails with MongoDB's `TransientTransactionError` label (a write
+conflict: another transaction holds a document it writes) runs again from the start, with jittered
+back-off, until its deadline; then `Unavailable` says nothing was done. A commit whose result is
+unknown (`UnknownTransactionCommitResult`) is committed again until the deadline; then
+`OutcomeUnknown` says so. Nothing else is retried.
+
+A transaction whose client died keeps the documents it wrote locked until the store aborts it
+(MongoDB's `transactionLifetimeLimitSeconds`, 60 s; the local store the same). Commands therefore
+answer 503 within their deadline while that lasts, and event handlers defer the message (see
+`kernel.messaging`), so that nobody waits 60 s holding a worker.
 """
 from __future__ import annotations
 
 import logging
 import random
 import time
-from datetime import datetime, timezone
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, Iterable, TypeVar
 
 from pymongo import ASCENDING, MongoClient
 from pymongo.client_session import ClientSession
-from pymongo.errors import DuplicateKeyError, InvalidOperation, OperationFailure, PyMongoError
+from pymongo.errors import DuplicateKeyError, PyMongoError
 
+from .errors import Invalid, OutcomeUnknown, Unavailable
 from .events import Envelope, EventData
 
 log = logging.getLogger(__name__)
@@ -27,64 +36,48 @@ T = TypeVar("T")
 
 OUTBOX = "outbox"
 INBOX = "inbox"
+INBOX_HORIZONS = "inbox_horizons"
+IDEMPOTENCY = "idempotency_keys"
 PARKED = "parked_messages"
+HEARTBEATS = "heartbeats"
 
-_BUSY_MARKS = ("active transaction bound to another session", "Write conflict", "WriteConflict",
-               "database is locked")
-
-
-def is_retryable(exc: BaseException) -> bool:
-    if isinstance(exc, DuplicateKeyError):
-        return False
-    if isinstance(exc, PyMongoError) and exc.has_error_label("TransientTransactionError"):
-        return True
-    if isinstance(exc, (OperationFailure, InvalidOperation)):
-        return any(mark in str(exc) for mark in _BUSY_MARKS)
-    return False
+# How long a transaction may keep retrying when its caller gave no deadline.
+DEFAULT_BUDGET_SECONDS = 10.0
 
 
-def retry_busy(fn: Callable[[], T], deadline_seconds: float = 20.0) -> T:
-    """Run fn, retrying with jittered back-off while the store reports itself busy."""
-    start = time.monotonic()
-    delay = 0.002
-    while True:
-        try:
-            return fn()
-        except PyMongoError as exc:
-            if not is_retryable(exc) or time.monotonic() - start > deadline_seconds:
-                raise
-        time.sleep(delay * (0.5 + random.random()))
-        delay = min(delay * 2, 0.1)
+def is_transient(exc: BaseException) -> bool:
+    """MongoDB's own word that the whole transaction may be tried again (a write conflict)."""
+    return isinstance(exc, PyMongoError) and exc.has_error_label("TransientTransactionError")
+
+
+def _commit_unknown(exc: BaseException) -> bool:
+    return isinstance(exc, PyMongoError) and exc.has_error_label("UnknownTransactionCommitResult")
 
 
 class Collection:
-    """A pymongo collection bound to a session (inside a transaction) or retried when busy."""
+    """A pymongo collection, bound to the session when used inside a transaction."""
 
     def __init__(self, raw, session: ClientSession | None):
         self.raw = raw
         self.session = session
 
-    def _call(self, name: str, *args, **kwargs):
-        method = getattr(self.raw, name)
+    def _kw(self, kwargs: dict) -> dict:
         if self.session is not None:
-            return method(*args, session=self.session, **kwargs)
-        return retry_busy(lambda: method(*args, **kwargs))
+            kwargs["session"] = self.session
+        return kwargs
 
     def find(self, *args, **kwargs) -> list[dict]:
-        """Always a list: a cursor read lazily would escape the transaction and the retry."""
-        if self.session is not None:
-            return list(self.raw.find(*args, session=self.session, **kwargs))
-        return retry_busy(lambda: list(self.raw.find(*args, **kwargs)))
+        """Always a list: a cursor read lazily would escape the transaction."""
+        return list(self.raw.find(*args, **self._kw(kwargs)))
 
     def aggregate(self, pipeline, **kwargs) -> list[dict]:
-        if self.session is not None:
-            return list(self.raw.aggregate(pipeline, session=self.session, **kwargs))
-        return retry_busy(lambda: list(self.raw.aggregate(pipeline, **kwargs)))
+        return list(self.raw.aggregate(pipeline, **self._kw(kwargs)))
 
     def __getattr__(self, name: str):
         if name.startswith("_"):
             raise AttributeError(name)
-        return lambda *a, **k: self._call(name, *a, **k)
+        method = getattr(self.raw, name)
+        return lambda *a, **k: method(*a, **self._kw(k))
 
 
 class Db:
@@ -114,69 +107,235 @@ class Transaction:
             self.events.append(Envelope.wrap(payload, self.correlation_id))
 
 
+@dataclass(frozen=True)
+class InboxEntry:
+    """The event a handler applies, remembered under `consumer` so that it is applied once."""
+    consumer: str
+    event_id: str
+    event_time: datetime
+
+    @classmethod
+    def of(cls, consumer: str, envelope: dict) -> "InboxEntry":
+        return cls(consumer, str(envelope["id"]), event_time(envelope))
+
+    @property
+    def key(self) -> str:
+        return f"{self.consumer}:{self.event_id}"
+
+
+@dataclass(frozen=True)
+class IdempotencyKey:
+    """A client's key for one command (`Idempotency-Key`, scoped to the caller) and the fingerprint
+    of the request it came with (method, path and body)."""
+    key: str
+    fingerprint: str
+
+
+def event_time(envelope: dict) -> datetime:
+    raw = envelope.get("time")
+    if isinstance(raw, datetime):
+        t = raw
+    else:
+        try:
+            t = datetime.fromisoformat(str(raw).replace("Z", "+00:00"))
+        except ValueError:
+            t = datetime.now(timezone.utc)
+    return t if t.tzinfo else t.replace(tzinfo=timezone.utc)
+
+
+class _Again(Exception):
+    """Run the transaction again (another one committed the same idempotency key meanwhile)."""
+
+
 class Store:
     """One service's database. Thread/greenlet safe: pymongo's client is."""
 
-    def __init__(self, client: MongoClient, database: str):
+    def __init__(self, client: MongoClient, database: str, inbox_retention: timedelta = timedelta(days=30)):
         self.client = client
         self.raw = client[database]
         self.db = Db(self.raw)
+        self.inbox_retention = inbox_retention
 
     @classmethod
-    def connect(cls, uri: str, database: str) -> "Store":
+    def connect(cls, uri: str, database: str, **kwargs) -> "Store":
         client = MongoClient(uri, tz_aware=True, serverSelectionTimeoutMS=10_000)
-        return cls(client, database)
+        return cls(client, database, **kwargs)
 
     def ensure_kernel_indexes(self) -> None:
-        self.db.outbox.create_index([("status", ASCENDING), ("created_at", ASCENDING)])
-        self.db.parked_messages.create_index([("status", ASCENDING), ("parked_at", ASCENDING)])
+        db = self.db
+        db.outbox.create_index([("status", ASCENDING), ("created_at", ASCENDING), ("seq", ASCENDING)])
+        db.outbox.create_index([("subject", ASCENDING), ("status", ASCENDING), ("created_at", ASCENDING)])
+        db.outbox.create_index([("type", ASCENDING), ("created_at", ASCENDING), ("_id", ASCENDING)])
+        db.parked_messages.create_index([("status", ASCENDING), ("parked_at", ASCENDING)])
+        db.parked_messages.create_index([("status", ASCENDING), ("event_time", ASCENDING)])
+        db.inbox.create_index([("consumer", ASCENDING), ("at", ASCENDING)])
+        db.idempotency_keys.create_index([("at", ASCENDING)])
 
     def ping(self) -> bool:
         return bool(self.client.admin.command("ping").get("ok"))
 
-    def transaction(self, work: Callable[[Transaction], T], *, correlation_id: str | None = None,
-                    inbox_key: str | None = None) -> tuple[T | None, list[Envelope], bool]:
-        """Run `work` in one transaction together with its outbox rows (and its inbox row).
+    def heartbeat(self, who: str, deadline: float | None = None) -> datetime:
+        """A write transaction on a heartbeat document: proves the store takes writes (a `ping`
+        would not), and on the local store lets it reap transactions abandoned by dead clients,
+        which it does only when another transaction arrives."""
+        at = _now()
+        self.transaction(lambda tx: tx.db.heartbeats.update_one(
+            {"_id": who}, {"$set": {"at": at}}, upsert=True), deadline=deadline or time.time() + 3)
+        return at
 
-        Returns (result, events written, applied). With `inbox_key`, a key already in the inbox
-        means the work was done before: nothing runs and applied is False.
+    # ------------------------------------------------------------ transactions
+
+    def transaction(self, work: Callable[[Transaction], T], *, correlation_id: str | None = None,
+                    inbox: InboxEntry | None = None, idempotency: IdempotencyKey | None = None,
+                    deadline: float | None = None) -> tuple[T | None, list[Envelope], bool]:
+        """Run `work` in one transaction together with its outbox rows, its inbox row and its
+        idempotency key. `deadline` (epoch seconds) bounds the retries.
+
+        Returns (result, events written, applied). With `inbox`, an event already applied (or older
+        than what the inbox remembers) runs nothing: applied is False. With `idempotency`, a key
+        already used returns the first outcome without running `work` (applied False); the same key
+        with another request is Invalid.
         """
-        start = time.monotonic()
-        delay = 0.002
+        deadline = deadline if deadline is not None else time.time() + DEFAULT_BUDGET_SECONDS
+        if time.time() >= deadline:
+            raise Unavailable("the request's deadline passed before the store was reached; nothing was done")
+        delay = 0.005
         while True:
             tx = Transaction(Db(self.raw), correlation_id)
             try:
-                with self.client.start_session() as session:
-                    tx.db.session = session
-                    with session.start_transaction():
-                        if inbox_key is not None:
-                            try:
-                                tx.db.inbox.insert_one({"_id": inbox_key, "at": _now()})
-                            except DuplicateKeyError:
-                                session.abort_transaction()
-                                return None, [], False
-                        result = work(tx)
-                        if tx.events:
-                            tx.db.outbox.insert_many([_outbox_row(e) for e in tx.events])
-                return result, tx.events, True
+                return self._attempt(tx, work, inbox, idempotency, deadline)
+            except _Again:
+                pass
             except PyMongoError as exc:
-                if not is_retryable(exc) or time.monotonic() - start > 20.0:
+                if not is_transient(exc):
                     raise
+                if time.time() + delay >= deadline:
+                    raise Unavailable("the store is busy with a conflicting change; nothing was done, "
+                                      "try again shortly") from None
             time.sleep(delay * (0.5 + random.random()))
-            delay = min(delay * 2, 0.1)
+            delay = min(delay * 2, 0.25)
+
+    def _attempt(self, tx: Transaction, work, inbox, idempotency, deadline):
+        with self.client.start_session() as session:
+            tx.db.session = session
+            session.start_transaction()
+            try:
+                if inbox is not None and not self._remember(tx.db, inbox):
+                    session.abort_transaction()
+                    return None, [], False
+                if idempotency is not None:
+                    prior = tx.db.idempotency_keys.find_one({"_id": idempotency.key})
+                    if prior is not None:
+                        session.abort_transaction()
+                        if prior["fingerprint"] != idempotency.fingerprint:
+                            raise Invalid("this Idempotency-Key was used with a different request; "
+                                          "use a new key for a new request", "Idempotency-Key")
+                        return prior.get("result"), [], False
+                result = work(tx)
+                if idempotency is not None:
+                    try:
+                        tx.db.idempotency_keys.insert_one({"_id": idempotency.key, "result": result,
+                                                           "fingerprint": idempotency.fingerprint,
+                                                           "at": _now()})
+                    except DuplicateKeyError:
+                        raise _Again() from None
+                if tx.events:
+                    tx.db.outbox.insert_many([_outbox_row(e, i) for i, e in enumerate(tx.events)])
+            except BaseException:
+                if session.in_transaction:
+                    try:
+                        session.abort_transaction()
+                    except PyMongoError:
+                        log.debug("aborting a failed transaction failed", exc_info=True)
+                raise
+            self._commit(session, deadline)
+            return result, tx.events, True
+
+    @staticmethod
+    def _commit(session: ClientSession, deadline: float) -> None:
+        delay = 0.01
+        while True:
+            try:
+                session.commit_transaction()
+                return
+            except PyMongoError as exc:
+                if not _commit_unknown(exc):
+                    raise
+                if time.time() + delay >= deadline:
+                    raise OutcomeUnknown("the store did not confirm the change before the deadline; "
+                                         "retry with the same Idempotency-Key to learn the outcome") from None
+            time.sleep(delay)
+            delay = min(delay * 2, 0.25)
+
+    def apply(self, consumer: str, envelope: dict, work: Callable[[Transaction], Any],
+              budget_seconds: float = 2.0) -> bool:
+        """Apply an event once (an event handler's transaction): True when it ran now. A busy store
+        raises `Unavailable` after `budget_seconds`, so that the handler defers the message instead
+        of holding a worker (`kernel.messaging`)."""
+        _, _, applied = self.transaction(work, inbox=InboxEntry.of(consumer, envelope),
+                                         correlation_id=envelope.get("correlationid"),
+                                         deadline=time.time() + budget_seconds)
+        return applied
+
+    # ------------------------------------------------------------ inbox
+
+    def _remember(self, db: Db, entry: InboxEntry) -> bool:
+        """Insert the inbox row; False when the event was applied before, or is older than the
+        horizon below which applied ids have been forgotten (see `purge_inbox`)."""
+        if entry.event_time <= _now() - self.inbox_retention:
+            h = db.inbox_horizons.find_one({"_id": entry.consumer})
+            if h is not None and entry.event_time <= h["horizon"]:
+                log.warning("%s: event %s of %s is older than what the inbox remembers (%s); skipped as "
+                            "applied", entry.consumer, entry.event_id, entry.event_time.isoformat(),
+                            h["horizon"].isoformat())
+                return False
+        try:
+            db.inbox.insert_one({"_id": entry.key, "consumer": entry.consumer, "event_time": entry.event_time,
+                                 "at": _now()})
+        except DuplicateKeyError:
+            return False
+        return True
+
+    def purge_inbox(self, consumer: str, batch: int = 1000) -> int:
+        """Forget the ids applied more than the retention ago, in small transactions, and raise the
+        consumer's horizon to the newest event time forgotten: an event at or below the horizon
+        (a replay of old history) is skipped, never applied twice. The horizon stays below the
+        oldest parked message, so a parked message replayed later is still applied."""
+        cutoff = _now() - self.inbox_retention
+        parked = self.db.parked_messages.find_one({"status": "parked", "event_time": {"$ne": None}},
+                                                  sort=[("event_time", 1)])
+        below = cutoff if parked is None else min(cutoff, parked["event_time"])
+        q: dict = {"consumer": consumer, "at": {"$lt": cutoff}, "event_time": {"$lt": below}}
+        removed = 0
+        while True:
+            rows = self.db.inbox.find(q, {"event_time": 1}, limit=batch)
+            if not rows:
+                return removed
+            newest = max(r["event_time"] for r in rows)
+
+            def forget(tx: Transaction, rows=rows, newest=newest):
+                tx.db.inbox_horizons.update_one({"_id": consumer}, {"$max": {"horizon": newest}}, upsert=True)
+                tx.db.inbox.delete_many({"_id": {"$in": [r["_id"] for r in rows]}})
+            self.transaction(forget)
+            removed += len(rows)
+
+    def purge_idempotency_keys(self, older_than: timedelta) -> int:
+        return self.db.idempotency_keys.delete_many({"at": {"$lt": _now() - older_than}}).deleted_count
 
 
 def _now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def _outbox_row(envelope: Envelope) -> dict[str, Any]:
+def _outbox_row(envelope: Envelope, seq: int) -> dict[str, Any]:
     return {
         "_id": envelope.id,
         "type": envelope.type,
+        "subject": envelope.subject,
         "envelope": envelope.to_message(),
         "status": "pending",
         "created_at": _now(),
+        "seq": seq,
         "attempts": 0,
         "lease_until": None,
         "sent_at": None,

@@ -1,5 +1,7 @@
-"""Real parts, really started: a RabbitMQ (AMQP_URI, started or installed when missing) and the
-store server (mongoeco over SQLite in a temporary folder). Services run as real `nameko run`
+"""Real parts, really started: a RabbitMQ (AMQP_URI, started or installed when missing) and a store
+server: MongoDB at MONGO_URI when it is set (nothing local is started then), else the local store
+(SecantusDB, in a temporary folder). Every test module uses databases of its own, under a prefix
+unique to the run, so the suite can share a server with others. Services run as real `nameko run`
 processes started by the tests that need them."""
 from __future__ import annotations
 
@@ -43,25 +45,33 @@ def amqp_uri() -> str:
 
 @pytest.fixture(scope="session")
 def mongo_uri(tmp_path_factory) -> str:
+    """MONGO_URI when given (a real MongoDB; the suite starts no store), else a local store."""
+    given = os.environ.get("MONGO_URI")
+    if given:
+        yield given
+        return
+    from devenv import store
+    data = tmp_path_factory.mktemp("store")
     port = free_port()
-    path = tmp_path_factory.mktemp("store") / "test.sqlite"
-    proc = subprocess.Popen([sys.executable, "-m", "devenv.store_server", "--port", str(port),
-                             "--path", str(path)], cwd=ROOT, env=dict(os.environ, PYTHONWARNINGS=QUIET))
-    wait_port(port, proc)
-    yield f"mongodb://127.0.0.1:{port}/?directConnection=true"
-    proc.terminate()
-    proc.wait(timeout=20)
+    proc = store.start(port, data / "data", log=data / "store.log")
+    yield store.uri(port)
+    store.stop(proc)
 
 
 class ServiceProcess:
     """One service as `nameko run`, with its own database prefix so tests do not see each other."""
 
-    def __init__(self, target: str, config: str, env: dict, log: Path):
+    def __init__(self, targets: list[str], config: str, env: dict, log: Path):
         self.log = log
         self.env = env
         self.proc = subprocess.Popen(
-            [str(Path(sys.executable).parent / "nameko"), "run", "--config", config, target],
+            [str(Path(sys.executable).parent / "nameko"), "run", "--config", config, *targets],
             cwd=ROOT, env=env, stdout=open(log, "ab"), stderr=subprocess.STDOUT)
+
+    def kill(self) -> None:
+        """kill -9: no clean-up of any kind, as a crash."""
+        self.proc.kill()
+        self.proc.wait()
 
     def stop(self) -> None:
         if self.proc.poll() is None:
@@ -73,12 +83,15 @@ class ServiceProcess:
                 self.proc.wait()
 
 
-def start_service(target: str, env: dict, log: Path, rpc, ready: str, config: str | None = None) -> ServiceProcess:
-    """Start a service and wait until its RPC method `ready` answers."""
+def start_service(target: str | list[str], env: dict, log: Path, rpc, ready: str,
+                  config: str | None = None) -> ServiceProcess:
+    """Start a service (one or more nameko service classes in one process) and wait until its RPC
+    method `ready` answers."""
+    targets = [target] if isinstance(target, str) else list(target)
     if config is None:
-        owner = target.split(".")[1] if target.startswith("services.") else "registry"
+        owner = targets[0].split(".")[1] if targets[0].startswith("services.") else "registry"
         config = f"services/{owner}/config.yaml"
-    svc = ServiceProcess(target, config, env, log)
+    svc = ServiceProcess(targets, config, env, log)
     service, method = ready.split(".")
     deadline = time.monotonic() + 60
     while True:
@@ -107,5 +120,19 @@ def rpc(amqp_uri):
         yield proxy
 
 
+def caller(amqp_uri: str, user_id: str | None = None, person_id: str | None = None,
+           request_id: str = "req-test", timeout: float = 30, **context):
+    """An RPC client that calls as the gateway does: who is calling (user and person id), the request
+    id and anything else given (deadline, idempotency key …); never roles."""
+    from nameko.standalone.rpc import ClusterRpcProxy
+    data = {"request_id": request_id, "user_id": user_id, "person_id": person_id, **context}
+    return ClusterRpcProxy({"AMQP_URI": amqp_uri}, timeout=timeout,
+                           context_data={k: v for k, v in data.items() if v is not None})
+
+
+RUN = uuid.uuid4().hex[:6]
+
+
 def unique(prefix: str) -> str:
-    return f"{prefix}{uuid.uuid4().hex[:8]}_"
+    """A database prefix of this run's own: `<prefix><run>x<random>_`."""
+    return f"{prefix}{RUN}x{uuid.uuid4().hex[:6]}_"

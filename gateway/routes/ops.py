@@ -1,7 +1,8 @@
-"""Operator routes: messages parked after their last attempt, and the outbox of each service."""
+"""Operator routes: messages parked after their last attempt, the outbox of each service, and jobs
+that publish a service's past events again. Only administrators; each service checks that again."""
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from kernel.errors import NotFound
@@ -19,17 +20,20 @@ def _service(name: str) -> str:
 
 
 @router.get("/{service}/parked")
-def parked(call: AdminDep, service: str):
-    return call(_service(service), "parked_list", 100)
+def parked(call: AdminDep, service: str, limit: int = Query(100, ge=1, le=500)):
+    """Messages parked after their last attempt (or because they could not be decoded), oldest first."""
+    return call(_service(service), "parked_list", limit, jalali=False)
 
 
 @router.post("/{service}/parked/{parked_id}/replay")
 def replay(call: AdminDep, service: str, parked_id: str):
+    """Put a parked message back on its queue, its attempts counted afresh."""
     return call(_service(service), "parked_replay", parked_id)
 
 
 @router.get("/{service}/outbox")
 def outbox(call: AdminDep, service: str):
+    """Pending (and failing), sent and parked counts, and replay jobs running."""
     return call(_service(service), "outbox_status")
 
 
@@ -37,10 +41,21 @@ class Replay(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"types": "registry.kanoon."}]})
 
     types: str = Field(min_length=3, max_length=200, description="a prefix of the service's event types")
+    queue: str | None = Field(None, min_length=1, max_length=200,
+                              description="only this consumer's queue; every subscriber when omitted")
 
 
-@router.post("/{service}/outbox/replay")
-def outbox_replay(call: AdminDep, service: str, body: Replay):
-    """Publish again the service's sent events of these types, oldest first, e.g. so that a
-    service deployed later builds its read model; consumers skip what they already applied."""
-    return call(_service(service), "outbox_replay", body.types)
+@router.post("/{service}/outbox/replay", status_code=202)
+def outbox_replay(call: AdminDep, service: str, body: Replay, response: Response):
+    """Start publishing again, oldest first, the service's sent events of these types (e.g. so that a
+    service deployed later builds its read model); consumers skip what they already applied. Answers
+    at once with the job; follow it at the URL in `Location`."""
+    job = call(_service(service), "outbox_replay", body.types, body.queue)
+    response.headers["Location"] = f"/api/ops/{service}/outbox/replay/{job['id']}"
+    return job
+
+
+@router.get("/{service}/outbox/replay/{job_id}")
+def outbox_replay_status(call: AdminDep, service: str, job_id: str):
+    """A replay job's progress: total, replayed, status (running, done)."""
+    return call(_service(service), "outbox_replay_status", job_id)

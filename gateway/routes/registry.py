@@ -8,6 +8,8 @@ from fastapi import APIRouter, Body, Query
 
 from services.registry import schemas as s
 
+from kernel.commands import MAX_LIMIT, MAX_SKIP
+
 from ..deps import CallerDep
 
 router = APIRouter(prefix="/api", tags=["registry"])
@@ -40,13 +42,13 @@ def create_unit(call: CallerDep, cmd: s.CreateUnit):
 
 @router.get("/units/{unit_id}/kanoons")
 def list_kanoons(call: CallerDep, unit_id: str, status: str = "active",
-                 limit: Annotated[int, Query(ge=1, le=500)] = 100, skip: Annotated[int, Query(ge=0)] = 0):
+                 limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 100, skip: Annotated[int, Query(ge=0, le=MAX_SKIP)] = 0):
     return call(R, "list_kanoons", unit_id, status, limit, skip)
 
 
 @router.get("/units/{unit_id}/unplaced-members")
-def unplaced_members(call: CallerDep, unit_id: str, limit: Annotated[int, Query(ge=1, le=500)] = 100,
-                     skip: Annotated[int, Query(ge=0)] = 0):
+def unplaced_members(call: CallerDep, unit_id: str, limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 100,
+                     skip: Annotated[int, Query(ge=0, le=MAX_SKIP)] = 0):
     """Khademyars and yavars of the unit who have no kanoon yet, for the HQ to place."""
     return call(R, "unplaced_members", unit_id, limit, skip)
 
@@ -59,7 +61,7 @@ def composition(call: CallerDep, unit_id: str):
 
 @router.get("/units/{unit_id}/applications")
 def list_applications(call: CallerDep, unit_id: str, status: str | None = "pending",
-                      limit: Annotated[int, Query(ge=1, le=500)] = 100, skip: Annotated[int, Query(ge=0)] = 0):
+                      limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 100, skip: Annotated[int, Query(ge=0, le=MAX_SKIP)] = 0):
     return call(R, "list_applications", unit_id, status, limit, skip)
 
 

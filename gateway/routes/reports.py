@@ -8,12 +8,14 @@ from fastapi import APIRouter, Query
 
 from services.reports import schemas as s
 
+from kernel.commands import MAX_LIMIT, MAX_SKIP
+
 from ..deps import CallerDep
 
 router = APIRouter(prefix="/api", tags=["reports"])
 R = "reports"
-Limit = Annotated[int, Query(ge=1, le=500)]
-Skip = Annotated[int, Query(ge=0)]
+Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT)]
+Skip = Annotated[int, Query(ge=0, le=MAX_SKIP)]
 Month = Annotated[str, Query(pattern=r"^1[34][0-9]{2}-(0[1-9]|1[0-2])$", description="Jalali month, e.g. 1403-07")]
 PeriodQ = Annotated[str, Query(pattern=r"^1[34][0-9]{2}(-(0[1-9]|1[0-2]|Q[1-4]|H[12]))?$",
                                description="Jalali month 1403-07, season 1403-Q3, half-year 1403-H1 or year 1403")]

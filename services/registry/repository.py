@@ -1,9 +1,13 @@
 """The only code of the registry that speaks pymongo: loads and saves domain objects.
 
 Aggregates carry a version; a save that finds another version raises Conflict, so two concurrent
-changes of one kanoon cannot both win.
+changes of one kanoon cannot both win. Every rule of the form "check there is none, then insert" is
+also a unique index (`UNIQUE`), so that two concurrent commands cannot both pass the check: the
+second one's insert fails and becomes the same Conflict the check gives.
 """
 from __future__ import annotations
+
+import re
 
 from pydantic import BaseModel
 from pymongo import ASCENDING, ReturnDocument
@@ -14,7 +18,8 @@ from kernel.documents import to_doc as _to_doc
 from kernel.errors import Conflict, NotFound
 from kernel.store import Db
 
-from .domain.model import (Application, Kanoon, MembershipPolicy, Person, RoleAssignment, Transfer, Unit)
+from .domain.model import (Application, Kanoon, MembershipPolicy, Person, RoleAssignment, Transfer, Unit,
+                           new_id)
 
 
 
@@ -27,10 +32,32 @@ INDEXES = {
     "roles": [[("person_id", ASCENDING)], [("scope_path", ASCENDING)]],
     "users": [[("person_id", ASCENDING)]],
 }
+# Open kanoons (requested, submitted or active) list their head and deputy in `open_leaders`; roles
+# not revoked carry `live: true`. Both are kept by this repository and exist for these indexes.
+OPEN_KANOON = ("draft", "submitted", "active")
+
+# name: (collection, keys, partial filter, what a duplicate means, field)
 UNIQUE = {
-    "people": [("national_id", {"national_id": {"$type": "string"}}),
-               ("service_code", {"service_code": {"$type": "string"}})],
-    "users": [("username", None)],
+    "unique_national_id": ("people", ["national_id"], {"national_id": {"$type": "string"}},
+                           "a person with this national ID is registered", "national_id"),
+    "unique_service_code": ("people", ["service_code"], {"service_code": {"$type": "string"}},
+                            "a person with this service code is registered", "service_code"),
+    "unique_username": ("users", ["username"], None, "this username is taken", "username"),
+    "one_account_per_person": ("users", ["person_id"], None, "this person already has an account", "person_id"),
+    "one_open_kanoon_per_leader": ("kanoons", ["open_leaders"], {"open_leaders": {"$exists": True}},
+                                   "already the head or deputy of a kanoon or of a pending request", "head_id"),
+    "one_pending_transfer_per_person": ("transfers", ["person_id"], {"status": "pending"},
+                                        "a transfer of this person is already pending", "person_id"),
+    "one_pending_application_per_person": ("applications", ["applicant.national_id"], {"status": "pending"},
+                                           "an application for this person is pending", "applicant.national_id"),
+    "one_live_assignment": ("roles", ["person_id", "role", "scope_id"], {"live": True},
+                            "the person already holds this role here", "role"),
+    "one_head_per_kanoon": ("roles", ["scope_id"], {"role": "kanoon_head", "live": True},
+                            "the kanoon already has a head", "role"),
+    "one_deputy_per_kanoon": ("roles", ["scope_id"], {"role": "kanoon_deputy", "live": True},
+                              "the kanoon already has a deputy", "role"),
+    "one_first_administrator": ("singletons", ["name"], None,
+                                "an administrator exists already; they create the others", "username"),
 }
 
 
@@ -38,12 +65,38 @@ def ensure_indexes(db: Db) -> None:
     for coll, specs in INDEXES.items():
         for keys in specs:
             db[coll].create_index(keys)
-    for coll, specs in UNIQUE.items():
-        for field, partial in specs:
-            kwargs = {"unique": True}
-            if partial:
-                kwargs["partialFilterExpression"] = partial
-            db[coll].create_index([(field, ASCENDING)], **kwargs)
+    # Documents written before these fields existed.
+    db.roles.update_many({"live": {"$exists": False}, "revoked_at": None}, {"$set": {"live": True}})
+    db.roles.update_many({"live": {"$exists": False}}, {"$set": {"live": False}})
+    for doc in db.kanoons.find({"status": {"$in": list(OPEN_KANOON)}, "open_leaders": {"$exists": False}},
+                               {"head_id": 1, "deputy_id": 1}):
+        db.kanoons.update_one({"_id": doc["_id"]}, {"$set": {"open_leaders": [doc["head_id"], doc["deputy_id"]]}})
+    for name, (coll, keys, partial, _, _) in UNIQUE.items():
+        kwargs: dict = {"unique": True, "name": name}
+        if partial:
+            kwargs["partialFilterExpression"] = partial
+        db[coll].create_index([(k, ASCENDING) for k in keys], **kwargs)
+
+
+def duplicate(exc: DuplicateKeyError, fallback: str) -> Conflict:
+    """The Conflict a unique index's refusal means, in the words of the rule it keeps."""
+    message = str((exc.details or {}).get("errmsg") or exc)
+    found = re.search(r"index: (\S+)", message)
+    rule = UNIQUE.get(found.group(1)) if found else None
+    if rule is not None:
+        return Conflict(rule[3], rule[4])
+    return Conflict(fallback, _dup_field(exc))
+
+
+def _derived(coll: str, doc: dict) -> dict:
+    """The fields kept only for the unique indexes."""
+    if coll == "kanoons":
+        doc.pop("open_leaders", None)
+        if doc.get("status") in OPEN_KANOON:
+            doc["open_leaders"] = [doc["head_id"], doc["deputy_id"]]
+    elif coll == "roles":
+        doc["live"] = doc.get("revoked_at") is None
+    return doc
 
 
 class Repository:
@@ -58,21 +111,21 @@ class Repository:
             raise NotFound(f"no {what} {id_}", f"{what}_id")
         return obj
 
-    def _insert(self, coll: str, obj: BaseModel, duplicate: str) -> None:
+    def _insert(self, coll: str, obj: BaseModel, what: str) -> None:
         try:
-            self.db[coll].insert_one(_to_doc(obj))
+            self.db[coll].insert_one(_derived(coll, _to_doc(obj)))
         except DuplicateKeyError as exc:
-            raise Conflict(duplicate, _dup_field(exc)) from None
+            raise duplicate(exc, what) from None
 
     def _save(self, coll: str, obj: BaseModel) -> None:
         """Save an aggregate read at obj.version; bump the version."""
-        doc = _to_doc(obj)
+        doc = _derived(coll, _to_doc(obj))
         expected = doc.pop("version")
         doc["version"] = expected + 1
         try:
             res = self.db[coll].replace_one({"_id": doc["_id"], "version": expected}, doc)
         except DuplicateKeyError as exc:
-            raise Conflict("another record already holds this value", _dup_field(exc)) from None
+            raise duplicate(exc, "another record already holds this value") from None
         if res.matched_count != 1:
             raise Conflict("the record was changed by someone else meanwhile; try again", "version")
         obj.version = expected + 1
@@ -226,8 +279,11 @@ class Repository:
         return self._get("roles", RoleAssignment, assignment_id, "assignment")
 
     def save_role(self, a: RoleAssignment) -> None:
-        doc = _to_doc(a)
-        self.db.roles.replace_one({"_id": doc["_id"]}, doc)
+        doc = _derived("roles", _to_doc(a))
+        try:
+            self.db.roles.replace_one({"_id": doc["_id"]}, doc)
+        except DuplicateKeyError as exc:
+            raise duplicate(exc, "this assignment exists") from None
 
     def roles_of(self, person_id: str) -> list[RoleAssignment]:
         return [_from_doc(RoleAssignment, d) for d in self.db.roles.find({"person_id": person_id})]
@@ -245,8 +301,15 @@ class Repository:
     def add_user(self, user: dict) -> None:
         try:
             self.db.users.insert_one(user)
-        except DuplicateKeyError:
-            raise Conflict("this username is taken", "username") from None
+        except DuplicateKeyError as exc:
+            raise duplicate(exc, "this username is taken") from None
+
+    def claim_singleton(self, name: str) -> None:
+        """A name that can be taken once (the first administrator)."""
+        try:
+            self.db.singletons.insert_one({"_id": new_id("s"), "name": name})
+        except DuplicateKeyError as exc:
+            raise duplicate(exc, f"{name} exists already") from None
 
     def user_by_name(self, username: str) -> dict | None:
         return self.db.users.find_one({"username": username})

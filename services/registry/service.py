@@ -2,19 +2,21 @@
 the result with its events in one transaction. No rule lives here."""
 from __future__ import annotations
 
+import json
+import logging
 from datetime import datetime
+from pathlib import Path
 from typing import Callable
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from nameko.rpc import rpc
 
 from kernel import jalali
 from kernel.access import Actor, Grant, Role
 from kernel.commands import page_args, parse, view
-from kernel.errors import EXPECTED, Conflict, Invalid, NotFound, Unauthenticated
-from kernel.messaging import ContextProvider, DomainService, StoreProvider
-from kernel.store import Transaction
+from kernel.errors import Conflict, Invalid, NotFound, Unauthenticated
+from kernel.service import ContextProvider, DomainService, StoreProvider, rpc
+from kernel.store import Store, Transaction
 
 from . import schemas as s
 from .domain import rules
@@ -26,6 +28,9 @@ from .domain.model import (Application, Applicant, Kanoon, MembershipPolicy, Ori
 from .events import ApplicationDecided, KanoonProfileUpdated, MembershipPolicySet, UserCreated
 from .repository import Repository, ensure_indexes
 
+log = logging.getLogger(__name__)
+UNITS = Path(__file__).parent / "data" / "units.json"
+
 _hasher = PasswordHasher()
 # A hash to verify against when the username is unknown, so both cases take the same time.
 _DUMMY_HASH = _hasher.hash("not-a-real-password")
@@ -34,18 +39,63 @@ _DUMMY_HASH = _hasher.hash("not-a-real-password")
 PERSON_PRIVATE = {"national_id", "mobile"}
 
 
+def load_units(store: Store, path: Path = UNITS) -> int:
+    """The unit tree data set (country, regions, provinces, counties), loaded at start-up: units
+    missing from the store are added with their events (parents before children); existing ones are
+    kept as they are. Several instances starting at once add each unit once."""
+    rows = json.loads(path.read_text(encoding="utf-8"))["units"]
+    known = {d["_id"] for d in store.db.units.find({}, {"_id": 1})}
+    created = 0
+    for row in rows:
+        if row["id"] in known:
+            continue
+
+        def work(tx: Transaction, row=row):
+            repo = Repository(tx.db)
+            parent = repo.unit(row["parent_id"]) if row.get("parent_id") else None
+            unit, events = Unit.create(row["id"], row["name"], UnitKind(row["kind"]), parent)
+            repo.add_unit(unit)
+            tx.emit(*events)
+        try:
+            store.transaction(work, correlation_id="load-units")
+            created += 1
+        except Conflict:
+            pass  # another instance added it meanwhile
+    if created:
+        log.info("loaded %d units of the data set", created)
+    return created
+
+
 class RegistryService(DomainService):
     name = "registry"
     repository = Repository
 
-    store = StoreProvider(indexes=ensure_indexes)
+    store = StoreProvider(indexes=ensure_indexes, on_start=load_units)
     ctx = ContextProvider()
 
     # ------------------------------------------------------------ plumbing
 
     @property
     def actor(self) -> Actor | None:
-        return self.ctx.actor
+        """The caller, with the roles this registry holds for them now (never what a caller claims)."""
+        if "actor" not in self.ctx.cache:
+            self.ctx.cache["actor"] = self._resolve_actor()
+        return self.ctx.cache["actor"]
+
+    def _resolve_actor(self) -> Actor | None:
+        if not self.ctx.user_id:
+            return None
+        repo = self._read()
+        user = repo.user(self.ctx.user_id)
+        if user is None or not user.get("active", True):
+            raise Unauthenticated("the account no longer exists")
+        if self.ctx.person_id and user["person_id"] != self.ctx.person_id:
+            raise Unauthenticated("the caller's person does not match the account")
+        return self._actor(repo, user)
+
+    def _caller_is_admin(self) -> bool:
+        actor = self.actor
+        return actor is not None and actor.is_admin
 
     def _by(self) -> str:
         return self.actor.person_id if self.actor else "system"
@@ -79,7 +129,7 @@ class RegistryService(DomainService):
 
     # ------------------------------------------------------------ units (§2.1)
 
-    @rpc(expected_exceptions=EXPECTED)
+    @rpc
     def create_unit(self, payload: dict) -> dict:
         cmd = parse(s.CreateUnit, payload)
 
@@ -92,7 +142,7 @@ class RegistryService(DomainService):
             return view(unit)
         return self._write(work)
 
-    @rpc(expected_exceptions=EXPECTED)
+    @rpc
     def get_unit(self, unit_id: str) -> dict:
         repo = self._read()
         unit = repo.unit(unit_id)
@@ -100,33 +150,16 @@ class RegistryService(DomainService):
         out["children"] = [view(c) for c in repo.children(unit.id)]
         return out
 
-    @rpc(expected_exceptions=EXPECTED)
+    @rpc
     def list_units(self, parent_id: str | None = None) -> list[dict]:
         repo = self._read()
         if parent_id is not None:
             repo.unit(parent_id)
         return [view(u) for u in repo.children(parent_id)]
 
-    @rpc
-    def load_units(self, units: list[dict]) -> dict:
-        """Loads a data set of units (parents before children); existing ids are kept as they are.
-        Used by the `load-units` command, not exposed by the gateway."""
-        created = 0
-        for row in units:
-            def work(repo: Repository, tx: Transaction, row=row):
-                if repo.find_unit(row["id"]) is not None:
-                    return 0
-                parent = repo.unit(row["parent_id"]) if row.get("parent_id") else None
-                unit, events = Unit.create(row["id"], row["name"], UnitKind(row["kind"]), parent)
-                repo.add_unit(unit)
-                tx.emit(*events)
-                return 1
-            created += self._write(work)
-        return {"created": created, "total": self._read().unit_count()}
-
     # ------------------------------------------------------------ people (§2.5)
 
-    @rpc(expected_exceptions=EXPECTED)
+    @rpc
     def register_member(self, payload: dict) -> dict:
         cmd = parse(s.RegisterMember, payload)
         _check_birth_date(cmd.birth_date)
@@ -146,7 +179,7 @@ class RegistryService(DomainService):
             return self._person_view(person)
         return self._write(work)
 
-    @rpc(expected_exceptions=EXPECTED)
+    @rpc
     def get_person(self, person_id: str) -> dict:
         person = self._read().person(person_id)
         rules.view_person(self.actor, person)
@@ -154,14 +187,14 @@ class RegistryService(DomainService):
         out["roles"] = [view(r) for r in self._read().roles_of(person_id)]
         return out
 
-    @rpc(expected_exceptions=EXPECTED)
+    @rpc
     def list_members(self, kanoon_id: str) -> list[dict]:
         repo = self._read()
         k = repo.kanoon(kanoon_id)
         rules.view_figures(self.actor, k.path)
         return [self._person_view(p) for p in repo.members_of(kanoon_id)]
 
-    @rpc(expected_exceptions=EXPECTED)
+    @rpc
     def unplaced_members(self, unit_id: str, limit: int = 100, skip: int = 0) -> dict:
         limit, skip = page_args(limit, skip)
         repo = self._read()
@@ -172,7 +205,7 @@ class RegistryService(DomainService):
 
     # ------------------------------------------------------------ kanoon formation (§2.2, §2.3)
 
-    @rpc(expected_exceptions=EXPECTED)
+    @rpc
     def request_kanoon(self, payload: dict) -> dict:
         cmd = parse(s.RequestKanoon, payload)
 
@@ -202,22 +235,22 @@ class RegistryService(DomainService):
             return self._kanoon_view(repo, k)
         return self._write(work)
 
-    @rpc(expected_exceptions=EXPECTED)
+    @rpc
     def record_place(self, kanoon_id: str, payload: dict) -> dict:
         cmd = parse(s.RecordPlace, payload)
         return self._formation(kanoon_id, lambda k: k.record_place(Place(**cmd.model_dump()), self._by()))
 
-    @rpc(expected_exceptions=EXPECTED)
+    @rpc
     def record_council(self, kanoon_id: str, payload: dict) -> dict:
         cmd = parse(s.RecordCouncil, payload)
         return self._formation(kanoon_id, lambda k: k.record_council(cmd.to_domain(), self._by()))
 
-    @rpc(expected_exceptions=EXPECTED)
+    @rpc
     def submit_forms(self, kanoon_id: str, payload: dict) -> dict:
         cmd = parse(s.SubmitForms, payload)
         return self._formation(kanoon_id, lambda k: k.submit_forms(cmd.model_dump(mode="json"), self._by()))
 
-    @rpc(expected_exceptions=EXPECTED)
+    @rpc
     def approve_kanoon(self, kanoon_id: str, payload: dict) -> dict:
         cmd = parse(s.Approve, payload)
         founding = cmd.founding_date or jalali.today()
@@ -249,7 +282,7 @@ class RegistryService(DomainService):
             return self._kanoon_view(repo, k)
         return self._write(work)
 
-    @rpc(expected_exceptions=EXPECTED)
+    @rpc
     def reject_kanoon(self, kanoon_id: str, payload: dict) -> dict:
         cmd = parse(s.Reject, payload)
 
@@ -261,7 +294,7 @@ class RegistryService(DomainService):
             return self._kanoon_view(repo, k)
         return self._write(work)
 
-    @rpc(expected_exceptions=EXPECTED)
+    @rpc
     def record_orientation(self, kanoon_id: str, payload: dict) -> dict:
         cmd = parse(s.RecordOrientation, payload)
         if cmd.held_on > jalali.today():
@@ -277,7 +310,7 @@ class RegistryService(DomainService):
             return self._kanoon_view(repo, k)
         return self._write(work)
 
-    @rpc(expected_exceptions=EXPECTED)
+    @rpc
     def update_profile(self, kanoon_id: str, payload: dict) -> dict:
         cmd = parse(s.UpdateProfile, payload)
         changes = cmd.model_dump(exclude_none=True)
@@ -294,14 +327,14 @@ class RegistryService(DomainService):
             return self._kanoon_view(repo, k)
         return self._write(work)
 
-    @rpc(expected_exceptions=EXPECTED)
+    @rpc
     def get_kanoon(self, kanoon_id: str) -> dict:
         repo = self._read()
         k = repo.kanoon(kanoon_id)
         rules.view_kanoon(self.actor, k)
         return self._kanoon_view(repo, k)
 
-    @rpc(expected_exceptions=EXPECTED)
+    @rpc
     def list_kanoons(self, unit_id: str, status: str | None = "active", limit: int = 100, skip: int = 0) -> dict:
         limit, skip = page_args(limit, skip)
         repo = self._read()
@@ -317,7 +350,7 @@ class RegistryService(DomainService):
 
     # ------------------------------------------------------------ floor and ceiling (§2.4)
 
-    @rpc(expected_exceptions=EXPECTED)
+    @rpc
     def set_policy(self, payload: dict) -> dict:
         cmd = parse(s.SetPolicy, payload)
         MembershipPolicy.validate_bounds(cmd.floor, cmd.ceiling)
@@ -335,7 +368,7 @@ class RegistryService(DomainService):
             return view(p)
         return self._write(work)
 
-    @rpc(expected_exceptions=EXPECTED)
+    @rpc
     def get_policy(self, province_id: str, kanoon_type: str) -> dict:
         if kanoon_type not in ("neighborhood", "specialized_cultural", "specialized_social"):
             raise Invalid("kanoon_type is neighborhood, specialized_cultural or specialized_social",
@@ -347,7 +380,7 @@ class RegistryService(DomainService):
 
     # ------------------------------------------------------------ membership (§2.5)
 
-    @rpc(expected_exceptions=EXPECTED)
+    @rpc
     def join_kanoon(self, payload: dict) -> dict:
         cmd = parse(s.Join, payload)
 
@@ -362,7 +395,7 @@ class RegistryService(DomainService):
             return self._kanoon_view(repo, k)
         return self._write(work)
 
-    @rpc(expected_exceptions=EXPECTED)
+    @rpc
     def leave_kanoon(self, payload: dict) -> dict:
         cmd = parse(s.Leave, payload)
 
@@ -382,7 +415,7 @@ class RegistryService(DomainService):
 
     # ------------------------------------------------------------ transfers (§2.5)
 
-    @rpc(expected_exceptions=EXPECTED)
+    @rpc
     def request_transfer(self, payload: dict) -> dict:
         cmd = parse(s.RequestTransfer, payload)
 
@@ -403,7 +436,7 @@ class RegistryService(DomainService):
             return view(t)
         return self._write(work)
 
-    @rpc(expected_exceptions=EXPECTED)
+    @rpc
     def decide_transfer(self, transfer_id: str, payload: dict) -> dict:
         cmd = parse(s.DecideTransfer, payload)
 
@@ -425,7 +458,7 @@ class RegistryService(DomainService):
             return view(t)
         return self._write(work)
 
-    @rpc(expected_exceptions=EXPECTED)
+    @rpc
     def get_transfer(self, transfer_id: str) -> dict:
         repo = self._read()
         t = repo.transfer(transfer_id)
@@ -437,7 +470,7 @@ class RegistryService(DomainService):
                 raise rules.Forbidden("this transfer concerns neither you nor a kanoon you cover")
         return view(t)
 
-    @rpc(expected_exceptions=EXPECTED)
+    @rpc
     def list_transfers(self, kanoon_id: str, status: str | None = None) -> list[dict]:
         repo = self._read()
         k = repo.kanoon(kanoon_id)
@@ -448,7 +481,7 @@ class RegistryService(DomainService):
 
     # ------------------------------------------------------------ selection (§2.6)
 
-    @rpc(expected_exceptions=EXPECTED)
+    @rpc
     def submit_application(self, payload: dict) -> dict:
         cmd = parse(s.SubmitApplication, payload)
         _check_birth_date(cmd.applicant.birth_date)
@@ -469,7 +502,7 @@ class RegistryService(DomainService):
             return view(a)
         return self._write(work)
 
-    @rpc(expected_exceptions=EXPECTED)
+    @rpc
     def record_application_step(self, application_id: str, payload: dict) -> dict:
         cmd = parse(s.RecordApplicationStep, payload)
 
@@ -481,7 +514,7 @@ class RegistryService(DomainService):
             return view(a)
         return self._write(work)
 
-    @rpc(expected_exceptions=EXPECTED)
+    @rpc
     def decide_application(self, application_id: str, payload: dict) -> dict:
         cmd = parse(s.DecideApplication, payload)
 
@@ -515,7 +548,7 @@ class RegistryService(DomainService):
             return view(a)
         return self._write(work)
 
-    @rpc(expected_exceptions=EXPECTED)
+    @rpc
     def list_applications(self, unit_id: str, status: str | None = "pending", limit: int = 100,
                           skip: int = 0) -> list[dict]:
         limit, skip = page_args(limit, skip)
@@ -538,7 +571,7 @@ class RegistryService(DomainService):
             raise NotFound(f"no unit or kanoon {scope_id}", "scope_id") from None
         return "kanoon", k.path
 
-    @rpc(expected_exceptions=EXPECTED)
+    @rpc
     def assign_role(self, payload: dict) -> dict:
         cmd = parse(s.AssignRole, payload)
 
@@ -557,7 +590,7 @@ class RegistryService(DomainService):
             return view(a)
         return self._write(work)
 
-    @rpc(expected_exceptions=EXPECTED)
+    @rpc
     def revoke_role(self, assignment_id: str) -> dict:
         def work(repo: Repository, tx: Transaction):
             a = repo.role(assignment_id)
@@ -567,7 +600,7 @@ class RegistryService(DomainService):
             return view(a)
         return self._write(work)
 
-    @rpc(expected_exceptions=EXPECTED)
+    @rpc
     def roles_under(self, unit_id: str) -> list[dict]:
         repo = self._read()
         unit = repo.unit(unit_id)
@@ -576,7 +609,7 @@ class RegistryService(DomainService):
 
     # ------------------------------------------------------------ accounts and sign-in
 
-    @rpc(expected_exceptions=EXPECTED)
+    @rpc
     def create_account(self, payload: dict) -> dict:
         cmd = parse(s.CreateAccount, payload)
 
@@ -592,7 +625,7 @@ class RegistryService(DomainService):
             return {"id": user["_id"], "username": cmd.username, "person_id": person.id}
         return self._write(work)
 
-    @rpc(expected_exceptions=EXPECTED)
+    @rpc
     def bootstrap_admin(self, username: str, password: str, first_name: str, last_name: str) -> dict:
         """The first administrator (the `create-admin` command); refused once any admin exists."""
         parse(s.CreateAccount, {"person_id": "x", "username": username, "password": password})
@@ -600,6 +633,7 @@ class RegistryService(DomainService):
         def work(repo: Repository, tx: Transaction):
             if repo.db.roles.count_documents({"role": "admin", "revoked_at": None}):
                 raise Conflict("an administrator exists already; they create the others", "username")
+            repo.claim_singleton("first_administrator")
             country = next((u for u in repo.children(None) if u.kind == UnitKind.country), None)
             if country is None:
                 raise Conflict("load the units first (the country is missing)", "units")
@@ -618,7 +652,7 @@ class RegistryService(DomainService):
             return {"id": user["_id"], "username": username, "person_id": person.id}
         return self._write(work)
 
-    @rpc(expected_exceptions=EXPECTED)
+    @rpc
     def authenticate(self, username: str, password: str) -> dict:
         repo = self._read()
         user = repo.user_by_name(str(username)) if isinstance(username, str) else None
@@ -632,8 +666,12 @@ class RegistryService(DomainService):
             repo.set_password_hash(user["_id"], _hasher.hash(str(password)))
         return self._actor(repo, user).model_dump(mode="json")
 
-    @rpc(expected_exceptions=EXPECTED)
+    @rpc
     def actor_of(self, user_id: str) -> dict:
+        """The caller's own identity and roles (the gateway asks on every request); an
+        administrator may ask for anyone's."""
+        if self.ctx.user_id != user_id and not self._caller_is_admin():
+            raise Unauthenticated("ask for your own account only")
         repo = self._read()
         user = repo.user(user_id)
         if user is None or not user.get("active", True):
@@ -650,7 +688,7 @@ class RegistryService(DomainService):
 
     # ------------------------------------------------------------ figures (§2.9)
 
-    @rpc(expected_exceptions=EXPECTED)
+    @rpc
     def composition(self, unit_id: str) -> dict:
         repo = self._read()
         unit = repo.find_unit(unit_id)

@@ -6,13 +6,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from nameko.rpc import rpc
-
 from kernel import jalali
-from kernel.access import Actor
+from kernel.access import Actor, Role
 from kernel.commands import page_args, parse, view
-from kernel.errors import EXPECTED, Invalid
-from kernel.messaging import ContextProvider, DomainService, StoreProvider, reliable_event_handler
+from kernel.errors import Invalid
+from kernel.messaging import reliable_event_handler
+from kernel.service import ContextProvider, DomainService, StoreProvider, rpc
+from kernel.settings import cached_settings
 from kernel.store import Transaction
 
 from . import schemas as s
@@ -53,6 +53,32 @@ def _period(text: str):
         raise Invalid(str(exc), "period") from None
 
 
+class ReportsProjections:
+    """The reports service's event handlers, in a container of their own (started beside
+    `ReportsService` in the same process, or scaled on their own): they have their own worker budget,
+    so a burst of events, or handlers deferring writes to a busy store, never starve the RPC
+    entrypoints. They keep the read model of the registry and the aggregate buckets."""
+
+    name = "reports_projections"
+    owner = "reports"  # its database, queues and parking lot are the reports service's
+
+    store = StoreProvider(relay=False)
+
+    @reliable_event_handler("registry", "registry.#")
+    def on_registry_event(self, envelope: dict) -> None:
+        self.store.apply("registry", envelope, lambda tx: apply_registry_event(tx.db, envelope),
+                         self.store_budget)
+
+    @reliable_event_handler("reports", "reports.#")
+    def on_own_event(self, envelope: dict) -> None:
+        self.store.apply("aggregates", envelope, lambda tx: apply_own_event(tx.db, envelope),
+                         self.store_budget)
+
+    @property
+    def store_budget(self) -> float:
+        return cached_settings().handler_store_seconds
+
+
 class ReportsService(DomainService):
     name = "reports"
     repository = Repository
@@ -63,28 +89,21 @@ class ReportsService(DomainService):
     # ------------------------------------------------------------ plumbing
 
     def _actor(self, repo: Repository) -> Actor | None:
-        """The caller with the roles this service knows from the registry's events."""
-        a = self.ctx.actor
-        if a is None:
+        """The caller with the roles this service knows from the registry's events (never what a
+        caller claims)."""
+        ctx = self.ctx
+        if not ctx.user_id or not ctx.person_id:
             return None
-        return Actor(user_id=a.user_id, person_id=a.person_id, username=a.username,
-                     grants=repo.grants_of(a.person_id, jalali.today()))
+        return Actor(user_id=ctx.user_id, person_id=ctx.person_id,
+                     grants=repo.grants_of(ctx.person_id, jalali.today()))
 
-    # ------------------------------------------------------------ events in
-
-    @reliable_event_handler("registry", "registry.#")
-    def on_registry_event(self, envelope: dict) -> None:
-        self.store.transaction(lambda tx: apply_registry_event(tx.db, envelope),
-                               inbox_key=f"registry:{envelope['id']}")
-
-    @reliable_event_handler("reports", "reports.#")
-    def on_own_event(self, envelope: dict) -> None:
-        self.store.transaction(lambda tx: apply_own_event(tx.db, envelope),
-                               inbox_key=f"aggregates:{envelope['id']}")
+    def _caller_is_admin(self) -> bool:
+        actor = self._actor(self._read())
+        return actor is not None and Role.admin in actor.roles()
 
     # ------------------------------------------------------------ service types (§4.1)
 
-    @rpc(expected_exceptions=EXPECTED)
+    @rpc
     def define_service_type(self, payload: dict) -> dict:
         cmd = parse(s.DefineServiceType, payload)
 
@@ -97,7 +116,7 @@ class ReportsService(DomainService):
             return view(t)
         return self._write(work)
 
-    @rpc(expected_exceptions=EXPECTED)
+    @rpc
     def service_types(self, kanoon_or_unit_id: str) -> list[dict]:
         repo = self._read()
         rules.signed_in(self._actor(repo))
@@ -110,7 +129,7 @@ class ReportsService(DomainService):
 
     # ------------------------------------------------------------ activity reports (§4.2)
 
-    @rpc(expected_exceptions=EXPECTED)
+    @rpc
     def submit_report(self, payload: dict) -> dict:
         cmd = parse(s.SubmitReport, payload)
 
@@ -131,14 +150,14 @@ class ReportsService(DomainService):
             return view(report)
         return self._write(work)
 
-    @rpc(expected_exceptions=EXPECTED)
+    @rpc
     def get_report(self, report_id: str) -> dict:
         repo = self._read()
         r = repo.report(report_id)
         rules.view_report(self._actor(repo), r)
         return view(r)
 
-    @rpc(expected_exceptions=EXPECTED)
+    @rpc
     def list_reports(self, kanoon_id: str, status: str | None = None, month: str | None = None,
                      limit: int = 100, skip: int = 0) -> list[dict]:
         limit, skip = page_args(limit, skip)
@@ -151,7 +170,7 @@ class ReportsService(DomainService):
         return [view(r) for r in repo.reports(kanoon_id=kanoon_id, status=status, month=period, limit=limit,
                                               skip=skip)]
 
-    @rpc(expected_exceptions=EXPECTED)
+    @rpc
     def my_reports(self, limit: int = 100, skip: int = 0) -> list[dict]:
         limit, skip = page_args(limit, skip)
         repo = self._read()
@@ -168,19 +187,19 @@ class ReportsService(DomainService):
             return view(r)
         return self._write(work)
 
-    @rpc(expected_exceptions=EXPECTED)
+    @rpc
     def review_report(self, report_id: str, payload: dict) -> dict:
         cmd = parse(s.ReviewReport, payload)
         return self._change_report(report_id, rules.review_report, lambda repo, r, by: (
             r.approve(by) if cmd.approve else r.reject(by, cmd.reason)))
 
-    @rpc(expected_exceptions=EXPECTED)
+    @rpc
     def return_report(self, report_id: str, payload: dict) -> dict:
         cmd = parse(s.ReturnReport, payload)
         return self._change_report(report_id, rules.return_report,
                                    lambda repo, r, by: r.return_for_review(by, cmd.comment))
 
-    @rpc(expected_exceptions=EXPECTED)
+    @rpc
     def resubmit_report(self, report_id: str, payload: dict) -> dict:
         cmd = parse(s.ResubmitReport, payload)
 
@@ -193,7 +212,7 @@ class ReportsService(DomainService):
             return r.resubmit(by, changes, t, kanoon)
         return self._change_report(report_id, lambda actor, r: rules.signed_in(actor), change)
 
-    @rpc(expected_exceptions=EXPECTED)
+    @rpc
     def flag_report(self, report_id: str, payload: dict) -> dict:
         cmd = parse(s.FlagReport, payload)
         return self._change_report(report_id, rules.flag_report,
@@ -201,7 +220,7 @@ class ReportsService(DomainService):
 
     # ------------------------------------------------------------ reservations (§4.3)
 
-    @rpc(expected_exceptions=EXPECTED)
+    @rpc
     def reserve_slot(self, payload: dict) -> dict:
         cmd = parse(s.ReserveSlot, payload)
 
@@ -219,7 +238,7 @@ class ReportsService(DomainService):
             return view(r)
         return self._write(work)
 
-    @rpc(expected_exceptions=EXPECTED)
+    @rpc
     def decide_reservation(self, reservation_id: str, payload: dict) -> dict:
         cmd = parse(s.DecideReservation, payload)
 
@@ -231,7 +250,7 @@ class ReportsService(DomainService):
             return view(r)
         return self._write(work)
 
-    @rpc(expected_exceptions=EXPECTED)
+    @rpc
     def list_reservations(self, kanoon_id: str, status: str | None = None) -> list[dict]:
         if status is not None and status not in ("requested", "confirmed", "declined", "cancelled"):
             raise Invalid("status is requested, confirmed, declined or cancelled", "status")
@@ -242,7 +261,7 @@ class ReportsService(DomainService):
 
     # ------------------------------------------------------------ campaigns (§4.4)
 
-    @rpc(expected_exceptions=EXPECTED)
+    @rpc
     def announce_campaign(self, payload: dict) -> dict:
         cmd = parse(s.AnnounceCampaign, payload)
 
@@ -261,14 +280,14 @@ class ReportsService(DomainService):
             return view(c)
         return self._write(work)
 
-    @rpc(expected_exceptions=EXPECTED)
+    @rpc
     def campaigns(self, unit_id: str) -> list[dict]:
         repo = self._read()
         rules.signed_in(self._actor(repo))
         path, _ = repo.unit_path(unit_id)
         return [view(c) for c in repo.campaigns_for(path)]
 
-    @rpc(expected_exceptions=EXPECTED)
+    @rpc
     def campaign_report(self, campaign_id: str, unit_id: str) -> dict:
         """Participation in one campaign within a unit (a kanoon, a city, a province, …)."""
         repo = self._read()
@@ -280,7 +299,7 @@ class ReportsService(DomainService):
 
     # ------------------------------------------------------------ collective programs (§4.5)
 
-    @rpc(expected_exceptions=EXPECTED)
+    @rpc
     def record_program(self, payload: dict) -> dict:
         cmd = parse(s.RecordProgram, payload)
 
@@ -296,7 +315,7 @@ class ReportsService(DomainService):
             return view(p)
         return self._write(work)
 
-    @rpc(expected_exceptions=EXPECTED)
+    @rpc
     def program_compliance(self, unit_id: str, month: str) -> dict:
         period = _month(month)
         repo = self._read()
@@ -308,7 +327,7 @@ class ReportsService(DomainService):
 
     # ------------------------------------------------------------ monthly kanoon report (§4.6)
 
-    @rpc(expected_exceptions=EXPECTED)
+    @rpc
     def submit_monthly(self, payload: dict) -> dict:
         cmd = parse(s.SubmitMonthly, payload)
         period = _month(cmd.month)
@@ -332,7 +351,7 @@ class ReportsService(DomainService):
             return view(r)
         return self._write(work)
 
-    @rpc(expected_exceptions=EXPECTED)
+    @rpc
     def review_monthly(self, kanoon_id: str, month: str, payload: dict) -> dict:
         cmd = parse(s.ReviewMonthly, payload)
         period = _month(month)
@@ -346,7 +365,7 @@ class ReportsService(DomainService):
             return view(r)
         return self._write(work)
 
-    @rpc(expected_exceptions=EXPECTED)
+    @rpc
     def get_monthly(self, kanoon_id: str, month: str) -> dict:
         period = _month(month)
         repo = self._read()
@@ -354,7 +373,7 @@ class ReportsService(DomainService):
         rules.figures(self._actor(repo), kanoon.path)
         return view(repo.monthly(kanoon_id, str(period)))
 
-    @rpc(expected_exceptions=EXPECTED)
+    @rpc
     def monthly_completeness(self, unit_id: str, month: str) -> dict:
         period = _month(month)
         repo = self._read()
@@ -365,7 +384,7 @@ class ReportsService(DomainService):
 
     # ------------------------------------------------------------ aggregates (§4.7)
 
-    @rpc(expected_exceptions=EXPECTED)
+    @rpc
     def aggregates(self, unit_id: str, period: str) -> dict:
         p = _period(period)
         repo = self._read()
@@ -375,7 +394,7 @@ class ReportsService(DomainService):
 
     # ------------------------------------------------------------ beneficiaries and needs (§3)
 
-    @rpc(expected_exceptions=EXPECTED)
+    @rpc
     def register_beneficiary(self, payload: dict) -> dict:
         cmd = parse(s.RegisterBeneficiary, payload)
         if cmd.birth_date and cmd.birth_date > jalali.today():
@@ -391,7 +410,7 @@ class ReportsService(DomainService):
             return view(b)
         return self._write(work)
 
-    @rpc(expected_exceptions=EXPECTED)
+    @rpc
     def list_beneficiaries(self, kanoon_id: str, limit: int = 100, skip: int = 0) -> dict:
         limit, skip = page_args(limit, skip)
         repo = self._read()
@@ -404,14 +423,14 @@ class ReportsService(DomainService):
         rules.figures(actor, kanoon.path)
         return {"total": count, "items": None}
 
-    @rpc(expected_exceptions=EXPECTED)
+    @rpc
     def get_beneficiary(self, beneficiary_id: str) -> dict:
         repo = self._read()
         b = repo.beneficiary(beneficiary_id)
         rules.read_beneficiaries(self._actor(repo), repo.kanoon(b.kanoon_id))
         return view(b)
 
-    @rpc(expected_exceptions=EXPECTED)
+    @rpc
     def register_need(self, payload: dict) -> dict:
         cmd = parse(s.RegisterNeed, payload)
 
@@ -428,7 +447,7 @@ class ReportsService(DomainService):
             return view(n)
         return self._write(work)
 
-    @rpc(expected_exceptions=EXPECTED)
+    @rpc
     def list_needs(self, kanoon_id: str, status: str | None = None) -> list[dict]:
         if status is not None and status not in ("open", "matched", "met", "closed"):
             raise Invalid("status is open, matched, met or closed", "status")
@@ -437,7 +456,7 @@ class ReportsService(DomainService):
         rules.require(self._actor(repo), kanoon.path, rules.OFFICIALS_AND_STAFF, "see this kanoon's needs")
         return [view(n) for n in repo.needs_of(kanoon_id, status)]
 
-    @rpc(expected_exceptions=EXPECTED)
+    @rpc
     def match_need(self, need_id: str, payload: dict) -> dict:
         cmd = parse(s.MatchNeed, payload)
 
@@ -453,7 +472,7 @@ class ReportsService(DomainService):
             return view(n)
         return self._write(work)
 
-    @rpc(expected_exceptions=EXPECTED)
+    @rpc
     def resolve_need(self, need_id: str, payload: dict) -> dict:
         cmd = parse(s.ResolveNeed, payload)
 
@@ -465,7 +484,7 @@ class ReportsService(DomainService):
             return view(n)
         return self._write(work)
 
-    @rpc(expected_exceptions=EXPECTED)
+    @rpc
     def propose_project(self, payload: dict) -> dict:
         cmd = parse(s.ProposeProject, payload)
 
@@ -481,7 +500,7 @@ class ReportsService(DomainService):
             return view(p)
         return self._write(work)
 
-    @rpc(expected_exceptions=EXPECTED)
+    @rpc
     def answer_project(self, project_id: str, payload: dict) -> dict:
         cmd = parse(s.AnswerProject, payload)
 
@@ -494,7 +513,7 @@ class ReportsService(DomainService):
             return view(p)
         return self._write(work)
 
-    @rpc(expected_exceptions=EXPECTED)
+    @rpc
     def get_project(self, project_id: str) -> dict:
         repo = self._read()
         p = repo.project(project_id)

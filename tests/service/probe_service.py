@@ -1,25 +1,55 @@
-"""A service used only by the kernel's tests: one reliable handler that applies each event once,
-and fails on demand, so retries, parking and redelivery can be observed."""
-from kernel.messaging import ContextProvider, OperatorRpc, StoreProvider, reliable_event_handler
-from nameko.rpc import rpc
+"""A service used only by the kernel's tests: a reliable handler that applies each event once and
+fails on demand, a command that increments a counter, and a command that holds a transaction open
+until its process is killed — so retries, parking, redelivery, deadlines and abandoned transactions
+can be observed. Its administrator is the user named by PROBE_ADMIN_USER."""
+import os
+import time
+from pathlib import Path
+
+from kernel.messaging import reliable_event_handler
+from kernel.service import ContextProvider, DomainService, StoreProvider, rpc
 
 
-class ProbeService(OperatorRpc):
+class _Repo:
+    def __init__(self, db):
+        self.db = db
+
+
+class ProbeService(DomainService):
     name = "probe"
+    repository = _Repo
     store = StoreProvider()
     ctx = ContextProvider()
+
+    def _caller_is_admin(self) -> bool:
+        return bool(self.ctx.user_id) and self.ctx.user_id == os.environ.get("PROBE_ADMIN_USER")
 
     @reliable_event_handler("probesrc", "probesrc.thing.happened.v1")
     def on_thing(self, event):
         self.store.db.attempts.update_one({"_id": event["id"]}, {"$inc": {"n": 1}}, upsert=True)
         if event["data"].get("fail"):
             raise RuntimeError("asked to fail")
-        self.store.transaction(
-            lambda tx: tx.db.applied.update_one({"_id": "count"}, {"$inc": {"n": 1}}, upsert=True),
-            inbox_key=f"on_thing:{event['id']}")
+        counter = event["data"].get("counter", "count")
+        self.store.apply("on_thing", event, lambda tx: tx.db.applied.update_one(
+            {"_id": counter}, {"$inc": {"n": 1}}, upsert=True), budget_seconds=1.0)
 
     @rpc
-    def counts(self, event_id):
+    def counts(self, event_id, counter="count"):
         a = self.store.db.attempts.find_one({"_id": event_id}) or {}
-        c = self.store.db.applied.find_one({"_id": "count"}) or {}
+        c = self.store.db.applied.find_one({"_id": counter}) or {}
         return {"attempts": a.get("n", 0), "applied": c.get("n", 0)}
+
+    @rpc
+    def increment(self, counter):
+        """A command: one more on the counter, in a transaction bounded by the request's deadline."""
+        return self._write(lambda repo, tx: repo.db.applied.update_one(
+            {"_id": counter}, {"$inc": {"n": 1}}, upsert=True).modified_count)
+
+    @rpc
+    def hold(self, counter, marker):
+        """Writes the counter inside a transaction, says so in the file `marker`, and never commits."""
+        def work(tx):
+            tx.db.applied.update_one({"_id": counter}, {"$inc": {"n": 1000}}, upsert=True)
+            Path(marker).write_text("held")
+            time.sleep(3600)
+        self.store.transaction(work, deadline=time.time() + 3600)

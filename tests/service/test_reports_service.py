@@ -8,21 +8,13 @@ from datetime import timedelta
 import pytest
 from kombu import Connection
 from nameko.standalone.events import get_event_exchange
-from nameko.standalone.rpc import ClusterRpcProxy
 
 from kernel import jalali
-from kernel.access import Actor, Grant
 from kernel.errors import Forbidden, Invalid, NotFound
-from tests.conftest import service_env, start_service, unique
+from tests.conftest import caller, service_env, start_service, unique
 from tests.service.conftest import EventTap
 
-ADMIN = [Grant(role="admin", scope_id="IR", scope_kind="country")]
-UNITS = [
-    {"id": "IR", "name": "ایران", "kind": "country", "parent_id": None},
-    {"id": "IR-R5", "name": "منطقه پنج", "kind": "region", "parent_id": "IR"},
-    {"id": "IR-09", "name": "خراسان رضوی", "kind": "province", "parent_id": "IR-R5"},
-    {"id": "IR-09-MSH", "name": "مشهد", "kind": "city", "parent_id": "IR-09"},
-]
+REPORTS = ["services.reports.service:ReportsService", "services.reports.service:ReportsProjections"]
 
 
 def person(nid, kind="khademyar"):
@@ -33,12 +25,10 @@ def person(nid, kind="khademyar"):
     return body
 
 
-def as_(amqp_uri, person_id, grants=()):
-    """A caller as the gateway sends it. The registry reads the grants from the call; the reports
-    service ignores them and uses the roles it learnt from the registry's events."""
-    actor = Actor(user_id=f"u_{person_id}", person_id=person_id, grants=list(grants))
-    return ClusterRpcProxy({"AMQP_URI": amqp_uri}, timeout=30,
-                           context_data={"actor": actor.model_dump_json(), "request_id": f"req-{person_id}"})
+def as_(amqp_uri, person_id, user_id=None):
+    """A caller as the gateway sends it: who (user and person id), never roles. The reports service
+    uses the roles it learnt from the registry's events."""
+    return caller(amqp_uri, user_id or f"u_{person_id}", person_id, request_id=f"req-{person_id}")
 
 
 def eventually(fn, timeout=20, expect=(Forbidden, NotFound)):
@@ -58,12 +48,11 @@ def world(amqp_uri, mongo_uri, tmp_path_factory, rpc):
     logs = tmp_path_factory.mktemp("logs")
     registry = start_service("services.registry.service:RegistryService", env, logs / "registry.log", rpc,
                              "registry.ping")
-    reports = start_service("services.reports.service:ReportsService", env, logs / "reports.log", rpc,
-                            "reports.ping")
+    reports = start_service(REPORTS, env, logs / "reports.log", rpc, "reports.ping")
     try:
-        rpc.registry.load_units(UNITS)
-        admin = rpc.registry.bootstrap_admin("root", "root-password-1", "مدیر", "سامانه")["person_id"]
-        with as_(amqp_uri, admin, ADMIN) as r:
+        root = rpc.registry.bootstrap_admin("root", "root-password-1", "مدیر", "سامانه")
+        admin = root["person_id"]
+        with as_(amqp_uri, admin, root["id"]) as r:
             head = r.registry.register_member(person("1234567891"))["id"]
             deputy = r.registry.register_member(person("9876543210"))["id"]
             yavar = r.registry.register_member(person("1112223339", "yavar"))["id"]
@@ -77,7 +66,7 @@ def world(amqp_uri, mongo_uri, tmp_path_factory, rpc):
             r.registry.approve_kanoon(kid, {"founding_date": founded, "computer_skills": True, "social_standing": True,
                                             "commitment_to_programs": True, "three_days_a_week": True})
             r.registry.join_kanoon({"person_id": yavar, "kanoon_id": kid})
-        yield {"admin": admin, "head": head, "deputy": deputy, "yavar": yavar, "kanoon": kid}
+        yield {"admin": admin, "admin_user": root["id"], "head": head, "deputy": deputy, "yavar": yavar, "kanoon": kid}
     finally:
         reports.stop()
         registry.stop()
@@ -128,7 +117,7 @@ def test_a_member_reports_the_head_approves_and_the_aggregates_follow(world, amq
 
 
 def test_only_members_report_and_only_their_officials_review(world, amqp_uri):
-    with as_(amqp_uri, world["admin"], ADMIN) as r:
+    with as_(amqp_uri, world["admin"], world["admin_user"]) as r:
         outsider = r.registry.register_member(person("2223334441", "yavar"))["id"]
     with as_(amqp_uri, outsider) as o:
         with pytest.raises(Forbidden):
@@ -164,4 +153,5 @@ def test_a_late_membership_event_does_not_undo_a_newer_one(world, amqp_uri, rpc)
     with as_(amqp_uri, world["yavar"]) as me:
         report = me.reports.submit_report(report_body(world["kanoon"]))
     assert report["kanoon_id"] == world["kanoon"]
-    assert rpc.reports.parked_list() == []
+    with as_(amqp_uri, world["admin"], world["admin_user"]) as admin:
+        assert admin.reports.parked_list() == []

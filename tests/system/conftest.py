@@ -1,5 +1,5 @@
-"""One running system for all system tests: `python -m devenv.run` (what `make run` starts: the
-store, every service, the gateway) on the test RabbitMQ, with its store reachable for inspection."""
+"""One running system for all system tests: `python -m devenv.run` (what `make run` starts: every
+service and the gateway) on the test RabbitMQ and the test store, which it can inspect."""
 import os
 from dataclasses import dataclass
 
@@ -9,7 +9,7 @@ from pymongo import MongoClient
 from devenv.launch import launch, stop
 from kernel.store import Db
 
-from tests.conftest import QUIET, ROOT, free_port
+from tests.conftest import QUIET, ROOT, free_port, unique
 
 from tests.system.helpers import sign_in
 
@@ -23,21 +23,20 @@ class System:
     prefix: str
 
     def db(self, service: str) -> Db:
-        """The service's database, read the way services read it (retried while the store is busy)."""
+        """The service's database, read the way the service reads it."""
         client = MongoClient(self.mongo_uri, tz_aware=True)
         return Db(client[f"{self.prefix}{service}"])
 
 
 @pytest.fixture(scope="session")
-def system(tmp_path_factory, amqp_uri):
+def system(tmp_path_factory, amqp_uri, mongo_uri):
     data = tmp_path_factory.mktemp("system")
-    port, store_port = free_port(), free_port()
-    prefix = f"sys{port}_"
-    env = dict(os.environ, AMQP_URI=amqp_uri, PYTHONWARNINGS=QUIET, PYTHONPATH=str(ROOT),
+    port = free_port()
+    prefix = unique("sys")
+    env = dict(os.environ, AMQP_URI=amqp_uri, MONGO_URI=mongo_uri, PYTHONWARNINGS=QUIET, PYTHONPATH=str(ROOT),
                MONGO_DB_PREFIX=prefix, KHADEM_ADMIN_PASSWORD=ADMIN_PASSWORD)
-    env.pop("MONGO_URI", None)
-    proc = launch(data, port, store_port, env)
-    yield System(f"http://127.0.0.1:{port}", f"mongodb://127.0.0.1:{store_port}/?directConnection=true", prefix)
+    proc = launch(data, port, free_port(), env)
+    yield System(f"http://127.0.0.1:{port}", mongo_uri, prefix)
     stop(proc)
 
 

@@ -18,10 +18,10 @@ INFRA = {"rabbitmq", "mongo"}
 
 def test_every_local_service_runs_in_compose_with_the_same_nameko_command():
     services = COMPOSE["services"]
-    for name, path, config in SERVICES:
+    for name, classes, config in SERVICES:
         assert name in services, f"{name} is run locally but not in docker-compose.yml"
-        assert services[name]["command"] == ["nameko", "run", "--config", config, path]
-    app = {n for n in services if n not in INFRA | {"gateway"} and not n.endswith("-init")}
+        assert services[name]["command"] == ["nameko", "run", "--config", config, *classes]
+    app = {n for n in services if n not in INFRA | {"gateway", "broker-users"}}
     assert app == {name for name, _, _ in SERVICES}, "compose runs a service the local runner does not"
 
 
@@ -41,6 +41,13 @@ def test_services_wait_for_healthy_infrastructure_and_can_be_scaled():
         assert services["gateway"]["depends_on"][name]["condition"] == "service_healthy"
     for infra in INFRA:
         assert "healthcheck" in services[infra], infra
+    # Each process reaches the broker as its own user, never as the administrator.
+    for name in [n for n, _, _ in SERVICES] + ["gateway"]:
+        uri = services[name]["environment"]["AMQP_URI"]
+        user = "khadem_" + name
+        assert uri.startswith(f"amqp://{user}:"), (name, uri)
+        assert services[name]["depends_on"]["broker-users"]["condition"] == "service_completed_successfully"
+    assert "ops.broker_users" in services["broker-users"]["command"]
     assert "--replSet" in services["mongo"]["command"], "transactions need a replica set"
     assert "management" in services["rabbitmq"]["image"]
 

@@ -1,0 +1,252 @@
+"""Publishing what the outbox holds: the relay, and replay jobs for consumers that join later.
+
+The relay publishes pending outbox rows with publisher confirms and marks them sent. What it
+guarantees (docs/decisions.md, "Publication order"):
+
+- every committed event is published at least once (a crash between publish and mark publishes it
+  again; consumers dedupe on the event id);
+- events of one subject (one aggregate: `kanoon/K1`, `report/R7`, …) are published in commit order:
+  a row is taken only when no older row of its subject is pending, and rows of one transaction keep
+  their order (`seq`);
+- a row that fails to publish is leased away for a growing back-off (1 s doubling to 60 s) and the
+  relay goes on with the rows of other subjects; only its own subject waits behind it.
+
+Several instances of a service relay side by side: rows are leased (`OUTBOX_LEASE_SECONDS`).
+
+A replay job publishes again, oldest first, the sent events of a type prefix, in batches of its own
+(each batch one small write of the job's cursor), so it survives restarts and never holds the outbox;
+an operator follows it by its id.
+"""
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+import socket
+import threading
+import uuid
+from datetime import datetime, timedelta, timezone
+
+from kombu import Connection, Exchange
+from nameko.standalone.events import get_event_exchange
+from pymongo import ReturnDocument
+from pymongo.errors import DuplicateKeyError
+
+from .errors import Invalid, NotFound
+from .store import Store, strip_ids
+
+log = logging.getLogger(__name__)
+
+MAX_BACKOFF_SECONDS = 60.0
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class Publisher:
+    """One confirmed-publish connection, reopened after any failure."""
+
+    def __init__(self, amqp_uri: str):
+        self.amqp_uri = amqp_uri
+        self._conn: Connection | None = None
+
+    def publish(self, body: dict, exchange: Exchange | str, routing_key: str, headers: dict | None = None,
+                declare=None) -> None:
+        if self._conn is None:
+            self._conn = Connection(self.amqp_uri, transport_options={"confirm_publish": True},
+                                    connect_timeout=5)
+        try:
+            self._conn.Producer().publish(
+                body, exchange=exchange, routing_key=routing_key, serializer="json", delivery_mode=2,
+                headers=headers or {}, declare=declare or [], retry=True,
+                retry_policy={"max_retries": 2, "interval_start": 0.2, "interval_step": 0.5})
+        except Exception:
+            self.close()
+            raise
+
+    def close(self) -> None:
+        if self._conn is not None:
+            try:
+                self._conn.release()
+            except Exception:
+                pass
+            self._conn = None
+
+
+class OutboxRelay:
+    def __init__(self, store: Store, service: str, amqp_uri: str, lease_seconds: float = 30.0):
+        self.store = store
+        self.service = service
+        self.lease = timedelta(seconds=lease_seconds)
+        self.exchange = get_event_exchange(service, {})
+        self.publisher = Publisher(amqp_uri)
+        self._lock = threading.Lock()
+        self.owner = f"{socket.gethostname()}:{uuid.uuid4().hex[:8]}"
+
+    def close(self) -> None:
+        self.publisher.close()
+
+    def _claim(self) -> dict | None:
+        """The oldest pending row that is free and has no older pending row of its subject."""
+        db = self.store.db
+        blocked: list = []
+        while True:
+            now = _now()
+            free = {"status": "pending", "$or": [{"lease_until": None}, {"lease_until": {"$lt": now}}]}
+            q = dict(free, subject={"$nin": blocked}) if blocked else free
+            row = db.outbox.find_one(q, sort=[("created_at", 1), ("seq", 1)])
+            if row is None:
+                return None
+            older = db.outbox.find_one({"subject": row.get("subject"), "status": "pending", "$or": [
+                {"created_at": {"$lt": row["created_at"]}},
+                {"created_at": row["created_at"], "seq": {"$lt": row.get("seq", 0)}}]}, {"_id": 1})
+            if older is not None:
+                blocked.append(row.get("subject"))
+                continue
+            claimed = db.outbox.find_one_and_update(
+                {"_id": row["_id"], **free},
+                {"$set": {"lease_until": now + self.lease, "lease_owner": self.owner},
+                 "$inc": {"attempts": 1}},
+                return_document=ReturnDocument.AFTER)
+            if claimed is not None:
+                return claimed
+
+    def publish(self, envelope: dict) -> None:
+        headers = {"nameko.request_id": envelope["correlationid"]} if envelope.get("correlationid") else {}
+        self.publisher.publish(envelope, self.exchange, envelope["type"], headers, declare=[self.exchange])
+
+    def flush(self, limit: int = 500) -> int:
+        """Publish what is pending; returns how many were sent. One flush at a time per process."""
+        if not self._lock.acquire(blocking=False):
+            return 0
+        sent = failures = 0
+        try:
+            while sent < limit and failures < 3:
+                row = self._claim()
+                if row is None:
+                    break
+                try:
+                    self.publish(row["envelope"])
+                except Exception as exc:
+                    failures += 1
+                    backoff = min(2 ** (row["attempts"] - 1), MAX_BACKOFF_SECONDS)
+                    log.warning("outbox: publishing %s (%s) failed, attempt %d; again in %.0fs: %s",
+                                row["_id"], row["type"], row["attempts"], backoff, exc)
+                    self.store.db.outbox.update_one(
+                        {"_id": row["_id"], "lease_owner": self.owner},
+                        {"$set": {"lease_until": _now() + timedelta(seconds=backoff), "last_error": str(exc)[:500]}})
+                    continue
+                self.store.db.outbox.update_one(
+                    {"_id": row["_id"]},
+                    {"$set": {"status": "sent", "sent_at": _now(), "lease_until": None}})
+                sent += 1
+        finally:
+            self._lock.release()
+        return sent
+
+
+# ---------------------------------------------------------------- replay jobs
+
+REPLAY_JOBS = "replay_jobs"
+
+
+def create_replay_job(store: Store, service: str, types: str, queue: str | None, by: str,
+                      amqp_uri: str, idempotency=None) -> dict:
+    """A new replay job (or, for a repeated idempotency key, the job it created the first time)."""
+    prefix = (types or "").strip()
+    if not prefix.startswith(f"{service}."):
+        raise Invalid(f"give a prefix of this service's event types, e.g. '{service}.'", "types")
+    if queue is not None:
+        if not re.fullmatch(r"[A-Za-z0-9_.#\-]{1,200}", queue):
+            raise Invalid("a queue name is letters, digits and . _ - #", "queue")
+        try:
+            with Connection(amqp_uri, connect_timeout=5) as conn:
+                conn.default_channel.queue_declare(queue=queue, passive=True)
+        except Exception:
+            raise NotFound(f"no queue {queue} on the broker", "queue") from None
+    job_id = uuid.uuid4().hex
+    if idempotency is not None:
+        job_id = hashlib.sha256(idempotency.key.encode()).hexdigest()[:32]
+        prior = store.db.replay_jobs.find_one({"_id": job_id})
+        if prior is not None:
+            if prior.get("fingerprint") != idempotency.fingerprint:
+                raise Invalid("this Idempotency-Key was used with a different request", "Idempotency-Key")
+            return job_view(prior)
+    match = {"status": "sent", "type": {"$regex": "^" + re.escape(prefix)}}
+    job = {"_id": job_id, "fingerprint": idempotency.fingerprint if idempotency else None,
+           "types": prefix, "queue": queue, "status": "running",
+           "total": store.db.outbox.count_documents(match), "replayed": 0, "cursor": None,
+           "created_at": _now(), "finished_at": None, "by": by, "lease_until": None, "error": None}
+    try:
+        store.db.replay_jobs.insert_one(job)
+    except DuplicateKeyError:
+        return job_view(store.db.replay_jobs.find_one({"_id": job_id}))
+    return job_view(job)
+
+
+def job_view(job: dict | None) -> dict:
+    if job is None:
+        raise NotFound("no such replay job", "job_id")
+    out = strip_ids([job])[0]
+    for key in ("lease_until", "lease_owner", "cursor", "fingerprint"):
+        out.pop(key, None)
+    for key, value in list(out.items()):
+        if isinstance(value, datetime):
+            out[key] = value.isoformat()
+    return out
+
+
+class ReplayRunner:
+    """Runs replay jobs in batches; a job another instance leased is left to it until its lease ends."""
+
+    def __init__(self, relay: OutboxRelay, batch: int = 200, lease_seconds: float = 60.0):
+        self.relay = relay
+        self.store = relay.store
+        self.batch = batch
+        self.lease = timedelta(seconds=lease_seconds)
+
+    def run_once(self, stopping: threading.Event | None = None) -> int:
+        db = self.store.db
+        now = _now()
+        job = db.replay_jobs.find_one_and_update(
+            {"status": "running", "$or": [{"lease_until": None}, {"lease_until": {"$lt": now}}]},
+            {"$set": {"lease_until": now + self.lease, "lease_owner": self.relay.owner}},
+            sort=[("created_at", 1)], return_document=ReturnDocument.AFTER)
+        if job is None:
+            return 0
+        done = 0
+        while not (stopping and stopping.is_set()):
+            q: dict = {"status": "sent", "type": {"$regex": "^" + re.escape(job["types"])}}
+            if job["cursor"]:
+                at, last = job["cursor"]
+                q["$or"] = [{"created_at": {"$gt": at}}, {"created_at": at, "_id": {"$gt": last}}]
+            rows = db.outbox.find(q, {"envelope": 1, "created_at": 1, "type": 1},
+                                  sort=[("created_at", 1), ("_id", 1)], limit=self.batch)
+            if not rows:
+                db.replay_jobs.update_one({"_id": job["_id"]}, {"$set": {
+                    "status": "done", "finished_at": _now(), "lease_until": None}})
+                return done
+            try:
+                for row in rows:
+                    self._publish(job, row["envelope"])
+            except Exception as exc:
+                log.warning("replay %s: publishing failed, resuming later: %s", job["_id"], exc)
+                db.replay_jobs.update_one({"_id": job["_id"]}, {"$set": {"lease_until": None,
+                                                                         "error": str(exc)[:500]}})
+                return done
+            last = rows[-1]
+            job["cursor"] = [last["created_at"], last["_id"]]
+            db.replay_jobs.update_one({"_id": job["_id"], "lease_owner": self.relay.owner}, {
+                "$set": {"cursor": job["cursor"], "lease_until": _now() + self.lease, "error": None},
+                "$inc": {"replayed": len(rows)}})
+            done += len(rows)
+        db.replay_jobs.update_one({"_id": job["_id"]}, {"$set": {"lease_until": None}})
+        return done
+
+    def _publish(self, job: dict, envelope: dict) -> None:
+        if job.get("queue"):
+            headers = {"x-khadem-replay": job["_id"]}
+            self.relay.publisher.publish(envelope, "", job["queue"], headers)
+        else:
+            self.relay.publish(envelope)

@@ -1,0 +1,343 @@
+"""What every nameko service of Khadem is made of: its store (with the outbox relay, the heartbeat and
+the housekeeping beside the workers), the request context, RPC entrypoints that honour deadlines,
+and the operator's RPCs, which only an administrator may call.
+
+A request carries who is calling (user and person id, as the gateway verified them from the bearer
+token), its request id, its deadline and its idempotency key — never roles. Each service resolves
+the caller's roles from its own data (`DomainService._caller_is_admin` and the services' own
+`actor` helpers).
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import socket
+import threading
+import time
+import uuid
+from datetime import datetime, timedelta, timezone
+
+import pymongo
+from nameko.extensions import DependencyProvider
+from nameko.rpc import Rpc, RpcConsumer
+
+from .errors import EXPECTED, Forbidden, NotFound, Unauthenticated
+from .messaging import ATTEMPTS_HEADER, SafeQueueConsumer, owner_of, register_errors
+from .relay import OutboxRelay, ReplayRunner, create_replay_job, job_view
+from .settings import load_settings
+from .store import IdempotencyKey, Store, strip_ids
+
+log = logging.getLogger(__name__)
+register_errors()
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+# ---------------------------------------------------------------- RPC entrypoints with deadlines
+
+def deadline_of(headers: dict) -> float | None:
+    raw = (headers or {}).get("nameko.deadline")
+    if isinstance(raw, bool) or not isinstance(raw, (int, float, str)):
+        return None
+    try:
+        return float(raw)
+    except ValueError:
+        return None
+
+
+class SafeRpcConsumer(RpcConsumer):
+    queue_consumer = SafeQueueConsumer()
+
+
+class DeadlineRpc(Rpc):
+    """An RPC entrypoint that drops, without acting, a request picked up after its deadline: its
+    caller has given up and been told the outcome is unknown, so doing the work now would only
+    surprise it (the gateway sends the deadline; requests from elsewhere may carry none)."""
+
+    rpc_consumer = SafeRpcConsumer()
+
+    def handle_message(self, body, message):
+        deadline = deadline_of(message.headers)
+        if deadline is not None and time.time() > deadline:
+            log.warning("dropped %s (request %s): its deadline passed %.1fs ago",
+                        message.delivery_info.get("routing_key"), (message.headers or {}).get("nameko.request_id"),
+                        time.time() - deadline)
+            self.rpc_consumer.queue_consumer.ack_message(message)
+            return
+        super().handle_message(body, message)
+
+
+def rpc(fn=None, **kwargs):
+    """`@rpc` of Khadem: deadlines honoured, the kernel's errors expected (logged as warnings)."""
+    kwargs.setdefault("expected_exceptions", EXPECTED)
+    decorate = DeadlineRpc.decorator(**kwargs)
+    return decorate(fn) if fn is not None else decorate
+
+
+# ---------------------------------------------------------------- request context
+
+class RequestContext:
+    """Who is calling and under what terms; read defensively, since headers come from the wire."""
+
+    def __init__(self, data: dict, margin: float):
+        def text(key: str, limit: int = 200) -> str | None:
+            v = data.get(key)
+            return v[:limit] if isinstance(v, str) and v else None
+
+        self.request_id = text("request_id", 64) or uuid.uuid4().hex
+        self.user_id = text("user_id", 64)
+        self.person_id = text("person_id", 64)
+        self.deadline = deadline_of({"nameko.deadline": data.get("deadline")})
+        self.margin = margin
+        key, fingerprint = text("idempotency_key", 300), text("request_fingerprint", 128)
+        self.idempotency = (IdempotencyKey(f"{self.user_id or '-'}:{key}", fingerprint)
+                            if key and fingerprint else None)
+        self.cache: dict = {}
+
+    @property
+    def store_deadline(self) -> float | None:
+        """Until when the store may be retried for this request (None: the store's default)."""
+        return None if self.deadline is None else self.deadline - self.margin
+
+
+class ContextProvider(DependencyProvider):
+    def setup(self):
+        self.margin = load_settings().rpc_deadline_margin
+
+    def get_dependency(self, worker_ctx):
+        return RequestContext(worker_ctx.data or {}, self.margin)
+
+
+# ---------------------------------------------------------------- the store, and what runs beside the workers
+
+class StoreProvider(DependencyProvider):
+    """The service's Store. Beside the workers it runs the outbox relay (`relay=False` for a
+    companion container that emits nothing), the replay jobs, a heartbeat transaction every
+    HEARTBEAT_SECONDS (which also writes HEALTH_FILE, the container's health check) and, hourly,
+    the purge of old inbox rows and idempotency keys. `indexes(db)` creates the service's own
+    indexes at start-up; `on_start(store)` loads what the service needs (both idempotent)."""
+
+    def __init__(self, indexes=None, on_start=None, relay: bool = True, **kwargs):
+        self.indexes = indexes
+        self.on_start = on_start
+        self.with_relay = relay
+        super().__init__(**kwargs)
+
+    def setup(self):
+        self.settings = load_settings()
+        self.service = owner_of(self.container)
+        self.store = Store.connect(self.settings.mongo_uri, self.settings.database_name(self.service),
+                                   inbox_retention=timedelta(days=self.settings.inbox_retention_days))
+        self.relay = OutboxRelay(self.store, self.service, self.container.config["AMQP_URI"],
+                                 self.settings.outbox_lease_seconds)
+        self.replays = ReplayRunner(self.relay)
+        self.kick = threading.Event()
+        self.stopping = threading.Event()
+        self.who = f"{self.container.service_name}@{socket.gethostname()}:{os.getpid()}"
+        # Here, not in start(): nameko starts every extension at once, and no entrypoint may take a
+        # request before the indexes and the service's own data are in place.
+        self.store.ensure_kernel_indexes()
+        if self.indexes is not None:
+            self.indexes(self.store.db)
+        if self.on_start is not None:
+            self.on_start(self.store)
+
+    def start(self):
+        if self.with_relay:
+            self.container.spawn_managed_thread(self._relay_loop, identifier="outbox-relay")
+            self.container.spawn_managed_thread(self._replay_loop, identifier="outbox-replay")
+        self.container.spawn_managed_thread(self._housekeeping_loop, identifier="store-housekeeping")
+
+    def stop(self):
+        self.stopping.set()
+        self.kick.set()
+
+    def kill(self):
+        self.stop()
+
+    def _relay_loop(self):
+        while not self.stopping.is_set():
+            self.kick.wait(self.settings.outbox_poll_seconds)
+            self.kick.clear()
+            try:
+                self.relay.flush()
+            except Exception:
+                log.exception("outbox relay pass failed; retrying on the next pass")
+        self.relay.close()
+
+    def _replay_loop(self):
+        while not self.stopping.wait(2.0):
+            try:
+                while self.replays.run_once(self.stopping):
+                    pass
+            except Exception:
+                log.exception("replay pass failed; retrying")
+
+    def _housekeeping_loop(self):
+        last_purge = 0.0
+        while not self.stopping.is_set():
+            try:
+                with pymongo.timeout(max(2.0, self.settings.heartbeat_seconds)):
+                    self.store.heartbeat(self.who)
+                heartbeat(self.settings.health_file)
+            except Exception as exc:
+                log.warning("heartbeat transaction failed: %s", exc)
+            if time.monotonic() - last_purge > 3600:
+                last_purge = time.monotonic()
+                try:
+                    self.purge()
+                except Exception:
+                    log.exception("purging old inbox rows and idempotency keys failed; again in an hour")
+            self.stopping.wait(self.settings.heartbeat_seconds)
+
+    def purge(self) -> dict:
+        inbox = sum(self.store.purge_inbox(c) for c in self.store.raw.inbox.distinct("consumer"))
+        keys = self.store.purge_idempotency_keys(timedelta(hours=self.settings.idempotency_retention_hours))
+        if inbox or keys:
+            log.info("purged %d inbox rows and %d idempotency keys", inbox, keys)
+        return {"inbox": inbox, "idempotency_keys": keys}
+
+    def get_dependency(self, worker_ctx):
+        return self.store
+
+    def worker_teardown(self, worker_ctx):
+        # A worker may have committed events: let the relay publish them now, not at the next poll.
+        self.kick.set()
+
+
+def heartbeat(path: str) -> None:
+    if path:
+        try:
+            with open(path, "w") as f:
+                f.write(_now().isoformat())
+        except OSError:
+            log.warning("could not write the heartbeat file %s", path)
+
+
+# ---------------------------------------------------------------- the operator's RPCs
+
+def _jsonable(doc: dict) -> dict:
+    def default(o):
+        if isinstance(o, datetime):
+            return o.isoformat()
+        if isinstance(o, bytes):
+            return o.decode("utf-8", "replace")
+        return str(o)
+    return json.loads(json.dumps(doc, default=default))
+
+
+class OperatorRpc:
+    """Mixed into every service: what an operator needs to see and replay stuck messages. Each call
+    checks that the caller is an administrator in this service's own data."""
+
+    def _caller_is_admin(self) -> bool:
+        raise NotImplementedError
+
+    def _require_admin(self) -> str:
+        if not self.ctx.user_id:
+            raise Unauthenticated("sign in first")
+        if not self._caller_is_admin():
+            raise Forbidden("only an administrator may do this")
+        return self.ctx.person_id or self.ctx.user_id
+
+    @rpc
+    def parked_list(self, limit: int = 100) -> list[dict]:
+        self._require_admin()
+        limit = limit if isinstance(limit, int) and 1 <= limit <= 500 else 100
+        rows = self.store.db.parked_messages.find({"status": "parked"}, sort=[("parked_at", 1)], limit=limit)
+        return [_jsonable(r) for r in strip_ids(rows)]
+
+    @rpc
+    def parked_replay(self, parked_id: str) -> dict:
+        self._require_admin()
+        row = self.store.db.parked_messages.find_one({"_id": str(parked_id), "status": "parked"})
+        if row is None:
+            raise NotFound(f"no parked message {parked_id}", "parked_id")
+        from kombu import Connection
+        headers = {h["name"]: h["value"] for h in row.get("headers") or []
+                   if h["name"] not in (ATTEMPTS_HEADER, "x-khadem-first-failure")}
+        headers[ATTEMPTS_HEADER] = 0
+        with Connection(load_settings().amqp_uri, transport_options={"confirm_publish": True}) as conn:
+            if row.get("body") is not None:
+                conn.Producer().publish(row["body"], exchange="", routing_key=row["queue"], serializer="json",
+                                        delivery_mode=2, headers=headers, retry=True)
+            else:
+                conn.Producer().publish(row.get("raw_body") or b"", exchange="", routing_key=row["queue"],
+                                        content_type=row.get("content_type") or "application/octet-stream",
+                                        content_encoding=row.get("content_encoding") or "binary",
+                                        delivery_mode=2, headers=headers, retry=True)
+        self.store.db.parked_messages.update_one(
+            {"_id": row["_id"]}, {"$set": {"status": "replayed", "replayed_at": _now()}})
+        return {"id": row["_id"], "status": "replayed"}
+
+    @rpc
+    def outbox_replay(self, types: str, queue: str | None = None) -> dict:
+        """Start a job that publishes again, oldest first, the sent events whose type starts with
+        `types` (e.g. `registry.` or `registry.kanoon.`), to every subscriber or only to `queue`:
+        how a consumer deployed later builds its read model from this service's history. Returns
+        the job at once; `outbox_replay_status` follows it."""
+        by = self._require_admin()
+        settings = load_settings()
+        return create_replay_job(self.store, self.name, str(types or ""), queue, by, settings.amqp_uri,
+                                 self.ctx.idempotency)
+
+    @rpc
+    def outbox_replay_status(self, job_id: str) -> dict:
+        self._require_admin()
+        return job_view(self.store.db.replay_jobs.find_one({"_id": str(job_id)}))
+
+    @rpc
+    def outbox_status(self) -> dict:
+        self._require_admin()
+        db = self.store.db
+        return {"pending": db.outbox.count_documents({"status": "pending"}),
+                "failing": db.outbox.count_documents({"status": "pending", "attempts": {"$gte": 3}}),
+                "sent": db.outbox.count_documents({"status": "sent"}),
+                "parked": db.parked_messages.count_documents({"status": "parked"}),
+                "replays_running": db.replay_jobs.count_documents({"status": "running"})}
+
+    @rpc
+    def ping(self) -> dict:
+        """Liveness of this service and of its store: a write transaction on a heartbeat document."""
+        out = {"service": self.name, "store": False, "at": _now().isoformat()}
+        t0 = time.perf_counter()
+        try:
+            with pymongo.timeout(3):
+                self.store.heartbeat(f"ping:{self.name}")
+            out["store"] = True
+            out["store_write_ms"] = round((time.perf_counter() - t0) * 1000, 1)
+        except Exception as exc:
+            out["store_error"] = f"{type(exc).__name__}: {exc}"[:300]
+        return out
+
+
+class DomainService(OperatorRpc):
+    """What every service's entrypoints share: reads through a repository, writes in one transaction
+    with their events (the request id becomes the events' correlation id), bounded by the request's
+    deadline and keyed by its idempotency key. A service sets `repository` to its Repository class
+    and declares `store` and `ctx`."""
+
+    repository: type
+
+    def _read(self):
+        return self.repository(self.store.db)
+
+    def _write(self, work):
+        ctx = self.ctx
+        result, _, _ = self.store.transaction(lambda tx: work(self.repository(tx.db), tx),
+                                              correlation_id=ctx.request_id, idempotency=ctx.idempotency,
+                                              deadline=ctx.store_deadline)
+        return result
+
+
+def fingerprint(method: str, path: str, body: bytes) -> str:
+    """What the gateway sends beside an idempotency key: the request it came with."""
+    h = hashlib.sha256()
+    for part in (method.upper().encode(), path.encode(), body or b""):
+        h.update(len(part).to_bytes(8, "big"))
+        h.update(part)
+    return h.hexdigest()

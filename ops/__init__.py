@@ -1,0 +1,1 @@
+"""Operations tooling shipped in the images (the broker's users and their permissions)."""
