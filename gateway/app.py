@@ -21,7 +21,9 @@ from kernel.access import Actor
 from kernel.errors import DomainError, Unavailable
 from kernel.settings import load_settings
 
+from . import responses
 from .deps import CallerDep, issue_token
+from .edge import DigitsMiddleware
 from .routes import ops, registry, reports
 from .rpc import RpcPool
 
@@ -127,17 +129,18 @@ def create_app(settings=None, start_pool: bool = True) -> FastAPI:
         tok, ttl = issue_token(settings, actor)
         return Token(access_token=tok, expires_in=ttl)
 
-    @app.get("/me", tags=["sign-in"])
+    @app.get("/me", tags=["sign-in"], response_model=Actor)
     def me(caller: CallerDep):
         """Who you are: your person, roles and the units they cover."""
         return caller.actor.model_dump(mode="json")
 
-    @app.get("/health/live", tags=["operations"])
+    @app.get("/health/live", tags=["operations"], response_model=responses.Live)
     def live():
         """The gateway process answers (the container's liveness check; /health is readiness)."""
         return {"status": "ok"}
 
-    @app.get("/health", tags=["operations"])
+    @app.get("/health", tags=["operations"], response_model=responses.Health,
+             responses={503: {"model": responses.Health, "description": "something is down"}})
     def health(request: Request):
         """The bus, each service, and its store taking a write (a heartbeat transaction); 503 when
         any of them is not answering."""
@@ -165,6 +168,7 @@ def create_app(settings=None, start_pool: bool = True) -> FastAPI:
     def prometheus():
         return Response(generate_latest(metrics), media_type=CONTENT_TYPE_LATEST)
 
+    app.add_middleware(DigitsMiddleware)
     app.include_router(registry.router)
     app.include_router(reports.router)
     app.include_router(ops.router)

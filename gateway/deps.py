@@ -18,8 +18,6 @@ from kernel.access import Actor
 from kernel.errors import Forbidden, Invalid, Unauthenticated
 from kernel.service import fingerprint
 
-from .jalali_out import to_jalali
-
 oauth2 = OAuth2PasswordBearer(tokenUrl="/token", auto_error=False)
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
@@ -72,9 +70,9 @@ class Caller:
             ctx.update(idempotency_key=self.terms[0], request_fingerprint=self.terms[1])
         return ctx
 
-    def __call__(self, service: str, method: str, *args, jalali: bool = True) -> Any:
-        result = self.pool.call(self.context(), service, method, *args)
-        return to_jalali(result) if jalali else result
+    def __call__(self, service: str, method: str, *args) -> Any:
+        """One RPC; its answer leaves through the route's response model (dates become Jalali there)."""
+        return self.pool.call(self.context(), service, method, *args)
 
 
 def _actor_from_token(request: Request, token: str | None) -> Actor | None:

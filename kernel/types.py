@@ -1,13 +1,48 @@
 """Pydantic field types for input at any edge: Persian text normalised, national IDs and mobiles
-validated, Jalali (or Gregorian) dates parsed."""
+validated, Jalali (or Gregorian) dates parsed; and `Command`, the base of every command a service
+takes, which applies DOMAIN §9 to every field."""
 from __future__ import annotations
 
+import re
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Any, ClassVar
 
-from pydantic import BeforeValidator, Field, PlainSerializer, WithJsonSchema
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, ValidationInfo, WithJsonSchema, \
+    field_validator
 
 from . import jalali, persian
+
+# C0 and C1 control characters and DEL; tab, line feed and carriage return are text.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+_DECIMAL = re.compile(r"^[+-]?\d+[\u066b]\d+$")  # ۲٫۵: the Persian decimal separator
+
+
+def edge_value(value: Any, digits: bool = True) -> Any:
+    """What every field of a command goes through first: Persian and Arabic digits become ASCII
+    (and `٫` a decimal point in a number), and control characters are refused. Lists are walked;
+    a nested object is left to its own model, which does the same."""
+    if isinstance(value, str):
+        if _CONTROL.search(value):
+            raise ValueError("control characters (such as NUL, BEL or ESC) are not allowed")
+        if not digits:
+            return value
+        value = persian.normalize_digits(value)
+        return value.replace("\u066b", ".") if _DECIMAL.match(value) else value
+    if isinstance(value, list):
+        return [edge_value(v, digits) for v in value]
+    return value
+
+
+class Command(BaseModel):
+    """Base of every command: unknown fields refused; every field through `edge_value`, except that
+    the fields named in `verbatim` (a password) keep their digits as typed."""
+    model_config = ConfigDict(extra="forbid")
+    verbatim: ClassVar[frozenset[str]] = frozenset()
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _at_the_edge(cls, value: Any, info: ValidationInfo) -> Any:
+        return edge_value(value, digits=info.field_name not in cls.verbatim)
 
 
 def _text(v):

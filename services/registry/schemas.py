@@ -5,14 +5,10 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from kernel.access import Role
-from kernel.types import Id, JalaliDate, LongText, Mobile, NationalId, Text
+from kernel.types import Command, Id, JalaliDate, LongText, Mobile, NationalId, Text
 
 from .domain.model import (CouncilMember, DeputyArea, Education, Gender, KanoonKind, Outcome, PlaceKind,
                            Track, UnitKind)
-
-
-class Command(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
 
 class CreateUnit(Command):
@@ -202,6 +198,7 @@ class AssignRole(Command):
 
 class CreateAccount(Command):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"person_id": "p_1a2b3c4d5e6f7a8b", "username": "sec.mashhad", "password": "a-long-password"}]})
+    verbatim = frozenset({"password"})
     person_id: Id
     username: str = Field(min_length=3, max_length=40, pattern=r"^[a-z0-9_.\-]+$")
     password: str = Field(min_length=10, max_length=200)

@@ -6,14 +6,10 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from kernel.types import Id, JalaliDate, LongText, Mobile, NationalId, Text
+from kernel.types import Command, Id, JalaliDate, LongText, Mobile, NationalId, Text
 
 Slug = Annotated[str, Field(min_length=2, max_length=40, pattern=r"^[a-z][a-z0-9_]*$")]
 Month = Annotated[str, Field(pattern=r"^1[34][0-9]{2}-(0[1-9]|1[0-2])$", description="Jalali month, e.g. 1403-07")]
-
-
-class Command(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
 
 def _ex(example: dict) -> ConfigDict:

@@ -1,0 +1,256 @@
+"""What each route answers, declared, so that the OpenAPI documents every 2xx body and dates leave as
+Jalali while nothing else is touched.
+
+Services answer with ISO dates (`2024-10-06`) and instants (`2024-10-06T10:00:00+00:00`). The public
+models here are derived from the services' own domain models (`public()`): every field typed `date`
+becomes a Jalali date (`1403/07/15`) and every `datetime` a Jalali instant in Tehran time
+(`1403/07/15 13:30`); free text stays as it was typed, even when it looks like a date. Keys a model
+does not declare pass through unchanged.
+"""
+from __future__ import annotations
+
+import types
+import typing
+from datetime import date, datetime
+from enum import Enum
+from typing import Annotated, Any, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, PlainSerializer, WithJsonSchema, create_model
+
+from kernel import jalali
+from kernel.access import Actor
+from services.registry.domain import model as reg
+from services.reports.domain import model as rep
+
+JalaliDay = Annotated[date, PlainSerializer(jalali.format_date, return_type=str),
+                      WithJsonSchema({"type": "string", "example": "1403/07/15", "description": "Jalali date"})]
+JalaliInstant = Annotated[datetime, PlainSerializer(jalali.format_datetime, return_type=str),
+                          WithJsonSchema({"type": "string", "example": "1403/07/15 13:30",
+                                          "description": "Jalali date and time, Tehran"})]
+
+OPEN = ConfigDict(extra="allow")
+_CACHE: dict[type, type[BaseModel]] = {}
+
+
+def _out(annotation: Any) -> Any:
+    """The annotation a response declares for a domain annotation."""
+    origin = typing.get_origin(annotation)
+    if origin is Annotated:
+        return _out(typing.get_args(annotation)[0])
+    if annotation is datetime:
+        return JalaliInstant
+    if annotation is date:
+        return JalaliDay
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return public(annotation)
+    if isinstance(annotation, type) and issubclass(annotation, Enum):
+        return str
+    if origin in (Union, types.UnionType):
+        args = tuple(_out(a) for a in typing.get_args(annotation))
+        return Union[args]  # noqa: UP007
+    if origin in (list, set, frozenset, tuple):
+        args = typing.get_args(annotation)
+        return list[_out(args[0])] if args else list
+    if origin is dict:
+        k, v = typing.get_args(annotation) or (str, Any)
+        return dict[k, _out(v)]
+    if origin is Literal:
+        return annotation
+    return annotation
+
+
+def public(model: type[BaseModel], name: str | None = None, exclude: set[str] = frozenset(),
+           **extra: Any) -> type[BaseModel]:
+    """A response model with the fields of a domain model (dates made Jalali), minus `exclude`,
+    plus `extra` (name=(annotation, default))."""
+    if name is None and not exclude and not extra and model in _CACHE:
+        return _CACHE[model]
+    fields: dict[str, Any] = {}
+    for fname, info in model.model_fields.items():
+        if fname in exclude:
+            continue
+        fields[fname] = (_out(info.annotation), ... if info.is_required() else None)
+    fields.update(extra)
+    out = create_model(name or model.__name__, __config__=OPEN, **fields)
+    if name is None and not exclude and not extra:
+        _CACHE[model] = out
+    return out
+
+
+class Page(BaseModel):
+    model_config = OPEN
+    total: int
+
+
+# ---------------------------------------------------------------- registry
+
+Unit = public(reg.Unit)
+UnitWithChildren = public(reg.Unit, "UnitWithChildren", children=(list[Unit], []))
+Person = public(reg.Person, "Person", exclude={"version"})
+RoleAssignment = public(reg.RoleAssignment)
+PersonWithRoles = public(reg.Person, "PersonWithRoles", exclude={"version"},
+                         roles=(list[RoleAssignment], []))
+Kanoon = public(reg.Kanoon, "Kanoon", type=(str, ...), below_floor=(bool, ...), over_ceiling=(bool, ...),
+                floor=(int, ...), ceiling=(int, ...))
+MembershipPolicy = public(reg.MembershipPolicy)
+Transfer = public(reg.Transfer)
+Application = public(reg.Application)
+
+
+class KanoonPage(Page):
+    items: list[Kanoon]
+
+
+class PersonPage(Page):
+    items: list[Person]
+
+
+class Composition(BaseModel):
+    model_config = OPEN
+    unit_id: str
+    as_of: JalaliDay
+    total: int
+    kind: dict[str, int]
+    education: dict[str, int]
+    gender: dict[str, int]
+    occupation: dict[str, int]
+    age_band: dict[str, int]
+
+
+class Account(BaseModel):
+    id: str
+    username: str
+    person_id: str
+
+
+Me = Actor
+
+# ---------------------------------------------------------------- reports
+
+ServiceType = public(rep.ServiceType)
+ActivityReport = public(rep.ActivityReport)
+Reservation = public(rep.Reservation)
+Campaign = public(rep.Campaign)
+Program = public(rep.Program)
+MonthlyReport = public(rep.MonthlyReport)
+Beneficiary = public(rep.Beneficiary)
+Need = public(rep.Need)
+ExecutiveProject = public(rep.ExecutiveProject)
+
+
+class KanoonRef(BaseModel):
+    model_config = OPEN
+    kanoon_id: str
+    name: str
+
+
+class CampaignReport(BaseModel):
+    model_config = OPEN
+    campaign: Campaign
+    unit_id: str
+    reports: int
+    hours: float
+    beneficiaries: int
+
+
+class ProgramCompliance(BaseModel):
+    model_config = OPEN
+    unit_id: str
+    month: str
+    expected: int
+    complied: int
+    missed: list[KanoonRef]
+    rate: float | None
+
+
+class MonthlyCompleteness(BaseModel):
+    model_config = OPEN
+    unit_id: str
+    month: str
+    expected: int
+    reported: int
+    on_time: int
+    missing: list[KanoonRef]
+    reported_rate: float | None
+    on_time_rate: float | None
+
+
+class Aggregates(BaseModel):
+    model_config = OPEN
+    unit_id: str
+    period: str
+    reports: dict[str, int]
+    hours: float
+    beneficiaries: int
+    by_service_type: dict[str, Any]
+    campaigns: dict[str, Any]
+    programs: dict[str, int]
+    monthly_reports: dict[str, int]
+    clients: int
+    public_requests: dict[str, Any]
+    quality_flags: dict[str, Any]
+
+
+class BeneficiaryPage(Page):
+    items: list[Beneficiary] | None = None
+
+# ---------------------------------------------------------------- operations
+
+
+class ParkedMessage(BaseModel):
+    model_config = OPEN
+    id: str
+    queue: str
+    handler: str
+    event_id: str | None = None
+    event_type: str | None = None
+    attempts: int
+    error: str
+    status: str
+    parked_at: JalaliInstant
+
+
+class Replayed(BaseModel):
+    id: str
+    status: str
+
+
+class OutboxStatus(BaseModel):
+    model_config = OPEN
+    pending: int
+    failing: int
+    sent: int
+    parked: int
+    replays_running: int
+
+
+class ReplayJob(BaseModel):
+    model_config = OPEN
+    id: str
+    types: str
+    queue: str | None = None
+    status: str
+    total: int
+    replayed: int
+    created_at: JalaliInstant
+    finished_at: JalaliInstant | None = None
+    error: str | None = None
+
+
+class Live(BaseModel):
+    status: str
+
+
+class ServiceHealth(BaseModel):
+    model_config = OPEN
+    status: str
+    store: str | None = None
+    store_write_ms: float | None = None
+
+
+class Health(BaseModel):
+    model_config = OPEN
+    status: Literal["ok", "degraded"]
+    bus: str
+    connections: int
+    services: dict[str, ServiceHealth]
