@@ -12,7 +12,7 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.security import OAuth2PasswordRequestForm
-from nameko.exceptions import RemoteError
+from nameko.exceptions import IncorrectSignature, MalformedRequest, MethodNotFound, RemoteError
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException
@@ -111,7 +111,10 @@ def create_app(settings=None, start_pool: bool = True) -> FastAPI:
         return error(request, exc.status_code, body, exc.headers)
 
     @app.exception_handler(RemoteError)
-    def remote_error(request: Request, exc: RemoteError):
+    @app.exception_handler(MethodNotFound)
+    @app.exception_handler(IncorrectSignature)
+    @app.exception_handler(MalformedRequest)
+    def remote_error(request: Request, exc: Exception):
         log.error("request %s: service error %s", request.state.request_id, exc)
         return error(request, 500, {"error": "internal", "message": "a service failed; quote the request id"})
 

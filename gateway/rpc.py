@@ -21,7 +21,8 @@ import time
 from contextlib import contextmanager
 from typing import Iterator
 
-from nameko.exceptions import RemoteError, RpcTimeout, UnknownService
+from nameko.exceptions import (IncorrectSignature, MalformedRequest, MethodNotFound, RemoteError, RpcTimeout,
+                               UnknownService)
 from nameko.rpc import ServiceProxy
 from nameko.standalone.rpc import ClusterProxy, ClusterRpcProxy, StandaloneProxyBase
 
@@ -29,6 +30,9 @@ import kernel.messaging  # noqa: F401  (registers the kernel's errors for deseri
 from kernel.errors import DomainError, OutcomeUnknown, Unavailable
 
 log = logging.getLogger(__name__)
+
+# A service's own answer: the request arrived and was refused as it stands; the proxy is fine.
+ANSWERS = (DomainError, RemoteError, MethodNotFound, IncorrectSignature, MalformedRequest)
 
 
 class NotSent(Unavailable):
@@ -160,7 +164,7 @@ class RpcPool:
         healthy = True
         try:
             yield cluster
-        except (DomainError, RemoteError) as exc:
+        except ANSWERS as exc:
             healthy = not getattr(exc, "proxy_broken", False)
             raise
         except BaseException:
@@ -188,7 +192,7 @@ class RpcPool:
                                              "with the same Idempotency-Key")) from exc
             try:
                 return reply.result()
-            except (DomainError, RemoteError):
+            except ANSWERS:
                 raise
             except RpcTimeout:
                 raise _broken(OutcomeUnknown(

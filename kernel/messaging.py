@@ -155,6 +155,8 @@ class ReliableEventHandler(EventHandler):
     parking = ParkingLot()
 
     def __init__(self, source_service, event_type, **kwargs):
+        # A busy store is expected (the message is deferred): logged as a warning, not an error.
+        kwargs.setdefault("expected_exceptions", (Unavailable,))
         super().__init__(source_service, event_type, handler_type=SERVICE_POOL, **kwargs)
 
     def setup(self):

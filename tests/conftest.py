@@ -105,6 +105,20 @@ def start_service(target: str | list[str], env: dict, log: Path, rpc, ready: str
             time.sleep(0.3)
 
 
+def fresh_queues(amqp_uri: str, *names: str) -> None:
+    """Delete queues a test service will declare, so that nothing left by an earlier run (queue
+    names do not carry the run's database prefix) reaches it."""
+    from kombu import Connection
+    with Connection(amqp_uri) as conn:
+        channel = conn.channel()
+        for name in names:
+            channel.queue_delete(name)
+
+
+PROBE_QUEUES = ["rpc-probe"] + [f"evt-probesrc-probesrc.thing.happened.v1--probe.on_thing{s}"
+                                for s in ("", ".retry.1", ".retry.2", ".retry.3", ".retry.busy")]
+
+
 def service_env(amqp_uri: str, mongo_uri: str, prefix: str, **extra) -> dict:
     env = dict(os.environ, AMQP_URI=amqp_uri, MONGO_URI=mongo_uri, MONGO_DB_PREFIX=prefix,
                PYTHONWARNINGS=QUIET, PYTHONPATH=str(ROOT), OUTBOX_POLL_SECONDS="0.2")

@@ -53,3 +53,8 @@ class ProbeService(DomainService):
             Path(marker).write_text("held")
             time.sleep(3600)
         self.store.transaction(work, deadline=time.time() + 3600)
+
+    @rpc
+    def slow(self, seconds):
+        time.sleep(float(seconds))
+        return "done"

@@ -1,23 +1,36 @@
 """The kernel's promises on a real broker and store: a failing handler is retried with back-off and
-then parked (not dropped); a parked message can be replayed; a redelivered event changes nothing."""
+then parked (not dropped); a parked message can be replayed; a redelivered event changes nothing; a
+message that cannot be decoded, or whose headers are malformed, is parked rather than lost or looped;
+a parking lot that fails is backed off from; requests past their deadline are dropped; a command
+with an idempotency key happens once; the store's heartbeat is a write."""
+import pickle
+import threading
 import time
 import uuid
 
 import pytest
 from kombu import Connection
+from nameko.exceptions import RpcTimeout
 from nameko.standalone.events import get_event_exchange
 
-from tests.conftest import caller, service_env, start_service, unique
+from kernel.errors import Invalid
+from kernel.settings import load_settings
+from kernel.store import Store
+from tests.conftest import PROBE_QUEUES, caller, fresh_queues, service_env, start_service, unique
 
 PROBE_ADMIN = "probe-admin"
+QUEUE = "evt-probesrc-probesrc.thing.happened.v1--probe.on_thing"
 
 
 @pytest.fixture(scope="module")
 def probe(amqp_uri, mongo_uri, tmp_path_factory, rpc):
-    env = service_env(amqp_uri, mongo_uri, unique("probe_"), HANDLER_RETRY_DELAYS="0.2,0.4",
-                      PROBE_ADMIN_USER=PROBE_ADMIN)
+    fresh_queues(amqp_uri, *PROBE_QUEUES)
+    prefix = unique("probe_")
+    env = service_env(amqp_uri, mongo_uri, prefix, HANDLER_RETRY_DELAYS="0.2,0.4", PROBE_ADMIN_USER=PROBE_ADMIN)
     svc = start_service("tests.service.probe_service:ProbeService", env, tmp_path_factory.mktemp("logs") / "probe.log", rpc,
                         "probe.ping")
+    svc.store = Store.connect(mongo_uri, load_settings().model_copy(
+        update={"mongo_db_prefix": prefix}).database_name("probe"))
     yield svc
     svc.stop()
 
@@ -28,13 +41,21 @@ def operator(amqp_uri, probe):
         yield proxy
 
 
-def publish(amqp_uri, event_id, fail=False):
-    body = {"specversion": "1.0", "id": event_id, "source": "/khadem/probesrc", "type": "probesrc.thing.happened.v1",
+def publish(amqp_uri, event_id, fail=False, headers=None, event_type="probesrc.thing.happened.v1"):
+    body = {"specversion": "1.0", "id": event_id, "source": "/khadem/probesrc", "type": event_type,
             "time": "2024-10-06T10:00:00Z", "data": {"fail": fail}}
     exchange = get_event_exchange("probesrc", {})
     with Connection(amqp_uri, transport_options={"confirm_publish": True}) as conn:
-        conn.Producer().publish(body, exchange=exchange, routing_key=body["type"], serializer="json",
-                                declare=[exchange])
+        conn.Producer().publish(body, exchange=exchange, routing_key="probesrc.thing.happened.v1",
+                                serializer="json", declare=[exchange], headers=headers or {})
+
+
+def publish_raw(amqp_uri, body: bytes, content_type: str, marker: str):
+    exchange = get_event_exchange("probesrc", {})
+    with Connection(amqp_uri, transport_options={"confirm_publish": True}) as conn:
+        conn.Producer().publish(body, exchange=exchange, routing_key="probesrc.thing.happened.v1",
+                                content_type=content_type, content_encoding="binary",
+                                headers={"marker": marker}, declare=[exchange])
 
 
 def wait_until(fn, timeout=20):
@@ -69,3 +90,108 @@ def test_failing_handler_is_retried_then_parked_and_can_be_replayed(probe, rpc, 
     operator.probe.parked_replay(row["id"])
     assert wait_until(lambda: rpc.probe.counts(eid)["attempts"] >= 4)
     assert all(p["id"] != row["id"] for p in operator.probe.parked_list())
+
+
+@pytest.mark.parametrize("body,content_type", [
+    (b'{"id": "not json', "application/json"),
+    (pickle.dumps({"id": "x", "type": "probesrc.thing.happened.v1"}), "application/x-python-serialize"),
+    ("سلام".encode(), "text/plain"),
+], ids=["bad-json", "pickle", "text"])
+def test_a_message_that_cannot_be_decoded_is_parked_with_its_raw_body(probe, rpc, operator, amqp_uri,
+                                                                       body, content_type):
+    marker = uuid.uuid4().hex
+    publish_raw(amqp_uri, body, content_type, marker)
+
+    def parked():
+        return [p for p in operator.probe.parked_list()
+                if any(h["name"] == "marker" and h["value"] == marker for h in p["headers"])]
+    rows = wait_until(parked)
+    assert rows, "the undecodable message was not parked"
+    row = rows[0]
+    assert row["content_type"] == content_type and row["body"] is None and row["raw_body"]
+    assert "could not be decoded" in row["error"] and row["queue"] == QUEUE
+    # The handler goes on with the messages behind it.
+    eid = uuid.uuid4().hex
+    publish(amqp_uri, eid)
+    assert wait_until(lambda: rpc.probe.counts(eid)["attempts"] == 1)
+
+
+@pytest.mark.parametrize("value", ["abc", [1, 2], -5, 10 ** 9], ids=["text", "list", "negative", "huge"])
+def test_a_malformed_attempt_counter_parks_the_message_instead_of_looping(probe, rpc, operator, amqp_uri, value):
+    eid = uuid.uuid4().hex
+    publish(amqp_uri, eid, fail=True, headers={"x-khadem-attempts": value})
+    parked = wait_until(lambda: [p for p in operator.probe.parked_list() if p["event_id"] == eid])
+    assert parked, "the message was not parked"
+    time.sleep(1.0)
+    assert rpc.probe.counts(eid)["attempts"] == 1, "parked after its one attempt, not retried"
+
+
+def test_when_parking_fails_the_worker_backs_off_instead_of_looping(probe, rpc, operator, amqp_uri):
+    """A parked row that may exist once (a unique index) makes the next parking of that kind fail."""
+    kind = f"probesrc.poison{uuid.uuid4().hex[:6]}.v1"
+    probe.store.db.parked_messages.create_index("event_type", unique=True, name=f"once_{kind}",
+                                                 partialFilterExpression={"event_type": kind})
+    probe.store.db.parked_messages.insert_one({"_id": "blocker-" + kind, "event_type": kind, "status": "blocker"})
+    eid = uuid.uuid4().hex
+    publish(amqp_uri, eid, fail=True, event_type=kind)
+    assert wait_until(lambda: rpc.probe.counts(eid)["attempts"] == 3)  # the try and two retries
+    time.sleep(8)
+    assert rpc.probe.counts(eid)["attempts"] == 3, "no hot loop while parking fails"
+    probe.store.db.parked_messages.delete_one({"_id": "blocker-" + kind})
+    parked = wait_until(lambda: [p for p in operator.probe.parked_list() if p["event_id"] == eid], timeout=40)
+    assert parked, "parked once parking works again"
+    assert rpc.probe.counts(eid)["attempts"] <= 4
+
+
+def test_a_request_past_its_deadline_is_dropped_unrun(probe, rpc, amqp_uri):
+    with caller(amqp_uri, PROBE_ADMIN, timeout=2, deadline=time.time() - 1) as late:
+        with pytest.raises(RpcTimeout):
+            late.probe.increment("late")
+    time.sleep(0.5)
+    assert rpc.probe.counts("none", "late")["applied"] == 0
+    with caller(amqp_uri, PROBE_ADMIN, deadline=time.time() + 10) as timely:
+        timely.probe.increment("late")
+    assert rpc.probe.counts("none", "late")["applied"] == 1
+
+
+def test_a_command_with_an_idempotency_key_happens_once(probe, rpc, amqp_uri):
+    key, counter = uuid.uuid4().hex, uuid.uuid4().hex
+    results = []
+
+    def send():
+        with caller(amqp_uri, PROBE_ADMIN, idempotency_key=key, request_fingerprint="f1") as c:
+            results.append(c.probe.increment(counter))
+    threads = [threading.Thread(target=send) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(results) == 8 and len(set(results)) == 1, "every retry answers the first outcome"
+    assert rpc.probe.counts("none", counter)["applied"] == 1
+    with caller(amqp_uri, PROBE_ADMIN, idempotency_key=key, request_fingerprint="f2") as c:
+        with pytest.raises(Invalid) as exc:
+            c.probe.increment(counter)
+    assert exc.value.field == "Idempotency-Key"
+    # Another caller's same key is another command.
+    with caller(amqp_uri, "someone-else", idempotency_key=key, request_fingerprint="f1") as c:
+        c.probe.increment(counter)
+    assert rpc.probe.counts("none", counter)["applied"] == 2
+
+
+def test_ping_proves_the_store_takes_a_write(probe, rpc):
+    first = rpc.probe.ping()
+    assert first["store"] is True and first["store_write_ms"] > 0
+    at1 = probe.store.db.heartbeats.find_one({"_id": "ping:probe"})["at"]
+    time.sleep(0.05)
+    rpc.probe.ping()
+    assert probe.store.db.heartbeats.find_one({"_id": "ping:probe"})["at"] > at1
+
+
+def test_operator_calls_need_an_administrator(probe, amqp_uri):
+    from kernel.errors import Forbidden, Unauthenticated
+    with caller(amqp_uri) as anonymous:
+        with pytest.raises(Unauthenticated):
+            anonymous.probe.parked_list()
+    with caller(amqp_uri, "not-the-admin", actor='{"user_id": "x", "grants": [{"role": "admin"}]}') as forged:
+        with pytest.raises(Forbidden):
+            forged.probe.outbox_status()
