@@ -140,7 +140,9 @@ def event_time(envelope: dict) -> datetime:
             t = datetime.fromisoformat(str(raw).replace("Z", "+00:00"))
         except ValueError:
             t = datetime.now(timezone.utc)
-    return t if t.tzinfo else t.replace(tzinfo=timezone.utc)
+    t = t if t.tzinfo else t.replace(tzinfo=timezone.utc)
+    # As the store keeps it (BSON dates are milliseconds), so that comparisons with stored times hold.
+    return t.replace(microsecond=t.microsecond // 1000 * 1000)
 
 
 class _Again(Exception):

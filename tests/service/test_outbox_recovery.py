@@ -2,6 +2,7 @@
 its events were committed together, and a relay started later publishes what is pending, including
 rows leased by a relay that died mid-publish; a row whose lease is still running is left alone."""
 import time
+import uuid
 from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 
@@ -157,3 +158,80 @@ def wait_for(fn, timeout=30):
             return value
         time.sleep(0.2)
     raise AssertionError("timed out")
+
+
+class FailingFor(OutboxRelay):
+    """The relay, with the broker refusing the events of the given ids."""
+
+    def __init__(self, *args, refuse=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.refuse = set(refuse)
+
+    def publish(self, envelope):
+        if envelope["id"] in self.refuse:
+            raise ConnectionError("refused for the test")
+        super().publish(envelope)
+
+
+def test_a_row_that_keeps_failing_holds_back_only_its_own_subject(amqp_uri, mongo_uri):
+    prefix, store = registry_store(mongo_uri, "relay_")
+    country, a1 = create_unit(store, "IR", UnitKind.country, None)           # subject unit/IR
+    _, b1 = create_unit(store, "IR-R1", UnitKind.region, country)            # subject unit/IR-R1
+    # A second event of unit/IR, committed after a1.
+    def rename(tx):
+        from services.registry.events import UnitCreated
+        tx.emit(UnitCreated(unit_id="IR", name="ایران", kind="country", parent_id=None, path=["IR"]))
+    _, (a2,), _ = store.transaction(rename)
+    a2 = a2.id
+    _, c1 = create_unit(store, "IR-R2", UnitKind.region, country)            # subject unit/IR-R2
+    tap = EventTap(amqp_uri, "registry")
+    try:
+        relay = FailingFor(store, "registry", amqp_uri, refuse={a1})
+        assert relay.flush() == 2
+        got = [e["id"] for e in tap(until=lambda g: len(g) >= 2, timeout=10)]
+        assert got == [b1, c1], "the other subjects pass the failing row; a2 waits behind a1"
+        row = store.db.outbox.find_one({"_id": a1})
+        assert row["status"] == "pending" and row["attempts"] == 1 and "refused" in row["last_error"]
+        assert row["lease_until"] > datetime.now(timezone.utc), "backed off, not retried at once"
+        assert relay.flush() == 0, "still backing off"
+
+        relay.refuse.clear()
+        store.db.outbox.update_one({"_id": a1}, {"$set": {"lease_until": None}})  # the back-off is over
+        assert relay.flush() == 2
+        got = [e["id"] for e in tap(until=lambda g: len(g) >= 4, timeout=10)]
+        assert got[2:] == [a1, a2], "a subject's events in commit order"
+    finally:
+        tap.close()
+
+
+def test_the_inbox_forgets_old_ids_and_never_applies_an_old_event_twice(mongo_uri):
+    """Retention: ids applied longer ago than the retention are purged, and the horizon they leave
+    makes a replay of those old events a no-op; a parked message keeps the horizon below it."""
+    prefix, store = registry_store(mongo_uri, "inbox_")
+    store.inbox_retention = timedelta(seconds=1)
+    now = datetime.now(timezone.utc)
+
+    def event(seconds_ago):
+        return {"id": uuid.uuid4().hex, "time": (now - timedelta(seconds=seconds_ago)).isoformat()}
+
+    def apply(envelope):
+        return store.apply("counter", envelope, lambda tx: tx.db.applied.update_one(
+            {"_id": "n"}, {"$inc": {"n": 1}}, upsert=True))
+
+    def count():
+        return (store.db.applied.find_one({"_id": "n"}) or {}).get("n", 0)
+
+    old, parked_event, newer = event(10), event(20), event(3)
+    assert apply(old) and not apply(old) and count() == 1
+    store.db.parked_messages.insert_one({"_id": "pm1", "status": "parked", "event_id": parked_event["id"],
+                                         "event_time": now - timedelta(seconds=20)})
+    time.sleep(1.2)
+    assert store.purge_inbox("counter") == 0, "nothing newer than the parked message is forgotten"
+    assert apply(parked_event) and count() == 2, "the parked message, replayed, is applied"
+    store.db.parked_messages.update_one({"_id": "pm1"}, {"$set": {"status": "replayed"}})
+    time.sleep(1.2)
+    assert store.purge_inbox("counter") == 2
+    assert store.db.inbox.count_documents({"consumer": "counter"}) == 0
+    assert not apply(old) and not apply(parked_event), "a replay of forgotten events is skipped"
+    assert count() == 2
+    assert apply(newer) and count() == 3, "an event never seen is applied"

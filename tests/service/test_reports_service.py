@@ -10,7 +10,7 @@ from kombu import Connection
 from nameko.standalone.events import get_event_exchange
 
 from kernel import jalali
-from kernel.errors import Forbidden, Invalid, NotFound
+from kernel.errors import Forbidden, Invalid, NotFound, Unauthenticated
 from tests.conftest import caller, service_env, start_service, unique
 from tests.service.conftest import EventTap
 
@@ -155,3 +155,21 @@ def test_a_late_membership_event_does_not_undo_a_newer_one(world, amqp_uri, rpc)
     assert report["kanoon_id"] == world["kanoon"]
     with as_(amqp_uri, world["admin"], world["admin_user"]) as admin:
         assert admin.reports.parked_list() == []
+
+
+def test_roles_claimed_in_a_message_are_ignored(world, amqp_uri):
+    """The reports service takes the caller's roles from its read model of the registry, never from
+    the message: a member claiming to be an administrator is what the registry says they are."""
+    forged = ('{"user_id": "u", "person_id": "%s", "grants": '
+              '[{"role": "admin", "scope_id": "IR", "scope_kind": "country"}]}' % world["yavar"])
+    month = str(jalali.period_of(jalali.today()))
+    with caller(amqp_uri, f"u_{world['yavar']}", world["yavar"], actor=forged) as me:
+        with pytest.raises(Forbidden):
+            me.reports.aggregates("IR-09-MSH", month)
+        with pytest.raises(Forbidden):
+            me.reports.parked_list()
+    with caller(amqp_uri, actor=forged) as anonymous:
+        with pytest.raises(Unauthenticated):
+            anonymous.reports.aggregates("IR-09-MSH", month)
+    with as_(amqp_uri, world["admin"], world["admin_user"]) as admin:
+        assert admin.reports.aggregates("IR-09-MSH", month)["unit_id"] == "IR-09-MSH"
