@@ -50,7 +50,24 @@ def deadline_of(headers: dict) -> float | None:
 
 
 class SafeRpcConsumer(RpcConsumer):
+    """nameko's RPC consumer, which a malformed request cannot bring down: one without a reply
+    address (anybody's message on an RPC queue) is logged and dropped instead of crashing the
+    container when the answer finds nowhere to go."""
+
     queue_consumer = SafeQueueConsumer()
+
+    def handle_result(self, message, result, exc_info):
+        if not message.properties.get("reply_to"):
+            log.error("dropped a request on %s with no reply address (%s)",
+                      message.delivery_info.get("routing_key"), exc_info[1] if exc_info else "no error")
+            self.queue_consumer.ack_message(message)
+            return result, exc_info
+        try:
+            return super().handle_result(message, result, exc_info)
+        except Exception:
+            log.exception("could not answer a request on %s; dropped", message.delivery_info.get("routing_key"))
+            self.queue_consumer.ack_message(message)
+            return result, exc_info
 
 
 class DeadlineRpc(Rpc):

@@ -195,3 +195,17 @@ def test_operator_calls_need_an_administrator(probe, amqp_uri):
     with caller(amqp_uri, "not-the-admin", actor='{"user_id": "x", "grants": [{"role": "admin"}]}') as forged:
         with pytest.raises(Forbidden):
             forged.probe.outbox_status()
+
+
+@pytest.mark.parametrize("body,props", [
+    ({"id": "forged"}, {}),                                # no args, no reply address
+    ({"args": [], "kwargs": {}}, {}),                      # well formed, nowhere to answer
+    (b"\x80not json", {"content_type": "application/json"}),
+], ids=["malformed", "no-reply-to", "undecodable"])
+def test_no_message_on_an_rpc_queue_brings_the_service_down(probe, rpc, amqp_uri, body, props):
+    with Connection(amqp_uri, transport_options={"confirm_publish": True}) as conn:
+        kwargs = {"serializer": "json"} if isinstance(body, dict) else {"content_encoding": "binary", **props}
+        conn.Producer().publish(body, exchange="", routing_key="rpc-probe", **kwargs)
+    time.sleep(0.5)
+    assert probe.proc.poll() is None, "the service died"
+    assert rpc.probe.ping()["store"] is True

@@ -1,7 +1,9 @@
 """One running system for all system tests: `python -m devenv.run` (what `make run` starts: every
 service and the gateway) on the test RabbitMQ and the test store, which it can inspect."""
 import os
+import re
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 from pymongo import MongoClient
@@ -21,6 +23,15 @@ class System:
     base: str
     mongo_uri: str
     prefix: str
+    data: Path
+
+    def pid(self, process: str) -> int:
+        """The pid of a process the runner started (`run: reports started (pid N)`)."""
+        found = re.findall(rf"run: {process} started \(pid (\d+)\)", (self.data / "run.out").read_text())
+        return int(found[-1])
+
+    def log(self, process: str) -> str:
+        return (self.data / "log" / f"{process}.log").read_text()
 
     def db(self, service: str) -> Db:
         """The service's database, read the way the service reads it."""
@@ -36,7 +47,7 @@ def system(tmp_path_factory, amqp_uri, mongo_uri):
     env = dict(os.environ, AMQP_URI=amqp_uri, MONGO_URI=mongo_uri, PYTHONWARNINGS=QUIET, PYTHONPATH=str(ROOT),
                MONGO_DB_PREFIX=prefix, KHADEM_ADMIN_PASSWORD=ADMIN_PASSWORD)
     proc = launch(data, port, free_port(), env)
-    yield System(f"http://127.0.0.1:{port}", mongo_uri, prefix)
+    yield System(f"http://127.0.0.1:{port}", mongo_uri, prefix, data)
     stop(proc)
 
 

@@ -1,6 +1,9 @@
-"""Small HTTP helpers for the system tests: sign in, register people, form a kanoon."""
+"""Small HTTP helpers for the system tests and benchmarks: a client that behaves as a real one should,
+sign in, register people, form a kanoon."""
 import itertools
 import random
+import time
+import uuid
 
 import httpx
 
@@ -27,11 +30,34 @@ def next_nid() -> str:
     return next(NIDS)
 
 
-def sign_in(base, username, password):
+class Api(httpx.Client):
+    """An HTTP client that behaves as Khadem asks of its clients: every state-changing request carries
+    an Idempotency-Key, and a 503 (nothing was done) or a 504 (outcome unknown) is retried with the
+    same key, a bounded number of times, after the Retry-After it was given. Never a blind retry."""
+
+    SAFE = {"GET", "HEAD", "OPTIONS"}
+
+    def __init__(self, *args, retries: int = 4, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.retries = retries
+
+    def request(self, method, url, **kwargs):
+        headers = dict(kwargs.pop("headers", None) or {})
+        if method.upper() not in self.SAFE:
+            headers.setdefault("Idempotency-Key", uuid.uuid4().hex)
+        for attempt in range(self.retries + 1):
+            r = super().request(method, url, headers=headers, **kwargs)
+            if r.status_code not in (503, 504) or attempt == self.retries:
+                return r
+            time.sleep(min(float(r.headers.get("Retry-After") or 1), 5))
+        return r
+
+
+def sign_in(base, username, password, retries: int = 4):
     r = httpx.post(f"{base}/token", data={"username": username, "password": password})
     assert r.status_code == 200, r.text
-    return httpx.Client(base_url=base, headers={"Authorization": f"Bearer {r.json()['access_token']}"},
-                        timeout=30)
+    return Api(base_url=base, headers={"Authorization": f"Bearer {r.json()['access_token']}"}, timeout=30,
+               retries=retries)
 
 
 def person_body(kind="khademyar", city="IR-09-MSH", **extra):
