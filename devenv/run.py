@@ -1,6 +1,7 @@
 """Runs the whole system locally, in order, one log per process under <data>/log/:
 
-1. RabbitMQ (AMQP_URI if it answers; else the installed server is started; else installed);
+1. RabbitMQ (AMQP_URI if it answers; else the installed server is started; else installed), and the
+   queues of every event handler (ops/topology.py);
 2. the store (MONGO_URI if given; else the local SecantusDB server, data under <data>/store/);
 3. every service as its own `nameko run` process;
 4. the gateway (uvicorn) on GATEWAY_PORT (default 8000).
@@ -20,6 +21,8 @@ import time
 import urllib.request
 from pathlib import Path
 
+from ops import topology
+
 from . import rabbit, store
 
 # eventlet announces its deprecation and nameko imports pkg_resources: both known, both harmless here.
@@ -29,11 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 # (name, nameko service classes, config) — one process each, started in this order. A service's
 # event handlers run in a container of their own beside its RPC container (separate worker budgets).
-SERVICES = [
-    ("registry", ["services.registry.service:RegistryService"], "services/registry/config.yaml"),
-    ("reports", ["services.reports.service:ReportsService", "services.reports.service:ReportsProjections"],
-     "services/reports/config.yaml"),
-]
+SERVICES = topology.SERVICES
 
 
 def port_open(host: str, port: int) -> bool:
@@ -81,6 +80,8 @@ class Runner:
         py = sys.executable
         self.env["AMQP_URI"] = rabbit.ensure(self.env.get("AMQP_URI"))
         print(f"run: RabbitMQ answers at {self.env['AMQP_URI']}", flush=True)
+        # Every consumer's queue exists before any service publishes (ops/topology.py).
+        subprocess.run([py, "-m", "ops.topology"], cwd=ROOT, env=self.env, check=True, stdout=subprocess.DEVNULL)
         if not self.env.get("MONGO_URI"):
             if port_open("127.0.0.1", self.store_port):
                 raise SystemExit(f"run: port {self.store_port} is taken; set STORE_PORT or MONGO_URI")

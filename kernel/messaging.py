@@ -8,7 +8,7 @@ it cannot decode before any handler sees it. Here:
 - a handler that raises is re-published to a delay queue (dead-lettered back to its queue after the
   delay) `HANDLER_RETRY_DELAYS` times, then parked;
 - a handler that meets a busy store (a write conflict: documents held by another transaction, for up
-  to 60 s when its client died) is deferred through `<queue>.retry.busy` every `HANDLER_BUSY_DELAY`
+  to 60 s when its client died) is deferred through a delay queue every `HANDLER_BUSY_DELAY`
   seconds without spending those attempts, for at most `HANDLER_BUSY_SECONDS`, then parked; a worker
   never waits out the lock;
 - headers are read defensively: a malformed attempt counter or first-failure time counts as spent,
@@ -148,6 +148,25 @@ class SafeQueueConsumer(QueueConsumer):
         self.container.spawn_managed_thread(partial(handler, message, exc), identifier="park-undecodable")
 
 
+def handler_queues(source: str, event_type: str, owner: str, method: str, retry_delays: list[float],
+                   busy_delay: float) -> tuple[Queue, list[Queue], Queue]:
+    """A reliable handler's queue (bound to its source's event exchange), its delay queues for
+    retries and the one for a busy store. A delay queue holds a message for its delay, then
+    dead-letters it back into the queue; its name carries the delay (`<queue>.delay.<ms>`), since
+    RabbitMQ fixes a queue's arguments when it is first declared."""
+    name = f"evt-{source}-{event_type}--{owner}.{method}"
+    main = Queue(name, exchange=get_event_exchange(source, {}), routing_key=event_type, durable=True)
+    return main, [delay_queue(name, d) for d in retry_delays], delay_queue(name, busy_delay)
+
+
+def delay_queue(queue: str, seconds: float) -> Queue:
+    ms = int(seconds * 1000)
+    name = f"{queue}.delay.{ms}"
+    return Queue(name, exchange=Exchange(""), routing_key=name, durable=True,
+                 queue_arguments={"x-message-ttl": ms, "x-dead-letter-exchange": "",
+                                  "x-dead-letter-routing-key": queue})
+
+
 class ReliableEventHandler(EventHandler):
     """An event handler whose failures are retried with back-off and then parked, never dropped."""
 
@@ -162,20 +181,11 @@ class ReliableEventHandler(EventHandler):
     def setup(self):
         settings = load_settings()
         self.owner = owner_of(self.container)
-        name = f"evt-{self.source_service}-{self.event_type}--{self.owner}.{self.method_name}"
-        exchange = get_event_exchange(self.source_service, self.container.config)
-        self.queue = Queue(name, exchange=exchange, routing_key=self.event_type, durable=True)
-        self.retry_queues = [self._delay_queue(f"retry.{i + 1}", delay)
-                             for i, delay in enumerate(settings.retry_delays)]
-        self.busy_queue = self._delay_queue("retry.busy", settings.handler_busy_delay)
+        self.queue, self.retry_queues, self.busy_queue = handler_queues(
+            self.source_service, self.event_type, self.owner, self.method_name, settings.retry_delays,
+            settings.handler_busy_delay)
         self.busy_budget = settings.handler_busy_seconds
         self.queue_consumer.register_provider(self)
-
-    def _delay_queue(self, suffix: str, delay: float) -> Queue:
-        name = f"{self.queue.name}.{suffix}"
-        return Queue(name, exchange=Exchange(""), routing_key=name, durable=True,
-                     queue_arguments={"x-message-ttl": int(delay * 1000), "x-dead-letter-exchange": "",
-                                      "x-dead-letter-routing-key": self.queue.name})
 
     @property
     def handler_name(self) -> str:

@@ -39,8 +39,12 @@ def wait_port(port: int, proc: subprocess.Popen, timeout: float = 30) -> None:
 
 @pytest.fixture(scope="session")
 def amqp_uri() -> str:
+    """RabbitMQ, with every event handler's queue declared (ops/topology.py), as `make run` does."""
     from devenv import rabbit
-    return rabbit.ensure()
+    from ops import topology
+    uri = rabbit.ensure()
+    topology.declare(uri)
+    return uri
 
 
 @pytest.fixture(scope="session")
@@ -105,18 +109,26 @@ def start_service(target: str | list[str], env: dict, log: Path, rpc, ready: str
             time.sleep(0.3)
 
 
+DELAYS_MS = (200, 400, 1000, 2000, 3000, 5000, 30000)
+
+
 def fresh_queues(amqp_uri: str, *names: str) -> None:
-    """Delete queues a test service will declare, so that nothing left by an earlier run (queue
-    names do not carry the run's database prefix) reaches it."""
+    """Delete queues a test service will declare (and the delay queues of the event queues among
+    them), so that nothing left by an earlier run (queue names do not carry the run's database
+    prefix) reaches it; then declare the topology again (ops/topology.py), as `make run` does."""
     from kombu import Connection
+    from ops import topology
     with Connection(amqp_uri) as conn:
         channel = conn.channel()
         for name in names:
             channel.queue_delete(name)
+            if name.startswith("evt-"):
+                for ms in DELAYS_MS:
+                    channel.queue_delete(f"{name}.delay.{ms}")
+    topology.declare(amqp_uri)
 
 
-PROBE_QUEUES = ["rpc-probe"] + [f"evt-probesrc-probesrc.thing.happened.v1--probe.on_thing{s}"
-                                for s in ("", ".retry.1", ".retry.2", ".retry.3", ".retry.busy")]
+PROBE_QUEUES = ["rpc-probe", "evt-probesrc-probesrc.thing.happened.v1--probe.on_thing"]
 
 
 def service_env(amqp_uri: str, mongo_uri: str, prefix: str, **extra) -> dict:

@@ -1,5 +1,6 @@
-"""Registry commands for operators: `python -m services.registry.cli load-units | create-admin`.
-They talk to the running registry over RPC, like any other client."""
+"""Registry command for operators: `python -m services.registry.cli create-admin --username NAME`.
+It talks to the running registry over RPC, like any other client. (The unit tree needs no command:
+the registry loads it when it starts.)"""
 from __future__ import annotations
 
 import argparse
@@ -7,7 +8,6 @@ import getpass
 import json
 import os
 import sys
-from pathlib import Path
 
 from nameko.standalone.rpc import ClusterRpcProxy
 
@@ -15,14 +15,10 @@ import kernel.messaging  # noqa: F401  (registers the error classes for RPC)
 from kernel.errors import DomainError
 from kernel.settings import load_settings
 
-DATA = Path(__file__).parent / "data" / "units.json"
-
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="registry")
     sub = ap.add_subparsers(dest="cmd", required=True)
-    lu = sub.add_parser("load-units", help="load the unit tree data set")
-    lu.add_argument("--file", default=str(DATA))
     ca = sub.add_parser("create-admin", help="create the first administrator")
     ca.add_argument("--username", required=True)
     ca.add_argument("--first-name", default="مدیر")
@@ -33,13 +29,9 @@ def main(argv: list[str] | None = None) -> int:
     settings = load_settings()
     with ClusterRpcProxy({"AMQP_URI": settings.amqp_uri}, timeout=120) as rpc:
         try:
-            if args.cmd == "load-units":
-                units = json.loads(Path(args.file).read_text(encoding="utf-8"))["units"]
-                print(json.dumps(rpc.registry.load_units(units)))
-            else:
-                password = os.environ.get(args.password_env) or getpass.getpass("password: ")
-                print(json.dumps(rpc.registry.bootstrap_admin(args.username, password, args.first_name,
-                                                              args.last_name), ensure_ascii=False))
+            password = os.environ.get(args.password_env) or getpass.getpass("password: ")
+            print(json.dumps(rpc.registry.bootstrap_admin(args.username, password, args.first_name,
+                                                          args.last_name), ensure_ascii=False))
         except DomainError as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 2

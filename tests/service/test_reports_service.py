@@ -11,10 +11,13 @@ from nameko.standalone.events import get_event_exchange
 
 from kernel import jalali
 from kernel.errors import Forbidden, Invalid, NotFound, Unauthenticated
-from tests.conftest import caller, service_env, start_service, unique
+from tests.conftest import caller, fresh_queues, service_env, start_service, unique
 from tests.service.conftest import EventTap
 
 REPORTS = ["services.reports.service:ReportsService", "services.reports.service:ReportsProjections"]
+# Queue names carry no database prefix: start from empty ones, whatever an earlier run left.
+REPORTS_QUEUES = ["rpc-reports", "rpc-registry", "evt-registry-registry.#--reports.on_registry_event",
+                  "evt-reports-reports.#--reports.on_own_event"]
 
 
 def person(nid, kind="khademyar"):
@@ -44,6 +47,9 @@ def eventually(fn, timeout=20, expect=(Forbidden, NotFound)):
 
 @pytest.fixture(scope="module")
 def world(amqp_uri, mongo_uri, tmp_path_factory, rpc):
+    """The registry starts first and publishes the unit tree before the reports service runs: the
+    reports service still learns it, because its queues were declared first (ops/topology.py)."""
+    fresh_queues(amqp_uri, *REPORTS_QUEUES)
     env = service_env(amqp_uri, mongo_uri, unique("rep_"), HANDLER_RETRY_DELAYS="0.2,0.4")
     logs = tmp_path_factory.mktemp("logs")
     registry = start_service("services.registry.service:RegistryService", env, logs / "registry.log", rpc,
@@ -154,7 +160,7 @@ def test_a_late_membership_event_does_not_undo_a_newer_one(world, amqp_uri, rpc)
         report = me.reports.submit_report(report_body(world["kanoon"]))
     assert report["kanoon_id"] == world["kanoon"]
     with as_(amqp_uri, world["admin"], world["admin_user"]) as admin:
-        assert admin.reports.parked_list() == []
+        assert [p for p in admin.reports.parked_list() if p["event_id"] == "late-left-1"] == []
 
 
 def test_roles_claimed_in_a_message_are_ignored(world, amqp_uri):

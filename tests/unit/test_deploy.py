@@ -47,7 +47,8 @@ def test_services_wait_for_healthy_infrastructure_and_can_be_scaled():
         user = "khadem_" + name
         assert uri.startswith(f"amqp://{user}:"), (name, uri)
         assert services[name]["depends_on"]["broker-users"]["condition"] == "service_completed_successfully"
-    assert "ops.broker_users" in services["broker-users"]["command"]
+    setup = " ".join(services["broker-users"]["command"])
+    assert "ops.broker_users apply" in setup and "ops.topology" in setup
     assert "--replSet" in services["mongo"]["command"], "transactions need a replica set"
     assert "management" in services["rabbitmq"]["image"]
 
