@@ -156,7 +156,7 @@ def caller(amqp_uri: str, user_id: str | None = None, person_id: str | None = No
                            context_data={k: v for k, v in data.items() if v is not None})
 
 
-RUN = uuid.uuid4().hex[:6]
+RUN = os.environ.get("KHADEM_TEST_RUN") or uuid.uuid4().hex[:6]
 
 
 def unique(prefix: str) -> str:
