@@ -9,7 +9,7 @@ set, is used as the store instead of the local one), creates a city, one kanoon 
 then times three things: members submitting reports (concurrent clients), the head approving them,
 and the moment the city's aggregate for the month counts every approval (the events have gone
 through the outbox, RabbitMQ and the aggregate handler). The figures are for the store it names:
-the local store runs one transaction at a time, so they say little about a production MongoDB.
+the local store is a server written in Python, so they say little about a production MongoDB.
 """
 from __future__ import annotations
 
@@ -97,7 +97,7 @@ def run(base: str, reports: int, clients: int, members: int) -> None:
     t_counted = time.perf_counter() - t0
     assert approved() == len(ids)
 
-    store = os.environ.get("MONGO_URI") and "MongoDB at MONGO_URI" or "the local store (mongoeco on SQLite)"
+    store = os.environ.get("MONGO_URI") and "MongoDB at MONGO_URI" or "the local store (SecantusDB on WiredTiger)"
     print(f"store: {store}; {clients} concurrent clients, {members} members of one kanoon")
     print(f"submitted  {reports - 1:>6,} reports in {t_submit:6.1f}s: {(reports - 1) / t_submit:6.1f} reports/s")
     print(f"approved   {len(ids):>6,} reports in {t_approve:6.1f}s: {len(ids) / t_approve:6.1f} reports/s")

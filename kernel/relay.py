@@ -11,7 +11,8 @@ guarantees (docs/decisions.md, "Publication order"):
 - a row that fails to publish is leased away for a growing back-off (1 s doubling to 60 s) and the
   relay goes on with the rows of other subjects; only its own subject waits behind it.
 
-Several instances of a service relay side by side: rows are leased (`OUTBOX_LEASE_SECONDS`).
+Several instances of a service relay side by side: rows are leased (`OUTBOX_LEASE_SECONDS`), a batch
+at a time, and a relay publishes a row only when no older pending row of its subject is another's.
 
 A replay job publishes again, oldest first, the sent events of a type prefix, in batches of its own
 (each batch one small write of the job's cursor), so it survives restarts and never holds the outbox;
@@ -87,63 +88,95 @@ class OutboxRelay:
     def close(self) -> None:
         self.publisher.close()
 
-    def _claim(self) -> dict | None:
-        """The oldest pending row that is free and has no older pending row of its subject."""
+    def _claim(self, limit: int) -> list[dict]:
+        """Lease the oldest free pending rows (up to `limit`) and return, in commit order, those this
+        relay may publish now: a row whose subject has an older pending row that is not ours (in
+        back-off, or leased by another relay) waits, and so do the rows behind it."""
         db = self.store.db
-        blocked: list = []
-        while True:
-            now = _now()
-            free = {"status": "pending", "$or": [{"lease_until": None}, {"lease_until": {"$lt": now}}]}
-            q = dict(free, subject={"$nin": blocked}) if blocked else free
-            row = db.outbox.find_one(q, sort=[("created_at", 1), ("seq", 1)])
-            if row is None:
-                return None
-            older = db.outbox.find_one({"subject": row.get("subject"), "status": "pending", "$or": [
-                {"created_at": {"$lt": row["created_at"]}},
-                {"created_at": row["created_at"], "seq": {"$lt": row.get("seq", 0)}}]}, {"_id": 1})
-            if older is not None:
-                blocked.append(row.get("subject"))
-                continue
-            claimed = db.outbox.find_one_and_update(
-                {"_id": row["_id"], **free},
-                {"$set": {"lease_until": now + self.lease, "lease_owner": self.owner},
-                 "$inc": {"attempts": 1}},
-                return_document=ReturnDocument.AFTER)
-            if claimed is not None:
-                return claimed
+        now = _now()
+        free = {"status": "pending", "$or": [{"lease_until": None}, {"lease_until": {"$lt": now}}]}
+        candidates = db.outbox.find(free, {"_id": 1}, sort=[("created_at", 1), ("seq", 1)], limit=limit)
+        if not candidates:
+            return []
+        until = now + self.lease
+        db.outbox.update_many({"_id": {"$in": [c["_id"] for c in candidates]}, **free},
+                              {"$set": {"lease_until": until, "lease_owner": self.owner}, "$inc": {"attempts": 1}})
+        mine = db.outbox.find({"_id": {"$in": [c["_id"] for c in candidates]}, "lease_owner": self.owner,
+                               "lease_until": until}, sort=[("created_at", 1), ("seq", 1)])
+        subjects = list({r.get("subject") for r in mine})
+        # Pending rows of the same subjects outside this claim: in back-off, or another relay's.
+        foreign = db.outbox.find({"status": "pending", "subject": {"$in": subjects},
+                                  "_id": {"$nin": [r["_id"] for r in mine]}},
+                                 {"subject": 1, "created_at": 1, "seq": 1})
+        first_foreign: dict = {}
+        for f in foreign:
+            key = (f["created_at"], f.get("seq", 0))
+            if f.get("subject") not in first_foreign or key < first_foreign[f.get("subject")]:
+                first_foreign[f.get("subject")] = key
+        ready, held_back = [], []
+        for r in mine:
+            limit_key = first_foreign.get(r.get("subject"))
+            (held_back if limit_key is not None and limit_key < (r["created_at"], r.get("seq", 0)) else ready).append(r)
+        if held_back:
+            self._release([r["_id"] for r in held_back])
+        return ready
+
+    def _release(self, ids: list) -> None:
+        if ids:
+            self.store.db.outbox.update_many({"_id": {"$in": ids}, "lease_owner": self.owner},
+                                             {"$set": {"lease_until": None}, "$inc": {"attempts": -1}})
 
     def publish(self, envelope: dict) -> None:
         headers = {"nameko.request_id": envelope["correlationid"]} if envelope.get("correlationid") else {}
         self.publisher.publish(envelope, self.exchange, envelope["type"], headers, declare=[self.exchange])
 
-    def flush(self, limit: int = 500) -> int:
-        """Publish what is pending; returns how many were sent. One flush at a time per process."""
+    def flush(self, limit: int = 1000, batch: int = 200) -> int:
+        """Publish what is pending, a batch at a time; returns how many were sent. One flush at a
+        time per process."""
         if not self._lock.acquire(blocking=False):
             return 0
-        sent = failures = 0
+        sent = 0
         try:
-            while sent < limit and failures < 3:
-                row = self._claim()
-                if row is None:
+            while sent < limit:
+                rows = self._claim(min(batch, limit - sent))
+                if not rows:
                     break
-                try:
-                    self.publish(row["envelope"])
-                except Exception as exc:
-                    failures += 1
-                    backoff = min(2 ** (row["attempts"] - 1), MAX_BACKOFF_SECONDS)
-                    log.warning("outbox: publishing %s (%s) failed, attempt %d; again in %.0fs: %s",
-                                row["_id"], row["type"], row["attempts"], backoff, exc)
-                    self.store.db.outbox.update_one(
-                        {"_id": row["_id"], "lease_owner": self.owner},
-                        {"$set": {"lease_until": _now() + timedelta(seconds=backoff), "last_error": str(exc)[:500]}})
-                    continue
-                self.store.db.outbox.update_one(
-                    {"_id": row["_id"]},
-                    {"$set": {"status": "sent", "sent_at": _now(), "lease_until": None}})
-                sent += 1
+                done, failures = self._publish_batch(rows)
+                sent += done
+                if failures >= 3:
+                    break  # the broker is likely away; the next pass tries again
         finally:
             self._lock.release()
         return sent
+
+    def _publish_batch(self, rows: list[dict]) -> tuple[int, int]:
+        db = self.store.db
+        published, failed_subjects, waiting, failures = [], set(), [], 0
+        for row in rows:
+            if row.get("subject") in failed_subjects:
+                waiting.append(row["_id"])  # behind a row of its subject that failed
+                continue
+            try:
+                self.publish(row["envelope"])
+            except Exception as exc:
+                failures += 1
+                failed_subjects.add(row.get("subject"))
+                backoff = min(2 ** (row["attempts"] - 1), MAX_BACKOFF_SECONDS)
+                log.warning("outbox: publishing %s (%s) failed, attempt %d; again in %.0fs: %s",
+                            row["_id"], row["type"], row["attempts"], backoff, exc)
+                db.outbox.update_one({"_id": row["_id"], "lease_owner": self.owner},
+                                     {"$set": {"lease_until": _now() + timedelta(seconds=backoff),
+                                               "last_error": str(exc)[:500]}})
+                if failures >= 3:
+                    waiting += [r["_id"] for r in rows[rows.index(row) + 1:] if r["_id"] not in published]
+                    break
+                continue
+            published.append(row["_id"])
+        if published:
+            db.outbox.update_many({"_id": {"$in": published}},
+                                  {"$set": {"status": "sent", "sent_at": _now(), "lease_until": None}})
+        self._release(waiting)
+        return len(published), failures
 
 
 # ---------------------------------------------------------------- replay jobs

@@ -72,11 +72,25 @@ def _membership(db: Db, person_id: str, kanoon_id: str, at: datetime, kind_: str
 
 
 def apply_own_event(db: Db, envelope: dict) -> None:
-    """Aggregate buckets from this service's own events."""
+    """Aggregate buckets from this service's own events: the event's increments are recorded as a
+    delta (a document of its own), which `fold_deltas` adds to the buckets (kernel.fold)."""
     d = envelope.get("data") or {}
     inc = aggregates.deltas(envelope["type"], d)
     if inc and d.get("month"):
-        Repository(db).add_to_buckets(aggregates.path_of(d), d["month"], inc)
+        Repository(db).add_delta(envelope["id"], aggregates.path_of(d), d["month"], inc)
 
 
-__all__ = ["apply_registry_event", "apply_own_event", "as_stored"]
+def fold_deltas(db: Db, rows: list[dict]) -> None:
+    """Sum a batch of deltas per bucket and add each sum to its bucket (one writer: no conflicts)."""
+    merged: dict[tuple[str, str], dict[str, float]] = {}
+    for row in rows:
+        for unit in row["path"]:
+            into = merged.setdefault((unit, row["month"]), {})
+            for key, value in row["inc"]:
+                into[key] = into.get(key, 0) + value
+    repo = Repository(db)
+    for (unit, month), inc in merged.items():
+        repo.add_to_buckets([unit], month, {k: v for k, v in inc.items() if v})
+
+
+__all__ = ["apply_registry_event", "apply_own_event", "fold_deltas", "as_stored"]

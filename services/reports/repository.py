@@ -256,6 +256,12 @@ class Repository:
         self._save("projects", p)
 
     # -- aggregate buckets
+    def add_delta(self, event_id: str, path: list[str], month: str, inc: dict[str, float]) -> None:
+        """An event's increments, waiting to be folded into the buckets (kernel.fold)."""
+        self.db.aggregate_deltas.insert_one({"_id": event_id, "path": path, "month": month,
+                                             "inc": [[k, v] for k, v in inc.items()],
+                                             "at": datetime.now(timezone.utc)})
+
     def add_to_buckets(self, path: list[str], month: str, inc: dict[str, float]) -> None:
         if not inc:
             return

@@ -10,6 +10,7 @@ from kernel import jalali
 from kernel.access import Actor, Role
 from kernel.commands import page_args, parse, view
 from kernel.errors import Invalid
+from kernel.fold import Folder
 from kernel.messaging import reliable_event_handler
 from kernel.service import ContextProvider, DomainService, StoreProvider, rpc
 from kernel.settings import cached_settings
@@ -21,7 +22,7 @@ from .domain.model import (ActivityReport, Beneficiary, Campaign, ExecutiveProje
                            Program, Reservation, ServiceType, compile_month, completeness, now,
                            program_compliance)
 from .events import ServiceTypeDefined
-from .projections import apply_own_event, apply_registry_event
+from .projections import apply_own_event, apply_registry_event, fold_deltas
 from .repository import Repository, ensure_indexes
 
 CATALOGUE = Path(__file__).parent / "data" / "service_types.json"
@@ -63,6 +64,9 @@ class ReportsProjections:
     owner = "reports"  # its database, queues and parking lot are the reports service's
 
     store = StoreProvider(relay=False)
+    # The aggregate buckets are hot (every report of a province adds to the same few): handlers
+    # record deltas, one folder at a time adds them up (kernel.fold).
+    aggregate_folder = Folder("aggregates", "aggregate_deltas", fold_deltas)
 
     @reliable_event_handler("registry", "registry.#")
     def on_registry_event(self, envelope: dict) -> None:

@@ -1,6 +1,7 @@
 """A crash between a command's commit and the relay's publish loses nothing: the state change and
 its events were committed together, and a relay started later publishes what is pending, including
 rows leased by a relay that died mid-publish; a row whose lease is still running is left alone."""
+import threading
 import time
 import uuid
 from contextlib import contextmanager
@@ -235,3 +236,41 @@ def test_the_inbox_forgets_old_ids_and_never_applies_an_old_event_twice(mongo_ur
     assert not apply(old) and not apply(parked_event), "a replay of forgotten events is skipped"
     assert count() == 2
     assert apply(newer) and count() == 3, "an event never seen is applied"
+
+
+def test_relays_side_by_side_keep_each_subjects_order_and_publish_each_event_once(amqp_uri, mongo_uri):
+    prefix, store = registry_store(mongo_uri, "pair_")
+    from services.registry.events import UnitCreated
+    order: dict[str, list[str]] = {}
+    for round_ in range(20):
+        def work(tx, round_=round_):
+            for unit in range(10):
+                tx.emit(UnitCreated(unit_id=f"U{unit}", name=f"{round_}", kind="city", parent_id=None, path=["U"]))
+        _, events, _ = store.transaction(work)
+        for e in events:
+            order.setdefault(e.subject, []).append(e.id)
+    tap = EventTap(amqp_uri, "registry")
+    try:
+        relays = [OutboxRelay(store, "registry", amqp_uri) for _ in range(2)]
+        sent = {0: 0, 1: 0}
+        start = threading.Barrier(2)
+
+        def run(i):
+            start.wait()
+            for _ in range(40):
+                sent[i] += relays[i].flush(limit=15, batch=15)
+        threads = [threading.Thread(target=run, args=(i,)) for i in range(2)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert sent[0] and sent[1] and sent[0] + sent[1] == 200, sent
+        got = tap(until=lambda g: len(g) >= 200, timeout=20)
+        time.sleep(0.5)
+        got = tap()
+        assert sorted(e["id"] for e in got) == sorted(i for ids in order.values() for i in ids), "each once"
+        for subject, ids in order.items():
+            assert [e["id"] for e in got if e["subject"] == subject] == ids, subject
+        assert store.db.outbox.count_documents({"status": "pending"}) == 0
+    finally:
+        tap.close()
