@@ -3,7 +3,7 @@ PY := $(shell bash scripts/bootstrap.sh)
 export PYTHONPATH := $(CURDIR)
 export PYTHONWARNINGS := ignore::DeprecationWarning,ignore::UserWarning
 
-.PHONY: run test test-unit test-service test-system admin snapshots compose-check
+.PHONY: run test test-unit test-service test-system admin snapshots compose-check bench
 
 run:            ## the whole system: RabbitMQ, the store, every service, the gateway
 	$(PY) -m devenv.run
@@ -29,3 +29,8 @@ snapshots:      ## write the JSON-schema snapshots of new event types (changes m
 
 compose-check:  ## validate docker-compose.yml (needs the docker compose or docker-compose client)
 	docker compose --env-file deploy/env.example config -q 2>/dev/null || docker-compose --env-file deploy/env.example config -q
+
+bench:          ## the benchmarks: they print figures, they are not tests (README, "Benchmarks")
+	$(PY) -m devenv.rabbit >/dev/null
+	$(PY) -m bench.reports_aggregates --reports 200000
+	$(PY) -m bench.reports_ingest --reports 300 --clients 8

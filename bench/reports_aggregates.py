@@ -158,10 +158,17 @@ def main() -> None:
 
 
 def run(client, store: str, args, rnd: random.Random) -> None:
-    db = client[f"bench_reports_{os.getpid()}"]
-    ensure_indexes(Db(db))
     cities, kanoons = province(args.kanoons)
     print(f"store: {store}")
+    if args.ingest:  # first, on an empty store
+        fresh = client[f"bench_ingest_{os.getpid()}"]
+        ensure_indexes(Db(fresh))
+        rate = ingest(fresh, kanoons, args.ingest, rnd)
+        print(f"ingestion through the service's write path: {rate:,.0f} reports/s "
+              f"({args.ingest:,} reports submitted, approved and projected; no bus, no transactions)")
+        client.drop_database(fresh.name)
+    db = client[f"bench_reports_{os.getpid()}"]
+    ensure_indexes(Db(db))
     print(f"province IR-09: {len(cities)} cities, {len(kanoons)} kanoons; {args.reports:,} approved reports in {YEAR}")
     t_reports, t_buckets = generate(db, kanoons, args.reports, rnd)
     print(f"generated: reports {t_reports:.1f}s ({args.reports / t_reports:,.0f}/s), "
@@ -180,14 +187,6 @@ def run(client, store: str, args, rnd: random.Random) -> None:
         print(f"{label:<16} {t_model * 1000:>8.2f} ms {t_raw * 1000:>8.0f} ms {t_raw / t_model:>6.0f}x  "
               f"{raw['reports']:,} (both agree)")
     client.drop_database(db.name)
-
-    if args.ingest:
-        fresh = client[f"bench_ingest_{os.getpid()}"]
-        ensure_indexes(Db(fresh))
-        rate = ingest(fresh, kanoons, args.ingest, rnd)
-        print(f"ingestion through the service's write path: {rate:,.0f} reports/s "
-              f"({args.ingest:,} reports submitted, approved and projected; no bus, no transactions)")
-        client.drop_database(fresh.name)
 
 
 if __name__ == "__main__":

@@ -2,8 +2,9 @@
 
 `kernel.messaging.register_errors` registers them with nameko so that an RPC caller gets the same
 class back (with its message and field), not a generic RemoteError; this module itself imports no
-framework, so domain code can raise them. Only these cross a service boundary as 4xx; anything
-else is a fault of ours and becomes a 500 with a request id.
+framework, so domain code can raise them. Only these cross a service boundary as answers (4xx, and
+503/504 for "nothing was done" and "outcome unknown"); anything else is a fault of ours and becomes
+a 500 with a request id.
 """
 from __future__ import annotations
 

@@ -79,10 +79,15 @@ class Folder(DependencyProvider):
             self.kicked.wait(self.interval)
             self.kicked.clear()
             try:
-                while not self.stopping.is_set() and self._holds_lease() and self.fold_once():
+                while (not self.stopping.is_set() and self.pending()
+                       and self._holds_lease() and self.fold_once()):
                     pass
             except PyMongoError as exc:
                 log.warning("%s: folding failed, again shortly: %s", self.name, exc)
+
+    def pending(self) -> bool:
+        """A read first, so that an idle folder writes nothing (not even its lease)."""
+        return self.store.db[self.deltas].find_one({}, {"_id": 1}) is not None
 
     def _holds_lease(self) -> bool:
         now = _now()

@@ -1,8 +1,8 @@
 """Container health check of a service process: `python -m kernel.healthcheck [--max-age 30]`.
 
 Healthy when the heartbeat file (HEALTH_FILE) was written in the last `--max-age` seconds. The
-service writes it after every outbox relay pass that reached the store, so a hung process, a lost
-store connection or a stopped relay all turn the container unhealthy. It checks this container's own
+service writes it after every heartbeat transaction it committed (every HEARTBEAT_SECONDS), so a hung
+process, a store that takes no writes or a lost store connection all turn the container unhealthy. It checks this container's own
 process; an RPC ping could be answered by another replica.
 """
 from __future__ import annotations

@@ -36,8 +36,8 @@ class Settings(BaseSettings):
     # Each process writes a heartbeat document in a transaction this often (and its HEALTH_FILE).
     heartbeat_seconds: float = 5.0
 
-    # Written after every outbox relay pass that reached the store; a container's health check reads
-    # its age (`python -m kernel.healthcheck`). Empty: not written.
+    # Written after every heartbeat transaction the process committed; a container's health check
+    # reads its age (`python -m kernel.healthcheck`). Empty: not written.
     health_file: str = ""
 
     jwt_secret: str = DEV_JWT_SECRET
