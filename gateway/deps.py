@@ -11,10 +11,11 @@ from datetime import datetime, timedelta, timezone
 from typing import Annotated, Any
 
 import jwt
-from fastapi import Depends, HTTPException, Request
+from fastapi import Depends, HTTPException, Query, Request
 from fastapi.security import OAuth2PasswordBearer
 
 from kernel.access import Actor
+from kernel.commands import MAX_LIMIT, MAX_SKIP
 from kernel.errors import Forbidden, Invalid, Unauthenticated
 from kernel.service import fingerprint
 
@@ -113,4 +114,6 @@ def admin_only(caller: Annotated[Caller, Depends(signed_in)]) -> Caller:
 
 
 CallerDep = Annotated[Caller, Depends(signed_in)]
+Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="at most this many")]
+Skip = Annotated[int, Query(ge=0, le=MAX_SKIP, description="after skipping this many")]
 AdminDep = Annotated[Caller, Depends(admin_only)]

@@ -15,6 +15,7 @@ from datetime import date, datetime
 from enum import Enum
 from typing import Annotated, Any, Literal, Union
 
+from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, PlainSerializer, WithJsonSchema, create_model
 
 from kernel import jalali
@@ -254,3 +255,12 @@ class Health(BaseModel):
     bus: str
     connections: int
     services: dict[str, ServiceHealth]
+
+
+class Router(APIRouter):
+    """An APIRouter whose responses leave out what the service did not send (a person's private
+    fields for a caller who may not see them stay absent, not null)."""
+
+    def add_api_route(self, path, endpoint, **kwargs):
+        kwargs.setdefault("response_model_exclude_unset", True)
+        return super().add_api_route(path, endpoint, **kwargs)

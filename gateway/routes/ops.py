@@ -2,7 +2,7 @@
 that publish a service's past events again. Only administrators; each service checks that again."""
 from __future__ import annotations
 
-from fastapi import APIRouter, Query, Response
+from fastapi import Query, Response
 from pydantic import ConfigDict, Field
 
 from kernel.errors import NotFound
@@ -11,7 +11,7 @@ from kernel.types import Command
 from .. import responses as out
 from ..deps import AdminDep
 
-router = APIRouter(prefix="/api/ops", tags=["operations"])
+router = out.Router(prefix="/api/ops", tags=["operations"])
 KNOWN = {"registry", "reports"}
 
 
@@ -21,19 +21,19 @@ def _service(name: str) -> str:
     return name
 
 
-@router.get("/{service}/parked", response_model=list[out.ParkedMessage], response_model_exclude_unset=True)
+@router.get("/{service}/parked", response_model=list[out.ParkedMessage])
 def parked(call: AdminDep, service: str, limit: int = Query(100, ge=1, le=500)):
     """Messages parked after their last attempt (or because they could not be decoded), oldest first."""
     return call(_service(service), "parked_list", limit)
 
 
-@router.post("/{service}/parked/{parked_id}/replay", response_model=out.Replayed, response_model_exclude_unset=True)
+@router.post("/{service}/parked/{parked_id}/replay", response_model=out.Replayed)
 def replay(call: AdminDep, service: str, parked_id: str):
     """Put a parked message back on its queue, its attempts counted afresh."""
     return call(_service(service), "parked_replay", parked_id)
 
 
-@router.get("/{service}/outbox", response_model=out.OutboxStatus, response_model_exclude_unset=True)
+@router.get("/{service}/outbox", response_model=out.OutboxStatus)
 def outbox(call: AdminDep, service: str):
     """Pending (and failing), sent and parked counts, and replay jobs running."""
     return call(_service(service), "outbox_status")
@@ -47,7 +47,7 @@ class Replay(Command):
                               description="only this consumer's queue; every subscriber when omitted")
 
 
-@router.post("/{service}/outbox/replay", status_code=202, response_model=out.ReplayJob, response_model_exclude_unset=True)
+@router.post("/{service}/outbox/replay", status_code=202, response_model=out.ReplayJob)
 def outbox_replay(call: AdminDep, service: str, body: Replay, response: Response):
     """Start publishing again, oldest first, the service's sent events of these types (e.g. so that a
     service deployed later builds its read model); consumers skip what they already applied. Answers
@@ -57,7 +57,7 @@ def outbox_replay(call: AdminDep, service: str, body: Replay, response: Response
     return job
 
 
-@router.get("/{service}/outbox/replay/{job_id}", response_model=out.ReplayJob, response_model_exclude_unset=True)
+@router.get("/{service}/outbox/replay/{job_id}", response_model=out.ReplayJob)
 def outbox_replay_status(call: AdminDep, service: str, job_id: str):
     """A replay job's progress: total, replayed, status (running, done)."""
     return call(_service(service), "outbox_replay_status", job_id)

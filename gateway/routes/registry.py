@@ -4,16 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Query
+from fastapi import Body
 
 from services.registry import schemas as s
 
-from kernel.commands import MAX_LIMIT, MAX_SKIP
-
 from .. import responses as out
-from ..deps import CallerDep
+from ..deps import CallerDep, Limit, Skip
 
-router = APIRouter(prefix="/api", tags=["registry"])
+router = out.Router(prefix="/api", tags=["registry"])
 R = "registry"
 IdPath = Annotated[str, "id"]
 
@@ -24,182 +22,182 @@ def body(model):
 
 # -- units (§2.1)
 
-@router.get("/units", response_model=list[out.Unit], response_model_exclude_unset=True)
+@router.get("/units", response_model=list[out.Unit])
 def list_units(call: CallerDep, parent_id: str | None = None):
     """Children of a unit; the country when no parent is given."""
     return call(R, "list_units", parent_id)
 
 
-@router.get("/units/{unit_id}", response_model=out.UnitWithChildren, response_model_exclude_unset=True)
+@router.get("/units/{unit_id}", response_model=out.UnitWithChildren)
 def get_unit(call: CallerDep, unit_id: str):
     return call(R, "get_unit", unit_id)
 
 
-@router.post("/units", status_code=201, response_model=out.Unit, response_model_exclude_unset=True)
+@router.post("/units", status_code=201, response_model=out.Unit)
 def create_unit(call: CallerDep, cmd: s.CreateUnit):
     """Add a unit (neighborhoods by the city's staff; the rest by an administrator)."""
     return call(R, "create_unit", body(cmd))
 
 
-@router.get("/units/{unit_id}/kanoons", response_model=out.KanoonPage, response_model_exclude_unset=True)
+@router.get("/units/{unit_id}/kanoons", response_model=out.KanoonPage)
 def list_kanoons(call: CallerDep, unit_id: str, status: str = "active",
-                 limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 100, skip: Annotated[int, Query(ge=0, le=MAX_SKIP)] = 0):
+                 limit: Limit = 100, skip: Skip = 0):
     return call(R, "list_kanoons", unit_id, status, limit, skip)
 
 
-@router.get("/units/{unit_id}/unplaced-members", response_model=out.PersonPage, response_model_exclude_unset=True)
-def unplaced_members(call: CallerDep, unit_id: str, limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 100,
-                     skip: Annotated[int, Query(ge=0, le=MAX_SKIP)] = 0):
+@router.get("/units/{unit_id}/unplaced-members", response_model=out.PersonPage)
+def unplaced_members(call: CallerDep, unit_id: str, limit: Limit = 100,
+                     skip: Skip = 0):
     """Khademyars and yavars of the unit who have no kanoon yet, for the HQ to place."""
     return call(R, "unplaced_members", unit_id, limit, skip)
 
 
-@router.get("/units/{unit_id}/composition", response_model=out.Composition, response_model_exclude_unset=True)
+@router.get("/units/{unit_id}/composition", response_model=out.Composition)
 def composition(call: CallerDep, unit_id: str):
     """Members by kind, education, age band, gender and occupation (a unit or a kanoon id)."""
     return call(R, "composition", unit_id)
 
 
-@router.get("/units/{unit_id}/applications", response_model=list[out.Application], response_model_exclude_unset=True)
+@router.get("/units/{unit_id}/applications", response_model=list[out.Application])
 def list_applications(call: CallerDep, unit_id: str, status: str | None = "pending",
-                      limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 100, skip: Annotated[int, Query(ge=0, le=MAX_SKIP)] = 0):
+                      limit: Limit = 100, skip: Skip = 0):
     return call(R, "list_applications", unit_id, status, limit, skip)
 
 
-@router.get("/units/{unit_id}/roles", response_model=list[out.RoleAssignment], response_model_exclude_unset=True)
+@router.get("/units/{unit_id}/roles", response_model=list[out.RoleAssignment])
 def roles_under(call: CallerDep, unit_id: str):
     return call(R, "roles_under", unit_id)
 
 
 # -- people (§2.5)
 
-@router.post("/members", status_code=201, response_model=out.Person, response_model_exclude_unset=True)
+@router.post("/members", status_code=201, response_model=out.Person)
 def register_member(call: CallerDep, cmd: s.RegisterMember):
     """Register an existing khademyar (with service code) or yavar. New people come through selection."""
     return call(R, "register_member", body(cmd))
 
 
-@router.get("/people/{person_id}", response_model=out.PersonWithRoles, response_model_exclude_unset=True)
+@router.get("/people/{person_id}", response_model=out.PersonWithRoles)
 def get_person(call: CallerDep, person_id: str):
     return call(R, "get_person", person_id)
 
 
 # -- kanoons (§2.2–§2.4)
 
-@router.post("/kanoons", status_code=201, response_model=out.Kanoon, response_model_exclude_unset=True)
+@router.post("/kanoons", status_code=201, response_model=out.Kanoon)
 def request_kanoon(call: CallerDep, cmd: s.RequestKanoon):
     """Step 1 of formation: two khademyars with service codes ask, as head and deputy."""
     return call(R, "request_kanoon", body(cmd))
 
 
-@router.get("/kanoons/{kanoon_id}", response_model=out.Kanoon, response_model_exclude_unset=True)
+@router.get("/kanoons/{kanoon_id}", response_model=out.Kanoon)
 def get_kanoon(call: CallerDep, kanoon_id: str):
     return call(R, "get_kanoon", kanoon_id)
 
 
-@router.patch("/kanoons/{kanoon_id}", response_model=out.Kanoon, response_model_exclude_unset=True)
+@router.patch("/kanoons/{kanoon_id}", response_model=out.Kanoon)
 def update_profile(call: CallerDep, kanoon_id: str, cmd: s.UpdateProfile):
     return call(R, "update_profile", kanoon_id, cmd.model_dump(mode="json", exclude_unset=True))
 
 
-@router.put("/kanoons/{kanoon_id}/place", response_model=out.Kanoon, response_model_exclude_unset=True)
+@router.put("/kanoons/{kanoon_id}/place", response_model=out.Kanoon)
 def record_place(call: CallerDep, kanoon_id: str, cmd: s.RecordPlace):
     """Step 2: the kanoon's place (mosque, cultural or religious centre, shrine, other)."""
     return call(R, "record_place", kanoon_id, body(cmd))
 
 
-@router.put("/kanoons/{kanoon_id}/council", response_model=out.Kanoon, response_model_exclude_unset=True)
+@router.put("/kanoons/{kanoon_id}/council", response_model=out.Kanoon)
 def record_council(call: CallerDep, kanoon_id: str, cmd: s.RecordCouncil):
     """Step 3: the five-person council."""
     return call(R, "record_council", kanoon_id, body(cmd))
 
 
-@router.post("/kanoons/{kanoon_id}/forms", response_model=out.Kanoon, response_model_exclude_unset=True)
+@router.post("/kanoons/{kanoon_id}/forms", response_model=out.Kanoon)
 def submit_forms(call: CallerDep, kanoon_id: str, cmd: s.SubmitForms):
     """Step 4: the registration forms, handed to the city secretary."""
     return call(R, "submit_forms", kanoon_id, body(cmd))
 
 
-@router.post("/kanoons/{kanoon_id}/approval", response_model=out.Kanoon, response_model_exclude_unset=True)
+@router.post("/kanoons/{kanoon_id}/approval", response_model=out.Kanoon)
 def approve_kanoon(call: CallerDep, kanoon_id: str, cmd: s.Approve):
     """The city secretary approves, attesting what cannot be checked of the head (§2.3)."""
     return call(R, "approve_kanoon", kanoon_id, body(cmd))
 
 
-@router.post("/kanoons/{kanoon_id}/rejection", response_model=out.Kanoon, response_model_exclude_unset=True)
+@router.post("/kanoons/{kanoon_id}/rejection", response_model=out.Kanoon)
 def reject_kanoon(call: CallerDep, kanoon_id: str, cmd: s.Reject):
     return call(R, "reject_kanoon", kanoon_id, body(cmd))
 
 
-@router.post("/kanoons/{kanoon_id}/orientations", response_model=out.Kanoon, response_model_exclude_unset=True)
+@router.post("/kanoons/{kanoon_id}/orientations", response_model=out.Kanoon)
 def record_orientation(call: CallerDep, kanoon_id: str, cmd: s.RecordOrientation):
     """Steps 5–6: the head's orientation (city secretary), then the members' (head)."""
     return call(R, "record_orientation", kanoon_id, body(cmd))
 
 
-@router.get("/kanoons/{kanoon_id}/members", response_model=list[out.Person], response_model_exclude_unset=True)
+@router.get("/kanoons/{kanoon_id}/members", response_model=list[out.Person])
 def list_members(call: CallerDep, kanoon_id: str):
     return call(R, "list_members", kanoon_id)
 
 
-@router.get("/kanoons/{kanoon_id}/transfers", response_model=list[out.Transfer], response_model_exclude_unset=True)
+@router.get("/kanoons/{kanoon_id}/transfers", response_model=list[out.Transfer])
 def list_transfers(call: CallerDep, kanoon_id: str, status: str | None = None):
     return call(R, "list_transfers", kanoon_id, status)
 
 
-@router.put("/membership-policies", response_model=out.MembershipPolicy, response_model_exclude_unset=True)
+@router.put("/membership-policies", response_model=out.MembershipPolicy)
 def set_policy(call: CallerDep, cmd: s.SetPolicy):
     """Floor and ceiling of members for a kanoon type in a province (the responsible deputy)."""
     return call(R, "set_policy", body(cmd))
 
 
-@router.get("/membership-policies/{province_id}/{kanoon_type}", response_model=out.MembershipPolicy, response_model_exclude_unset=True)
+@router.get("/membership-policies/{province_id}/{kanoon_type}", response_model=out.MembershipPolicy)
 def get_policy(call: CallerDep, province_id: str, kanoon_type: str):
     return call(R, "get_policy", province_id, kanoon_type)
 
 
 # -- membership and transfers (§2.5)
 
-@router.post("/memberships", response_model=out.Kanoon, response_model_exclude_unset=True)
+@router.post("/memberships", response_model=out.Kanoon)
 def join(call: CallerDep, cmd: s.Join):
     """A member joins a kanoon (refused past the ceiling)."""
     return call(R, "join_kanoon", body(cmd))
 
 
-@router.post("/memberships/leave", response_model=out.Kanoon, response_model_exclude_unset=True)
+@router.post("/memberships/leave", response_model=out.Kanoon)
 def leave(call: CallerDep, cmd: s.Leave):
     return call(R, "leave_kanoon", body(cmd))
 
 
-@router.post("/transfers", status_code=201, response_model=out.Transfer, response_model_exclude_unset=True)
+@router.post("/transfers", status_code=201, response_model=out.Transfer)
 def request_transfer(call: CallerDep, cmd: s.RequestTransfer):
     """Ask to move a member; both the origin and the destination must approve."""
     return call(R, "request_transfer", body(cmd))
 
 
-@router.get("/transfers/{transfer_id}", response_model=out.Transfer, response_model_exclude_unset=True)
+@router.get("/transfers/{transfer_id}", response_model=out.Transfer)
 def get_transfer(call: CallerDep, transfer_id: str):
     return call(R, "get_transfer", transfer_id)
 
 
-@router.post("/transfers/{transfer_id}/decisions", response_model=out.Transfer, response_model_exclude_unset=True)
+@router.post("/transfers/{transfer_id}/decisions", response_model=out.Transfer)
 def decide_transfer(call: CallerDep, transfer_id: str, cmd: s.DecideTransfer):
     return call(R, "decide_transfer", transfer_id, body(cmd))
 
 
 # -- selection (§2.6)
 
-@router.post("/applications", status_code=201, response_model=out.Application, response_model_exclude_unset=True)
+@router.post("/applications", status_code=201, response_model=out.Application)
 def submit_application(call: CallerDep, cmd: s.SubmitApplication):
     return call(R, "submit_application", body(cmd))
 
 
-@router.post("/applications/{application_id}/steps", response_model=out.Application, response_model_exclude_unset=True)
+@router.post("/applications/{application_id}/steps", response_model=out.Application)
 def record_application_step(call: CallerDep, application_id: str, cmd: s.RecordApplicationStep):
     return call(R, "record_application_step", application_id, body(cmd))
 
 
-@router.post("/applications/{application_id}/decision", response_model=out.Application, response_model_exclude_unset=True)
+@router.post("/applications/{application_id}/decision", response_model=out.Application)
 def decide_application(call: CallerDep, application_id: str, cmd: s.DecideApplication):
     """Accept as khademyar (a new service code is issued), as yavar, or reject with a reason."""
     return call(R, "decide_application", application_id, body(cmd))
@@ -207,17 +205,17 @@ def decide_application(call: CallerDep, application_id: str, cmd: s.DecideApplic
 
 # -- roles and accounts (§2.7)
 
-@router.post("/roles", status_code=201, response_model=out.RoleAssignment, response_model_exclude_unset=True)
+@router.post("/roles", status_code=201, response_model=out.RoleAssignment)
 def assign_role(call: CallerDep, cmd: s.AssignRole):
     return call(R, "assign_role", body(cmd))
 
 
-@router.delete("/roles/{assignment_id}", response_model=out.RoleAssignment, response_model_exclude_unset=True)
+@router.delete("/roles/{assignment_id}", response_model=out.RoleAssignment)
 def revoke_role(call: CallerDep, assignment_id: str):
     return call(R, "revoke_role", assignment_id)
 
 
-@router.post("/accounts", status_code=201, response_model=out.Account, response_model_exclude_unset=True)
+@router.post("/accounts", status_code=201, response_model=out.Account)
 def create_account(call: CallerDep, cmd: s.CreateAccount = Body(...)):
     """A sign-in account for a registered person."""
     return call(R, "create_account", cmd.model_dump())

@@ -4,19 +4,15 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 
 from services.reports import schemas as s
 
-from kernel.commands import MAX_LIMIT, MAX_SKIP
-
 from .. import responses as out
-from ..deps import CallerDep
+from ..deps import CallerDep, Limit, Skip
 
-router = APIRouter(prefix="/api", tags=["reports"])
+router = out.Router(prefix="/api", tags=["reports"])
 R = "reports"
-Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT)]
-Skip = Annotated[int, Query(ge=0, le=MAX_SKIP)]
 Month = Annotated[str, Query(pattern=r"^1[34][0-9]{2}-(0[1-9]|1[0-2])$", description="Jalali month, e.g. 1403-07")]
 PeriodQ = Annotated[str, Query(pattern=r"^1[34][0-9]{2}(-(0[1-9]|1[0-2]|Q[1-4]|H[12]))?$",
                                description="Jalali month 1403-07, season 1403-Q3, half-year 1403-H1 or year 1403")]
@@ -28,13 +24,13 @@ def body(model):
 
 # -- service types (§4.1)
 
-@router.post("/service-types", status_code=201, response_model=out.ServiceType, response_model_exclude_unset=True)
+@router.post("/service-types", status_code=201, response_model=out.ServiceType)
 def define_service_type(call: CallerDep, cmd: s.DefineServiceType):
     """A service type for the country (the Center) or a province (its planners)."""
     return call(R, "define_service_type", body(cmd))
 
 
-@router.get("/service-types", response_model=list[out.ServiceType], response_model_exclude_unset=True)
+@router.get("/service-types", response_model=list[out.ServiceType])
 def service_types(call: CallerDep, for_id: Annotated[str, Query(alias="for", min_length=1, max_length=64)]):
     """The types open to a kanoon (its field's and the public ones), or defined over a unit."""
     return call(R, "service_types", for_id)
@@ -42,47 +38,47 @@ def service_types(call: CallerDep, for_id: Annotated[str, Query(alias="for", min
 
 # -- activity reports (§4.2)
 
-@router.post("/activity-reports", status_code=201, response_model=out.ActivityReport, response_model_exclude_unset=True)
+@router.post("/activity-reports", status_code=201, response_model=out.ActivityReport)
 def submit_report(call: CallerDep, cmd: s.SubmitReport):
     """A khademyar or yavar reports a service done for the kanoon they are a member of."""
     return call(R, "submit_report", body(cmd))
 
 
-@router.get("/activity-reports/mine", response_model=list[out.ActivityReport], response_model_exclude_unset=True)
+@router.get("/activity-reports/mine", response_model=list[out.ActivityReport])
 def my_reports(call: CallerDep, limit: Limit = 100, skip: Skip = 0):
     return call(R, "my_reports", limit, skip)
 
 
-@router.get("/activity-reports/{report_id}", response_model=out.ActivityReport, response_model_exclude_unset=True)
+@router.get("/activity-reports/{report_id}", response_model=out.ActivityReport)
 def get_report(call: CallerDep, report_id: str):
     return call(R, "get_report", report_id)
 
 
-@router.post("/activity-reports/{report_id}/review", response_model=out.ActivityReport, response_model_exclude_unset=True)
+@router.post("/activity-reports/{report_id}/review", response_model=out.ActivityReport)
 def review_report(call: CallerDep, report_id: str, cmd: s.ReviewReport):
     """The head or deputy of the reporter's kanoon approves, or rejects with a reason."""
     return call(R, "review_report", report_id, body(cmd))
 
 
-@router.post("/activity-reports/{report_id}/return", response_model=out.ActivityReport, response_model_exclude_unset=True)
+@router.post("/activity-reports/{report_id}/return", response_model=out.ActivityReport)
 def return_report(call: CallerDep, report_id: str, cmd: s.ReturnReport):
     """The city secretary returns an approved report during review; it stops counting."""
     return call(R, "return_report", report_id, body(cmd))
 
 
-@router.post("/activity-reports/{report_id}/resubmission", response_model=out.ActivityReport, response_model_exclude_unset=True)
+@router.post("/activity-reports/{report_id}/resubmission", response_model=out.ActivityReport)
 def resubmit_report(call: CallerDep, report_id: str, cmd: s.ResubmitReport):
     """The reporter corrects a returned report and submits it again."""
     return call(R, "resubmit_report", report_id, cmd.model_dump(mode="json", exclude_none=True))
 
 
-@router.post("/activity-reports/{report_id}/flags", response_model=out.ActivityReport, response_model_exclude_unset=True)
+@router.post("/activity-reports/{report_id}/flags", response_model=out.ActivityReport)
 def flag_report(call: CallerDep, report_id: str, cmd: s.FlagReport):
     """The evaluation head's quality review of an approved report."""
     return call(R, "flag_report", report_id, body(cmd))
 
 
-@router.get("/kanoons/{kanoon_id}/activity-reports", response_model=list[out.ActivityReport], response_model_exclude_unset=True)
+@router.get("/kanoons/{kanoon_id}/activity-reports", response_model=list[out.ActivityReport])
 def list_reports(call: CallerDep, kanoon_id: str,
                  status: Literal["submitted", "approved", "rejected", "returned"] | None = None,
                  month: Month | None = None, limit: Limit = 100, skip: Skip = 0):
@@ -91,17 +87,17 @@ def list_reports(call: CallerDep, kanoon_id: str,
 
 # -- reservations (§4.3)
 
-@router.post("/reservations", status_code=201, response_model=out.Reservation, response_model_exclude_unset=True)
+@router.post("/reservations", status_code=201, response_model=out.Reservation)
 def reserve_slot(call: CallerDep, cmd: s.ReserveSlot):
     return call(R, "reserve_slot", body(cmd))
 
 
-@router.post("/reservations/{reservation_id}/decision", response_model=out.Reservation, response_model_exclude_unset=True)
+@router.post("/reservations/{reservation_id}/decision", response_model=out.Reservation)
 def decide_reservation(call: CallerDep, reservation_id: str, cmd: s.DecideReservation):
     return call(R, "decide_reservation", reservation_id, body(cmd))
 
 
-@router.get("/kanoons/{kanoon_id}/reservations", response_model=list[out.Reservation], response_model_exclude_unset=True)
+@router.get("/kanoons/{kanoon_id}/reservations", response_model=list[out.Reservation])
 def list_reservations(call: CallerDep, kanoon_id: str,
                       status: Literal["requested", "confirmed", "declined", "cancelled"] | None = None):
     return call(R, "list_reservations", kanoon_id, status)
@@ -109,18 +105,18 @@ def list_reservations(call: CallerDep, kanoon_id: str,
 
 # -- campaigns (§4.4)
 
-@router.post("/campaigns", status_code=201, response_model=out.Campaign, response_model_exclude_unset=True)
+@router.post("/campaigns", status_code=201, response_model=out.Campaign)
 def announce_campaign(call: CallerDep, cmd: s.AnnounceCampaign):
     return call(R, "announce_campaign", body(cmd))
 
 
-@router.get("/units/{unit_id}/campaigns", response_model=list[out.Campaign], response_model_exclude_unset=True)
+@router.get("/units/{unit_id}/campaigns", response_model=list[out.Campaign])
 def campaigns(call: CallerDep, unit_id: str):
     """Campaigns that reach a unit or kanoon (announced by the Center or its province)."""
     return call(R, "campaigns", unit_id)
 
 
-@router.get("/campaigns/{campaign_id}/report", response_model=out.CampaignReport, response_model_exclude_unset=True)
+@router.get("/campaigns/{campaign_id}/report", response_model=out.CampaignReport)
 def campaign_report(call: CallerDep, campaign_id: str, unit_id: Annotated[str, Query(min_length=1, max_length=64)]):
     """Participation in the campaign within a unit: reports, hours, beneficiaries."""
     return call(R, "campaign_report", campaign_id, unit_id)
@@ -128,12 +124,12 @@ def campaign_report(call: CallerDep, campaign_id: str, unit_id: Annotated[str, Q
 
 # -- collective programs (§4.5)
 
-@router.post("/programs", status_code=201, response_model=out.Program, response_model_exclude_unset=True)
+@router.post("/programs", status_code=201, response_model=out.Program)
 def record_program(call: CallerDep, cmd: s.RecordProgram):
     return call(R, "record_program", body(cmd))
 
 
-@router.get("/units/{unit_id}/program-compliance", response_model=out.ProgramCompliance, response_model_exclude_unset=True)
+@router.get("/units/{unit_id}/program-compliance", response_model=out.ProgramCompliance)
 def program_compliance(call: CallerDep, unit_id: str, month: Month):
     """Kanoons of the unit expected to hold a program in the month, and those that missed."""
     return call(R, "program_compliance", unit_id, month)
@@ -141,24 +137,24 @@ def program_compliance(call: CallerDep, unit_id: str, month: Month):
 
 # -- monthly kanoon reports (§4.6)
 
-@router.post("/monthly-reports", status_code=201, response_model=out.MonthlyReport, response_model_exclude_unset=True)
+@router.post("/monthly-reports", status_code=201, response_model=out.MonthlyReport)
 def submit_monthly(call: CallerDep, cmd: s.SubmitMonthly):
     """The head submits (or, once returned, resubmits) the month's report; figures are compiled."""
     return call(R, "submit_monthly", body(cmd))
 
 
-@router.get("/kanoons/{kanoon_id}/monthly-reports/{month}", response_model=out.MonthlyReport, response_model_exclude_unset=True)
+@router.get("/kanoons/{kanoon_id}/monthly-reports/{month}", response_model=out.MonthlyReport)
 def get_monthly(call: CallerDep, kanoon_id: str, month: str):
     return call(R, "get_monthly", kanoon_id, month)
 
 
-@router.post("/kanoons/{kanoon_id}/monthly-reports/{month}/review", response_model=out.MonthlyReport, response_model_exclude_unset=True)
+@router.post("/kanoons/{kanoon_id}/monthly-reports/{month}/review", response_model=out.MonthlyReport)
 def review_monthly(call: CallerDep, kanoon_id: str, month: str, cmd: s.ReviewMonthly):
     """The city secretary accepts (the report is locked) or returns it with a comment."""
     return call(R, "review_monthly", kanoon_id, month, body(cmd))
 
 
-@router.get("/units/{unit_id}/monthly-completeness", response_model=out.MonthlyCompleteness, response_model_exclude_unset=True)
+@router.get("/units/{unit_id}/monthly-completeness", response_model=out.MonthlyCompleteness)
 def monthly_completeness(call: CallerDep, unit_id: str, month: Month):
     """Kanoons expected to report the month, how many did, how many on time."""
     return call(R, "monthly_completeness", unit_id, month)
@@ -166,7 +162,7 @@ def monthly_completeness(call: CallerDep, unit_id: str, month: Month):
 
 # -- aggregates (§4.7)
 
-@router.get("/units/{unit_id}/aggregates", response_model=out.Aggregates, response_model_exclude_unset=True)
+@router.get("/units/{unit_id}/aggregates", response_model=out.Aggregates)
 def aggregates(call: CallerDep, unit_id: str, period: PeriodQ):
     """Reports by status and service type, hours, beneficiaries, campaigns, programs, clients,
     response rate and quality flags of a unit (or kanoon) over a Jalali period."""
@@ -175,54 +171,54 @@ def aggregates(call: CallerDep, unit_id: str, period: PeriodQ):
 
 # -- beneficiaries, needs and projects (§3)
 
-@router.post("/beneficiaries", status_code=201, response_model=out.Beneficiary, response_model_exclude_unset=True)
+@router.post("/beneficiaries", status_code=201, response_model=out.Beneficiary)
 def register_beneficiary(call: CallerDep, cmd: s.RegisterBeneficiary):
     return call(R, "register_beneficiary", body(cmd))
 
 
-@router.get("/kanoons/{kanoon_id}/beneficiaries", response_model=out.BeneficiaryPage, response_model_exclude_unset=True)
+@router.get("/kanoons/{kanoon_id}/beneficiaries", response_model=out.BeneficiaryPage)
 def list_beneficiaries(call: CallerDep, kanoon_id: str, limit: Limit = 100, skip: Skip = 0):
     """The kanoon's officials and the oversight group see the people; other staff only the count."""
     return call(R, "list_beneficiaries", kanoon_id, limit, skip)
 
 
-@router.get("/beneficiaries/{beneficiary_id}", response_model=out.Beneficiary, response_model_exclude_unset=True)
+@router.get("/beneficiaries/{beneficiary_id}", response_model=out.Beneficiary)
 def get_beneficiary(call: CallerDep, beneficiary_id: str):
     return call(R, "get_beneficiary", beneficiary_id)
 
 
-@router.post("/needs", status_code=201, response_model=out.Need, response_model_exclude_unset=True)
+@router.post("/needs", status_code=201, response_model=out.Need)
 def register_need(call: CallerDep, cmd: s.RegisterNeed):
     return call(R, "register_need", body(cmd))
 
 
-@router.get("/kanoons/{kanoon_id}/needs", response_model=list[out.Need], response_model_exclude_unset=True)
+@router.get("/kanoons/{kanoon_id}/needs", response_model=list[out.Need])
 def list_needs(call: CallerDep, kanoon_id: str, status: Literal["open", "matched", "met", "closed"] | None = None):
     return call(R, "list_needs", kanoon_id, status)
 
 
-@router.post("/needs/{need_id}/matches", response_model=out.Need, response_model_exclude_unset=True)
+@router.post("/needs/{need_id}/matches", response_model=out.Need)
 def match_need(call: CallerDep, need_id: str, cmd: s.MatchNeed):
     """Match a need to a member of the kanoon or to a specialized kanoon."""
     return call(R, "match_need", need_id, body(cmd))
 
 
-@router.post("/needs/{need_id}/resolution", response_model=out.Need, response_model_exclude_unset=True)
+@router.post("/needs/{need_id}/resolution", response_model=out.Need)
 def resolve_need(call: CallerDep, need_id: str, cmd: s.ResolveNeed):
     return call(R, "resolve_need", need_id, body(cmd))
 
 
-@router.post("/projects", status_code=201, response_model=out.ExecutiveProject, response_model_exclude_unset=True)
+@router.post("/projects", status_code=201, response_model=out.ExecutiveProject)
 def propose_project(call: CallerDep, cmd: s.ProposeProject):
     """An executive project built from the kanoon's needs, asking other kanoons for help."""
     return call(R, "propose_project", body(cmd))
 
 
-@router.get("/projects/{project_id}", response_model=out.ExecutiveProject, response_model_exclude_unset=True)
+@router.get("/projects/{project_id}", response_model=out.ExecutiveProject)
 def get_project(call: CallerDep, project_id: str):
     return call(R, "get_project", project_id)
 
 
-@router.post("/projects/{project_id}/answers", response_model=out.ExecutiveProject, response_model_exclude_unset=True)
+@router.post("/projects/{project_id}/answers", response_model=out.ExecutiveProject)
 def answer_project(call: CallerDep, project_id: str, cmd: s.AnswerProject):
     return call(R, "answer_project", project_id, body(cmd))

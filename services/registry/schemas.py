@@ -2,7 +2,7 @@
 every call) and the gateway (which documents them). Pydantic only."""
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from kernel.access import Role
 from kernel.types import Command, Id, JalaliDate, LongText, Mobile, NationalId, Text
