@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, PlainSerializer, WithJsonSchema, cre
 
 from kernel import jalali
 from kernel.access import Actor
-from services.registry.domain import model as reg
+from services.registry.domain import kanoons, people, roles, selection, settings, transfers, units
 from services.reports.domain import model as rep
 
 JalaliDay = Annotated[date, PlainSerializer(jalali.format_date, return_type=str),
@@ -85,17 +85,19 @@ class Page(BaseModel):
 
 # ---------------------------------------------------------------- registry
 
-Unit = public(reg.Unit)
-UnitWithChildren = public(reg.Unit, "UnitWithChildren", children=(list[Unit], []))
-Person = public(reg.Person, "Person", exclude={"version"})
-RoleAssignment = public(reg.RoleAssignment)
-PersonWithRoles = public(reg.Person, "PersonWithRoles", exclude={"version"},
+PERSON_INTERNAL = {"version", "left_kanoon_id", "left_at"}
+Unit = public(units.Unit)
+UnitWithChildren = public(units.Unit, "UnitWithChildren", children=(list[Unit], []))
+Person = public(people.Person, "Person", exclude=PERSON_INTERNAL)
+RoleAssignment = public(roles.RoleAssignment)
+PersonWithRoles = public(people.Person, "PersonWithRoles", exclude=PERSON_INTERNAL,
                          roles=(list[RoleAssignment], []))
-Kanoon = public(reg.Kanoon, "Kanoon", type=(str, ...), below_floor=(bool, ...), over_ceiling=(bool, ...),
+Kanoon = public(kanoons.Kanoon, "Kanoon", type=(str, ...), below_floor=(bool, ...), over_ceiling=(bool, ...),
                 floor=(int, ...), ceiling=(int, ...))
-MembershipPolicy = public(reg.MembershipPolicy)
-Transfer = public(reg.Transfer)
-Application = public(reg.Application)
+MembershipPolicy = public(kanoons.MembershipPolicy)
+ProvinceSettings = public(settings.ProvinceSettings)
+Transfer = public(transfers.Transfer)
+Application = public(selection.Application)
 
 
 class KanoonPage(Page):
@@ -104,6 +106,11 @@ class KanoonPage(Page):
 
 class PersonPage(Page):
     items: list[Person]
+
+
+class PeopleFound(Page):
+    matched_by: str  # national_id | mobile | service_code | name
+    items: list[Union[Person, Application]]  # noqa: UP007 (applications when status=applicant)
 
 
 class Composition(BaseModel):

@@ -6,7 +6,6 @@ scope id is on the target's path (its ancestors and itself, root first).
 """
 from __future__ import annotations
 
-from enum import StrEnum
 from typing import Iterable
 
 from pydantic import BaseModel
@@ -14,57 +13,22 @@ from pydantic import BaseModel
 from .errors import Forbidden, Unauthenticated
 
 
-class Role(StrEnum):
-    admin = "admin"
-    coordination_council = "coordination_council"
-    province_manager = "province_manager"
-    secretariat_head = "secretariat_head"
-    finance_expert = "finance_expert"
-    vows_expert = "vows_expert"
-    support_expert = "support_expert"
-    pr_head = "pr_head"
-    planning_head = "planning_head"
-    oversight_head = "oversight_head"
-    selection_liaison = "selection_liaison"
-    khademyari_deputy = "khademyari_deputy"
-    system_head = "system_head"
-    network_development_head = "network_development_head"
-    training_head = "training_head"
-    evaluation_head = "evaluation_head"
-    cultural_deputy = "cultural_deputy"
-    social_deputy = "social_deputy"
-    neighborhood_deputy = "neighborhood_deputy"
-    specialized_secretary = "specialized_secretary"
-    city_secretary = "city_secretary"
-    kanoon_head = "kanoon_head"
-    kanoon_deputy = "kanoon_deputy"
-    protection_committee = "protection_committee"
-
-
-# The level of the tree a role is granted at (DOMAIN §1).
-ROLE_LEVEL: dict[Role, str] = {r: "province" for r in Role}
-ROLE_LEVEL.update({
-    Role.admin: "country",
-    Role.city_secretary: "city",
-    Role.kanoon_head: "kanoon",
-    Role.kanoon_deputy: "kanoon",
-})
-
-KANOON_OFFICIALS = frozenset({Role.kanoon_head, Role.kanoon_deputy})
-# Province staff who supervise the network of kanoons and members (§2); the oversight group too.
-NETWORK_STAFF = frozenset({
-    Role.province_manager, Role.khademyari_deputy, Role.network_development_head,
-    Role.system_head, Role.neighborhood_deputy, Role.cultural_deputy, Role.social_deputy,
-    Role.specialized_secretary, Role.city_secretary, Role.oversight_head, Role.planning_head,
-    Role.evaluation_head,
-})
+# The one role the mechanism knows: an administrator (the Center) covers everything. Every other
+# role is a name in its owner's catalogue (the registry's `domain/roles.py`); a service names the
+# roles it checks as plain strings, and a contract test holds those names to the catalogue.
+ADMIN = "admin"
 
 
 class Grant(BaseModel):
-    role: Role
+    role: str
     scope_id: str
     scope_kind: str  # country | region | province | city | neighborhood | kanoon
-    field: str | None = None
+    field: str | None = None  # a grant for one specialized field covers only that field's kanoons
+
+    def covers(self, ids: set[str], field: str | None) -> bool:
+        if self.scope_id not in ids:
+            return False
+        return self.field is None or self.field == field
 
 
 class Actor(BaseModel):
@@ -76,21 +40,22 @@ class Actor(BaseModel):
 
     @property
     def is_admin(self) -> bool:
-        return any(g.role == Role.admin for g in self.grants)
+        return any(g.role == ADMIN for g in self.grants)
 
-    def roles(self) -> set[Role]:
+    def roles(self) -> set[str]:
         return {g.role for g in self.grants}
 
-    def covers(self, path: Iterable[str], roles: Iterable[Role] | None = None) -> bool:
-        """True when a grant (of one of `roles`, if given) covers the target whose path is given.
-        An administrator covers everything."""
+    def covers(self, path: Iterable[str], roles: Iterable[str] | None = None, field: str | None = None) -> bool:
+        """True when a grant (of one of `roles`, if given) covers the target whose path is given;
+        `field` is the target's specialized field (None for a neighborhood kanoon or a unit), which a
+        grant for one field must match. An administrator covers everything."""
         if self.is_admin:
             return True
         wanted = set(roles) if roles is not None else None
         ids = set(path)
-        return any(g.scope_id in ids and (wanted is None or g.role in wanted) for g in self.grants)
+        return any(g.covers(ids, field) and (wanted is None or g.role in wanted) for g in self.grants)
 
-    def grants_of(self, *roles: Role) -> list[Grant]:
+    def grants_of(self, *roles: str) -> list[Grant]:
         return [g for g in self.grants if g.role in roles]
 
 
@@ -100,9 +65,10 @@ def signed_in(actor: Actor | None) -> Actor:
     return actor
 
 
-def require(actor: Actor | None, path: list[str], roles, doing: str) -> Actor:
-    """The actor, when one of `roles` covers the target at `path`; else Forbidden saying why."""
+def require(actor: Actor | None, path: list[str], roles, doing: str, field: str | None = None) -> Actor:
+    """The actor, when one of `roles` covers the target at `path` (of specialized `field`, if any);
+    else Forbidden saying why."""
     actor = signed_in(actor)
-    if not actor.covers(path, roles):
+    if not actor.covers(path, roles, field):
         raise Forbidden(f"your roles do not cover this unit: you may not {doing}")
     return actor

@@ -136,11 +136,14 @@ class StoreProvider(DependencyProvider):
     companion container that emits nothing), the replay jobs, a heartbeat transaction every
     HEARTBEAT_SECONDS (which also writes HEALTH_FILE, the container's health check) and, hourly,
     the purge of old inbox rows and idempotency keys. `indexes(db)` creates the service's own
-    indexes at start-up; `on_start(store)` loads what the service needs (both idempotent)."""
+    indexes at start-up; `on_start(store)` loads what the service needs (both idempotent).
+    `periodic` names jobs `{name: (seconds, job(store))}` run in the same loop, each at most once per
+    its interval; every instance runs them, so a job must be idempotent (its writes are versioned)."""
 
-    def __init__(self, indexes=None, on_start=None, relay: bool = True, **kwargs):
+    def __init__(self, indexes=None, on_start=None, relay: bool = True, periodic: dict | None = None, **kwargs):
         self.indexes = indexes
         self.on_start = on_start
+        self.periodic = dict(periodic or {})
         self.with_relay = relay
         super().__init__(**kwargs)
 
@@ -196,7 +199,15 @@ class StoreProvider(DependencyProvider):
 
     def _housekeeping_loop(self):
         last_purge = 0.0
+        last_run = {name: 0.0 for name in self.periodic}
         while not self.stopping.is_set():
+            for name, (seconds, job) in self.periodic.items():
+                if time.monotonic() - last_run[name] >= seconds:
+                    last_run[name] = time.monotonic()
+                    try:
+                        job(self.store)
+                    except Exception:
+                        log.exception("periodic job %s failed; again in %s s", name, seconds)
             try:
                 with pymongo.timeout(max(2.0, self.settings.heartbeat_seconds)):
                     self.store.heartbeat(self.who)

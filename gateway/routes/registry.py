@@ -52,6 +52,15 @@ def unplaced_members(call: CallerDep, unit_id: str, limit: Limit = 100,
     return call(R, "unplaced_members", unit_id, limit, skip)
 
 
+@router.get("/units/{unit_id}/people", response_model=out.PeopleFound)
+def search_people(call: CallerDep, unit_id: str, q: str, status: str = "all",
+                  limit: Limit = 20, skip: Skip = 0):
+    """Find people under a unit or kanoon by name, national ID, mobile or service code, typed in any
+    digit form and with Arabic or Persian letters. `status`: all, member, unplaced (no kanoon) or
+    applicant (pending applications)."""
+    return call(R, "search_people", unit_id, q, status, limit, skip)
+
+
 @router.get("/units/{unit_id}/composition", response_model=out.Composition)
 def composition(call: CallerDep, unit_id: str):
     """Members by kind, education, age band, gender and occupation (a unit or a kanoon id)."""
@@ -124,6 +133,14 @@ def approve_kanoon(call: CallerDep, kanoon_id: str, cmd: s.Approve):
     return call(R, "approve_kanoon", kanoon_id, body(cmd))
 
 
+@router.post("/kanoons/{kanoon_id}/handover", response_model=out.Kanoon)
+def hand_over(call: CallerDep, kanoon_id: str, cmd: s.Handover):
+    """The head's or deputy's office passes to another member of the kanoon, approved by the
+    kanoon's decider (the city secretary for a neighborhood kanoon of a county); the old holder's
+    role ends with the same event."""
+    return call(R, "hand_over", kanoon_id, body(cmd))
+
+
 @router.post("/kanoons/{kanoon_id}/rejection", response_model=out.Kanoon)
 def reject_kanoon(call: CallerDep, kanoon_id: str, cmd: s.Reject):
     return call(R, "reject_kanoon", kanoon_id, body(cmd))
@@ -156,6 +173,17 @@ def get_policy(call: CallerDep, province_id: str, kanoon_type: str):
     return call(R, "get_policy", province_id, kanoon_type)
 
 
+@router.put("/provinces/{province_id}/settings", response_model=out.ProvinceSettings)
+def set_province_settings(call: CallerDep, province_id: str, cmd: s.SetProvinceSettings):
+    """The province's numbers that the seeds leave open: transfer expiry, move window (§9)."""
+    return call(R, "set_province_settings", province_id, body(cmd))
+
+
+@router.get("/provinces/{province_id}/settings", response_model=out.ProvinceSettings)
+def province_settings(call: CallerDep, province_id: str):
+    return call(R, "province_settings", province_id)
+
+
 # -- membership and transfers (§2.5)
 
 @router.post("/memberships", response_model=out.Kanoon)
@@ -183,6 +211,12 @@ def get_transfer(call: CallerDep, transfer_id: str):
 @router.post("/transfers/{transfer_id}/decisions", response_model=out.Transfer)
 def decide_transfer(call: CallerDep, transfer_id: str, cmd: s.DecideTransfer):
     return call(R, "decide_transfer", transfer_id, body(cmd))
+
+
+@router.post("/transfers/{transfer_id}/cancellation", response_model=out.Transfer)
+def cancel_transfer(call: CallerDep, transfer_id: str):
+    """The member (or whoever asked for it) withdraws a pending transfer."""
+    return call(R, "cancel_transfer", transfer_id)
 
 
 # -- selection (§2.6)

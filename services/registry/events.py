@@ -88,6 +88,16 @@ class KanoonProfileUpdated(EventData):
     changed: list[str]
 
 
+@event_type("registry.kanoon.leadership_handed_over.v1", "kanoon/{kanoon_id}")
+class KanoonLeadershipHandedOver(EventData):
+    kanoon_id: str
+    position: str  # head | deputy
+    from_person_id: str | None
+    to_person_id: str
+    assignment_id: str  # the new holder's role assignment (the old one is revoked in the same commit)
+    by: str
+
+
 @event_type("registry.member.joined.v1", "kanoon/{kanoon_id}")
 class MemberJoined(EventData):
     person_id: str
@@ -118,12 +128,21 @@ class MembershipPolicySet(EventData):
     set_by: str
 
 
+@event_type("registry.province_settings.set.v1", "unit/{province_id}")
+class ProvinceSettingsSet(EventData):
+    province_id: str
+    transfer_expiry_days: int
+    move_window_days: int
+    set_by: str
+
+
 @event_type("registry.transfer.requested.v1", "transfer/{transfer_id}")
 class TransferRequested(EventData):
     transfer_id: str
     person_id: str
     from_kanoon_id: str
     to_kanoon_id: str
+    expires_at: datetime | None = None  # when it lapses without both decisions
 
 
 @event_type("registry.transfer.side_approved.v1", "transfer/{transfer_id}")
@@ -147,6 +166,20 @@ class TransferRefused(EventData):
     side: str  # origin | destination | rules
     reason: str
     by: str
+
+
+@event_type("registry.transfer.cancelled.v1", "transfer/{transfer_id}")
+class TransferCancelled(EventData):
+    transfer_id: str
+    person_id: str
+    by: str
+
+
+@event_type("registry.transfer.expired.v1", "transfer/{transfer_id}")
+class TransferExpired(EventData):
+    transfer_id: str
+    person_id: str
+    expires_at: datetime
 
 
 @event_type("registry.application.submitted.v1", "application/{application_id}")

@@ -8,6 +8,7 @@ second one's insert fails and becomes the same Conflict the check gives.
 from __future__ import annotations
 
 import re
+import uuid
 
 from pydantic import BaseModel
 from pymongo import ASCENDING, ReturnDocument
@@ -18,17 +19,22 @@ from kernel.documents import to_doc as _to_doc
 from kernel.errors import Conflict, NotFound
 from kernel.store import Db
 
-from .domain.model import (Application, Kanoon, MembershipPolicy, Person, RoleAssignment, Transfer, Unit,
-                           new_id)
-
-
+from .domain.kanoons import Kanoon, MembershipPolicy
+from .domain.people import Person, name_key
+from .domain.roles import RoleAssignment
+from .domain.selection import Application
+from .domain.settings import ProvinceSettings
+from .domain.transfers import Transfer
+from .domain.units import Unit
 
 INDEXES = {
     "units": [[("parent_id", ASCENDING)], [("path", ASCENDING)]],
-    "people": [[("kanoon_id", ASCENDING)], [("kanoon_path", ASCENDING)], [("city_path", ASCENDING)]],
+    "people": [[("kanoon_id", ASCENDING)], [("kanoon_path", ASCENDING)], [("city_path", ASCENDING)],
+               [("name_tokens", ASCENDING)], [("mobile", ASCENDING)]],
     "kanoons": [[("unit_path", ASCENDING)], [("status", ASCENDING)]],
-    "transfers": [[("person_id", ASCENDING)], [("status", ASCENDING)]],
-    "applications": [[("city_path", ASCENDING)], [("applicant.national_id", ASCENDING)]],
+    "transfers": [[("person_id", ASCENDING)], [("status", ASCENDING), ("expires_at", ASCENDING)]],
+    "applications": [[("city_path", ASCENDING)], [("applicant.national_id", ASCENDING)],
+                     [("name_tokens", ASCENDING)], [("applicant.mobile", ASCENDING)]],
     "roles": [[("person_id", ASCENDING)], [("scope_path", ASCENDING)]],
     "users": [[("person_id", ASCENDING)]],
 }
@@ -66,6 +72,10 @@ def ensure_indexes(db: Db) -> None:
         for keys in specs:
             db[coll].create_index(keys)
     # Documents written before these fields existed.
+    for coll, name in (("people", lambda d: f"{d['first_name']} {d['last_name']}"),
+                       ("applications", lambda d: f"{d['applicant']['first_name']} {d['applicant']['last_name']}")):
+        for doc in db[coll].find({"name_tokens": {"$exists": False}}):
+            db[coll].update_one({"_id": doc["_id"]}, {"$set": {"name_tokens": name_key(name(doc)).split()}})
     db.roles.update_many({"live": {"$exists": False}, "revoked_at": None}, {"$set": {"live": True}})
     db.roles.update_many({"live": {"$exists": False}}, {"$set": {"live": False}})
     for doc in db.kanoons.find({"status": {"$in": list(OPEN_KANOON)}, "open_leaders": {"$exists": False}},
@@ -96,6 +106,11 @@ def _derived(coll: str, doc: dict) -> dict:
             doc["open_leaders"] = [doc["head_id"], doc["deputy_id"]]
     elif coll == "roles":
         doc["live"] = doc.get("revoked_at") is None
+    elif coll == "people":
+        doc["name_tokens"] = name_key(f"{doc['first_name']} {doc['last_name']}").split()
+    elif coll == "applications":
+        a = doc["applicant"]
+        doc["name_tokens"] = name_key(f"{a['first_name']} {a['last_name']}").split()
     return doc
 
 
@@ -180,6 +195,25 @@ class Repository:
         rows = self.db.people.find(q, sort=[("registered_at", 1)], skip=skip, limit=limit)
         return [_from_doc(Person, d) for d in rows], self.db.people.count_documents(q)
 
+    def search_people(self, unit_id: str, match: dict, placed: bool | None, limit: int, skip: int
+                      ) -> tuple[list[Person], int]:
+        """People under a unit or kanoon (by city or kanoon) matching `match` (see `people_query`)."""
+        q: dict = {"$and": [{"$or": [{"city_path": unit_id}, {"kanoon_path": unit_id}]}, match]}
+        if placed is True:
+            q["kanoon_id"] = {"$ne": None}
+        elif placed is False:
+            q["kanoon_id"] = None
+            q["kind"] = {"$in": ["khademyar", "yavar"]}
+        rows = self.db.people.find(q, sort=[("last_name", 1), ("first_name", 1), ("_id", 1)],
+                                   skip=skip, limit=limit)
+        return [_from_doc(Person, d) for d in rows], self.db.people.count_documents(q)
+
+    def search_applications(self, unit_id: str, match: dict, limit: int, skip: int
+                            ) -> tuple[list[Application], int]:
+        q = {"city_path": unit_id, "status": "pending", **match}
+        rows = self.db.applications.find(q, sort=[("submitted_at", 1), ("_id", 1)], skip=skip, limit=limit)
+        return [_from_doc(Application, d) for d in rows], self.db.applications.count_documents(q)
+
     def member_demographics(self, unit_id: str) -> list[dict]:
         return self.db.people.find(
             {"kanoon_path": unit_id},
@@ -228,6 +262,18 @@ class Repository:
         self.db.policies.replace_one({"_id": f"{p.province_id}:{p.kanoon_type}"},
                                      p.model_dump(mode="python"), upsert=True)
 
+    # -- province settings (§9)
+
+    def settings(self, province_id: str) -> ProvinceSettings:
+        doc = self.db.province_settings.find_one({"_id": province_id})
+        if doc is None:
+            return ProvinceSettings(province_id=province_id)
+        doc.pop("_id")
+        return ProvinceSettings.model_validate(doc)
+
+    def set_settings(self, st: ProvinceSettings) -> None:
+        self.db.province_settings.replace_one({"_id": st.province_id}, st.model_dump(mode="python"), upsert=True)
+
     # -- transfers
 
     def transfer(self, transfer_id: str) -> Transfer:
@@ -247,6 +293,11 @@ class Repository:
         if status:
             q["status"] = status
         return [_from_doc(Transfer, d) for d in self.db.transfers.find(q, sort=[("requested_at", -1)], limit=500)]
+
+    def overdue_transfers(self, now, limit: int = 100) -> list[Transfer]:
+        rows = self.db.transfers.find({"status": "pending", "expires_at": {"$lte": now}},
+                                      sort=[("expires_at", 1)], limit=limit)
+        return [_from_doc(Transfer, d) for d in rows]
 
     # -- applications
 
@@ -292,6 +343,9 @@ class Repository:
         return [_from_doc(RoleAssignment, d) for d in
                 self.db.roles.find({"scope_path": unit_id, "revoked_at": None}, sort=[("role", 1)], limit=1000)]
 
+    def live_role(self, role: str, scope_id: str) -> RoleAssignment | None:
+        return _from_doc(RoleAssignment, self.db.roles.find_one({"role": role, "scope_id": scope_id, "live": True}))
+
     def has_role(self, person_id: str, role: str, scope_id: str) -> bool:
         return self.db.roles.count_documents(
             {"person_id": person_id, "role": role, "scope_id": scope_id, "revoked_at": None}) > 0
@@ -307,7 +361,7 @@ class Repository:
     def claim_singleton(self, name: str) -> None:
         """A name that can be taken once (the first administrator)."""
         try:
-            self.db.singletons.insert_one({"_id": new_id("s"), "name": name})
+            self.db.singletons.insert_one({"_id": uuid.uuid4().hex, "name": name})
         except DuplicateKeyError as exc:
             raise duplicate(exc, f"{name} exists already") from None
 
@@ -329,3 +383,11 @@ def _dup_field(exc: DuplicateKeyError) -> str | None:
     key = details.get("keyPattern") or details.get("keyValue") or {}
     field = next(iter(key), None)
     return "id" if field == "_id" else field
+
+
+def people_match(kind: str, value, prefix: str = "") -> dict:
+    """The query for a search's terms (domain.people.search_terms); `prefix` is where the person's
+    fields sit ("applicant." in an application)."""
+    if kind == "name":
+        return {"$and": [{"name_tokens": {"$regex": "^" + re.escape(w)}} for w in value]}
+    return {prefix + kind: value}

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from pydantic import ConfigDict, Field, field_validator, model_validator
 
-from kernel.access import Role
 from kernel.types import Command, Id, JalaliDate, LongText, Mobile, NationalId, Text
 
-from .domain.model import (CouncilMember, DeputyArea, Education, Gender, KanoonKind, Outcome, PlaceKind,
-                           Track, UnitKind)
+from .domain.kanoons import CouncilMember, DeputyArea, KanoonKind, PlaceKind
+from .domain.people import Education, Gender
+from .domain.roles import Role
+from .domain.selection import Outcome, Track
+from .domain.units import UnitKind
 
 
 class CreateUnit(Command):
@@ -52,6 +54,7 @@ class RequestKanoon(Command):
     head_id: Id
     deputy_id: Id
     target_community: Text | None = None
+    goal: LongText | None = None
 
     @field_validator("deputy_id")
     @classmethod
@@ -119,6 +122,7 @@ class UpdateProfile(Command):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"target_community": "نوجوانان محله", "latitude": 36.2972, "longitude": 59.6067}]})
     name: Text | None = None
     target_community: Text | None = None
+    goal: LongText | None = None
     address: LongText | None = None
     latitude: float | None = Field(None, ge=24, le=40)
     longitude: float | None = Field(None, ge=44, le=64)
@@ -130,6 +134,28 @@ class SetPolicy(Command):
     kanoon_type: str = Field(pattern="^(neighborhood|specialized_cultural|specialized_social)$")
     floor: int = Field(ge=2, le=1000)
     ceiling: int = Field(ge=2, le=1000)
+
+
+class SetProvinceSettings(Command):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"transfer_expiry_days": 30, "move_window_days": 90}]})
+    transfer_expiry_days: int = Field(ge=1, le=365, description="days a transfer waits for both decisions")
+    move_window_days: int = Field(ge=0, le=730, description="days after leaving a kanoon during which joining another is a transfer")
+
+
+class Handover(Command):
+    """A kanoon's head or deputy passes to a member of the kanoon; a new head's unverifiable
+    qualities (§2.3) are attested again by the decider."""
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"position": "head", "person_id": "p_1a2b3c4d5e6f7a8b", "computer_skills": True, "social_standing": True, "commitment_to_programs": True, "three_days_a_week": True}]})
+    position: str = Field(pattern="^(head|deputy)$")
+    person_id: Id
+    computer_skills: bool = False
+    social_standing: bool = False
+    commitment_to_programs: bool = False
+    three_days_a_week: bool = False
+
+    def attestations(self) -> dict[str, bool]:
+        return self.model_dump(include={"computer_skills", "social_standing", "commitment_to_programs",
+                                        "three_days_a_week"})
 
 
 class Join(Command):

@@ -11,8 +11,8 @@ from typing import Callable
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from kernel import jalali
-from kernel.access import Actor, Grant, Role
+from kernel.access import Actor, Grant
+from kernel.clock import SYSTEM as clock
 from kernel.commands import page_args, parse, view
 from kernel.errors import Conflict, Invalid, NotFound, Unauthenticated
 from kernel.service import ContextProvider, DomainService, StoreProvider, rpc
@@ -21,12 +21,17 @@ from kernel.store import Store, Transaction
 from . import schemas as s
 from .domain import rules
 from .domain.composition import composition
-from .domain.model import (Application, Applicant, Kanoon, MembershipPolicy, OrientationSession,
-                           Outcome, Person, PersonKind, Place, RoleAssignment, Transfer, TransferStatus, Unit,
-                           UnitKind,
-                           execute_transfer, join, leave, new_id, now, service_code)
-from .events import ApplicationDecided, KanoonProfileUpdated, MembershipPolicySet, UserCreated
-from .repository import Repository, ensure_indexes
+from .domain.kanoons import Kanoon, MembershipPolicy, OrientationSession, Place
+from .domain.leadership import approve_formation, hand_over
+from .domain.membership import join, leave
+from .domain.people import Person, PersonKind, check_birth_date, search_terms
+from .domain.roles import Role, RoleAssignment
+from .domain.selection import Application, Applicant
+from .domain.settings import ProvinceSettings
+from .domain.transfers import Transfer, TransferStatus, execute_transfer
+from .domain.units import Unit, UnitKind
+from .events import MembershipPolicySet, ProvinceSettingsSet, UserCreated
+from .repository import Repository, ensure_indexes, people_match
 
 log = logging.getLogger(__name__)
 UNITS = Path(__file__).parent / "data" / "units.json"
@@ -66,11 +71,32 @@ def load_units(store: Store, path: Path = UNITS) -> int:
     return created
 
 
+def expire_overdue_transfers(store: Store) -> int:
+    """Pending transfers past their deadline lapse, each with its event (every few minutes)."""
+    expired = 0
+    for t in Repository(store.db).overdue_transfers(clock.now()):
+        def work(tx: Transaction, transfer_id=t.id):
+            repo = Repository(tx.db)
+            tr = repo.transfer(transfer_id)
+            if tr.is_overdue(clock):
+                tx.emit(*tr.expire(clock))
+                repo.save_transfer(tr)
+        try:
+            store.transaction(work, correlation_id=f"expire-{t.id}")
+            expired += 1
+        except Conflict:
+            pass  # decided or expired meanwhile
+    if expired:
+        log.info("%d pending transfers expired", expired)
+    return expired
+
+
 class RegistryService(DomainService):
     name = "registry"
     repository = Repository
 
-    store = StoreProvider(indexes=ensure_indexes, on_start=load_units)
+    store = StoreProvider(indexes=ensure_indexes, on_start=load_units,
+                          periodic={"expire-transfers": (300, expire_overdue_transfers)})
     ctx = ContextProvider()
 
     # ------------------------------------------------------------ plumbing
@@ -119,13 +145,32 @@ class RegistryService(DomainService):
         out["floor"], out["ceiling"] = policy.floor, policy.ceiling
         return out
 
-    def _person_view(self, p: Person) -> dict:
-        out = view(p, exclude={"version"})
+    def _field_of(self, repo: Repository, p: Person) -> str | None:
+        """The specialized field of the person's kanoon, if any (field-bound grants need it)."""
+        return repo.kanoon(p.kanoon_id).field if p.kanoon_id else None
+
+    def _person_view(self, p: Person, field: str | None = None) -> dict:
+        out = view(p, exclude={"version", "left_kanoon_id", "left_at"})
         a = self.actor
-        if a is None or not (a.person_id == p.id or a.covers(rules.person_path(p), rules.OFFICIALS_AND_STAFF)):
+        if a is None or not (a.person_id == p.id
+                             or a.covers(rules.person_path(p), rules.OFFICIALS_AND_STAFF, field)):
             for key in PERSON_PRIVATE:
                 out.pop(key, None)
         return out
+
+    def _pending_transfer(self, repo: Repository, tx: Transaction, person_id: str) -> Transfer | None:
+        """The person's pending transfer; one past its deadline lapses here, in the caller's
+        transaction, so it blocks nothing once its time is up."""
+        t = repo.pending_transfer_of(person_id)
+        if t is not None and t.is_overdue(clock):
+            tx.emit(*t.expire(clock))
+            repo.save_transfer(t)
+            return None
+        return t
+
+    def _in_capital(self, repo: Repository, k: Kanoon) -> bool:
+        city = repo.find_unit(k.city_id)
+        return bool(city and city.capital)
 
     # ------------------------------------------------------------ units (§2.1)
 
@@ -162,18 +207,18 @@ class RegistryService(DomainService):
     @rpc
     def register_member(self, payload: dict) -> dict:
         cmd = parse(s.RegisterMember, payload)
-        _check_birth_date(cmd.birth_date)
+        check_birth_date(cmd.birth_date, clock.today())
 
         def work(repo: Repository, tx: Transaction):
             city = repo.unit(cmd.city_id)
             if city.kind != UnitKind.city:
                 raise Invalid("city_id must name a city", "city_id")
             rules.register_member(self.actor, city.path)
-            person = Person(id=new_id("p"), kind=PersonKind(cmd.kind), national_id=cmd.national_id,
+            person = Person(id=clock.new_id("p"), kind=PersonKind(cmd.kind), national_id=cmd.national_id,
                             first_name=cmd.first_name, last_name=cmd.last_name, gender=cmd.gender,
                             birth_date=cmd.birth_date, education=cmd.education, occupation=cmd.occupation,
                             city_id=city.id, city_path=city.path, mobile=cmd.mobile,
-                            service_code=cmd.service_code)
+                            service_code=cmd.service_code, registered_at=clock.now())
             repo.add_person(person)
             tx.emit(person.registered_event())
             return self._person_view(person)
@@ -181,18 +226,43 @@ class RegistryService(DomainService):
 
     @rpc
     def get_person(self, person_id: str) -> dict:
-        person = self._read().person(person_id)
-        rules.view_person(self.actor, person)
-        out = self._person_view(person)
-        out["roles"] = [view(r) for r in self._read().roles_of(person_id)]
+        repo = self._read()
+        person = repo.person(person_id)
+        field = self._field_of(repo, person)
+        rules.view_person(self.actor, person, field)
+        out = self._person_view(person, field)
+        out["roles"] = [view(r) for r in repo.roles_of(person_id)]
         return out
 
     @rpc
     def list_members(self, kanoon_id: str) -> list[dict]:
         repo = self._read()
         k = repo.kanoon(kanoon_id)
-        rules.view_figures(self.actor, k.path)
-        return [self._person_view(p) for p in repo.members_of(kanoon_id)]
+        rules.view_figures(self.actor, k.path, k.field)
+        return [self._person_view(p, k.field) for p in repo.members_of(kanoon_id)]
+
+    @rpc
+    def search_people(self, unit_id: str, q: str, status: str = "all", limit: int = 20, skip: int = 0) -> dict:
+        """Members, people without a kanoon, or pending applicants under a unit or kanoon, found by
+        name, national ID, mobile or service code (any digit form; Arabic or Persian letters)."""
+        limit, skip = page_args(limit, skip)
+        if status not in ("all", "member", "unplaced", "applicant"):
+            raise Invalid("status is all, member, unplaced or applicant", "status")
+        if not isinstance(q, str) or len(q) > 100:
+            raise Invalid("the search text is at most 100 characters", "q")
+        kind, value = search_terms(q)
+        repo = self._read()
+        unit = repo.find_unit(unit_id)
+        path = unit.path if unit else repo.kanoon(unit_id).path
+        rules.find_people(self.actor, path)
+        if status == "applicant":
+            if kind == "service_code":
+                return {"total": 0, "items": [], "matched_by": kind}
+            items, total = repo.search_applications(unit_id, people_match(kind, value, "applicant."), limit, skip)
+            return {"total": total, "items": [view(a) for a in items], "matched_by": kind}
+        placed = {"all": None, "member": True, "unplaced": False}[status]
+        people, total = repo.search_people(unit_id, people_match(kind, value), placed, limit, skip)
+        return {"total": total, "items": [self._person_view(p) for p in people], "matched_by": kind}
 
     @rpc
     def unplaced_members(self, unit_id: str, limit: int = 100, skip: int = 0) -> dict:
@@ -211,7 +281,7 @@ class RegistryService(DomainService):
 
         def work(repo: Repository, tx: Transaction):
             unit = repo.unit(cmd.unit_id)
-            rules.request_kanoon(self.actor, unit.path, cmd.head_id, cmd.deputy_id)
+            rules.request_kanoon(self.actor, unit.path, cmd.head_id, cmd.deputy_id, cmd.field)
             city, province = self._city_and_province(repo, unit)
             head, deputy = repo.person(cmd.head_id), repo.person(cmd.deputy_id)
             for field, p in (("head_id", head), ("deputy_id", deputy)):
@@ -220,7 +290,7 @@ class RegistryService(DomainService):
             k, events = Kanoon.request(name=cmd.name, kind=cmd.kind, field=cmd.field,
                                        deputy_area=cmd.deputy_area, unit=unit, city_id=city,
                                        province_id=province, head=head, deputy=deputy, by=self._by(),
-                                       target_community=cmd.target_community)
+                                       clock=clock, target_community=cmd.target_community, goal=cmd.goal)
             repo.add_kanoon(k)
             tx.emit(*events)
             return self._kanoon_view(repo, k)
@@ -238,47 +308,64 @@ class RegistryService(DomainService):
     @rpc
     def record_place(self, kanoon_id: str, payload: dict) -> dict:
         cmd = parse(s.RecordPlace, payload)
-        return self._formation(kanoon_id, lambda k: k.record_place(Place(**cmd.model_dump()), self._by()))
+        return self._formation(kanoon_id, lambda k: k.record_place(Place(**cmd.model_dump()), self._by(), clock))
 
     @rpc
     def record_council(self, kanoon_id: str, payload: dict) -> dict:
         cmd = parse(s.RecordCouncil, payload)
-        return self._formation(kanoon_id, lambda k: k.record_council(cmd.to_domain(), self._by()))
+        return self._formation(kanoon_id, lambda k: k.record_council(cmd.to_domain(), self._by(), clock))
 
     @rpc
     def submit_forms(self, kanoon_id: str, payload: dict) -> dict:
         cmd = parse(s.SubmitForms, payload)
-        return self._formation(kanoon_id, lambda k: k.submit_forms(cmd.model_dump(mode="json"), self._by()))
+        return self._formation(kanoon_id, lambda k: k.submit_forms(cmd.model_dump(mode="json"), self._by(), clock))
 
     @rpc
     def approve_kanoon(self, kanoon_id: str, payload: dict) -> dict:
         cmd = parse(s.Approve, payload)
-        founding = cmd.founding_date or jalali.today()
-        if founding > jalali.today():
-            raise Invalid("the founding date cannot be in the future", "founding_date")
 
         def work(repo: Repository, tx: Transaction):
             k = repo.kanoon(kanoon_id)
-            rules.decide_formation(self.actor, k)
+            rules.decide_formation(self.actor, k, self._in_capital(repo, k))
             head, deputy = repo.person(k.head_id), repo.person(k.deputy_id)
-            tx.emit(*k.approve(by=self._by(), attestations=cmd.model_dump(), founding_date=founding,
-                               head=head))
-            policy = self._policy_of(repo, k)
-            # The head and deputy become the first members (leaving any kanoon they were in) and
-            # receive their roles in the new kanoon.
-            for person, role in ((head, Role.kanoon_head), (deputy, Role.kanoon_deputy)):
-                if person.kanoon_id:
-                    old = repo.kanoon(person.kanoon_id)
-                    tx.emit(*leave(person, old, self._policy_of(repo, old), via="formation"))
-                    repo.save_kanoon(old)
-                tx.emit(*join(person, k, policy, via="formation"))
-                repo.save_person(person)
-                assignment, events = RoleAssignment.assign(
-                    person_id=person.id, role=role, scope_id=k.id, scope_kind="kanoon", scope_path=k.path,
-                    valid_from=founding, valid_to=None, by=self._by())
-                repo.add_role(assignment)
-                tx.emit(*events)
+            touched: dict[str, Kanoon] = {}
+
+            def previous(old_id: str) -> tuple[Kanoon, MembershipPolicy]:
+                touched[old_id] = touched.get(old_id) or repo.kanoon(old_id)
+                return touched[old_id], self._policy_of(repo, touched[old_id])
+            assignments, events = approve_formation(
+                k, head=head, deputy=deputy, attestations=cmd.model_dump(exclude={"founding_date"}),
+                founding_date=cmd.founding_date or clock.today(), policy=self._policy_of(repo, k),
+                previous=previous, by=self._by(), clock=clock)
+            for old in touched.values():
+                repo.save_kanoon(old)
+            repo.save_person(head)
+            repo.save_person(deputy)
+            for a in assignments:
+                repo.add_role(a)
             repo.save_kanoon(k)
+            tx.emit(*events)
+            return self._kanoon_view(repo, k)
+        return self._write(work)
+
+    @rpc
+    def hand_over(self, kanoon_id: str, payload: dict) -> dict:
+        """The head's or deputy's office passes to another member of the kanoon (§2.2, §2.3)."""
+        cmd = parse(s.Handover, payload)
+
+        def work(repo: Repository, tx: Transaction):
+            k = repo.kanoon(kanoon_id)
+            rules.decide_handover(self.actor, k, self._in_capital(repo, k))
+            successor = repo.person(cmd.person_id)
+            role = Role.kanoon_head if cmd.position == "head" else Role.kanoon_deputy
+            current = repo.live_role(role, k.id)
+            assignment, events = hand_over(k, cmd.position, successor=successor, current=current,
+                                           attestations=cmd.attestations(), by=self._by(), clock=clock)
+            if current is not None:
+                repo.save_role(current)   # ended first: one live head per kanoon (unique index)
+            repo.add_role(assignment)
+            repo.save_kanoon(k)
+            tx.emit(*events)
             return self._kanoon_view(repo, k)
         return self._write(work)
 
@@ -288,8 +375,8 @@ class RegistryService(DomainService):
 
         def work(repo: Repository, tx: Transaction):
             k = repo.kanoon(kanoon_id)
-            rules.decide_formation(self.actor, k)
-            tx.emit(*k.reject(by=self._by(), reason=cmd.reason))
+            rules.decide_formation(self.actor, k, self._in_capital(repo, k))
+            tx.emit(*k.reject(by=self._by(), reason=cmd.reason, clock=clock))
             repo.save_kanoon(k)
             return self._kanoon_view(repo, k)
         return self._write(work)
@@ -297,15 +384,13 @@ class RegistryService(DomainService):
     @rpc
     def record_orientation(self, kanoon_id: str, payload: dict) -> dict:
         cmd = parse(s.RecordOrientation, payload)
-        if cmd.held_on > jalali.today():
-            raise Invalid("a session is recorded after it is held, not before", "held_on")
 
         def work(repo: Repository, tx: Transaction):
             k = repo.kanoon(kanoon_id)
             rules.orient(self.actor, k, cmd.audience)
             tx.emit(*k.record_orientation(OrientationSession(
                 audience=cmd.audience, held_on=cmd.held_on, by=self._by(), attendees=cmd.attendees,
-                note=cmd.note)))
+                note=cmd.note), clock))
             repo.save_kanoon(k)
             return self._kanoon_view(repo, k)
         return self._write(work)
@@ -319,11 +404,9 @@ class RegistryService(DomainService):
 
         def work(repo: Repository, tx: Transaction):
             k = repo.kanoon(kanoon_id)
-            rules.require(self.actor, k.path, rules.OFFICIALS_AND_STAFF, "edit this kanoon's profile")
-            for key, value in changes.items():
-                setattr(k, key, value)
+            rules.edit_profile(self.actor, k)
+            tx.emit(*k.update_profile(changes))
             repo.save_kanoon(k)
-            tx.emit(KanoonProfileUpdated(kanoon_id=k.id, changed=sorted(changes)))
             return self._kanoon_view(repo, k)
         return self._write(work)
 
@@ -378,6 +461,31 @@ class RegistryService(DomainService):
         rules.signed_in(self.actor)
         return view(repo.policy(province_id, kanoon_type))
 
+    @rpc
+    def set_province_settings(self, province_id: str, payload: dict) -> dict:
+        cmd = parse(s.SetProvinceSettings, payload)
+
+        def work(repo: Repository, tx: Transaction):
+            province = repo.unit(province_id)
+            if province.kind != UnitKind.province:
+                raise Invalid("settings are set for a province", "province_id")
+            rules.set_province_settings(self.actor, province.path)
+            st = ProvinceSettings(province_id=province.id, **cmd.model_dump())
+            repo.set_settings(st)
+            tx.emit(ProvinceSettingsSet(province_id=st.province_id, transfer_expiry_days=st.transfer_expiry_days,
+                                        move_window_days=st.move_window_days, set_by=self._by()))
+            return view(st)
+        return self._write(work)
+
+    @rpc
+    def province_settings(self, province_id: str) -> dict:
+        repo = self._read()
+        province = repo.unit(province_id)
+        if province.kind != UnitKind.province:
+            raise Invalid("settings are set for a province", "province_id")
+        rules.signed_in(self.actor)
+        return view(repo.settings(province_id))
+
     # ------------------------------------------------------------ membership (§2.5)
 
     @rpc
@@ -387,9 +495,11 @@ class RegistryService(DomainService):
         def work(repo: Repository, tx: Transaction):
             person, k = repo.person(cmd.person_id), repo.kanoon(cmd.kanoon_id)
             rules.change_membership(self.actor, person, k, "add members to this kanoon")
-            if repo.pending_transfer_of(person.id):
+            if self._pending_transfer(repo, tx, person.id):
                 raise Conflict("a transfer of this person is pending", "person_id")
-            tx.emit(*join(person, k, self._policy_of(repo, k)))
+            left_province = (repo.kanoon(person.left_kanoon_id).province_id if person.left_kanoon_id
+                             else k.province_id)
+            tx.emit(*join(person, k, self._policy_of(repo, k), clock, settings=repo.settings(left_province)))
             repo.save_person(person)
             repo.save_kanoon(k)
             return self._kanoon_view(repo, k)
@@ -405,9 +515,10 @@ class RegistryService(DomainService):
                 raise Conflict("the person is not a member of any kanoon", "person_id")
             k = repo.kanoon(person.kanoon_id)
             rules.change_membership(self.actor, person, k, "remove members of this kanoon")
-            if repo.pending_transfer_of(person.id):
-                raise Conflict("a transfer of this person is pending", "person_id")
-            tx.emit(*leave(person, k, self._policy_of(repo, k)))
+            if self._pending_transfer(repo, tx, person.id):
+                raise Conflict("a transfer of this person is pending: cancel it first, or wait for its "
+                               "decisions", "person_id")
+            tx.emit(*leave(person, k, self._policy_of(repo, k), clock))
             repo.save_person(person)
             repo.save_kanoon(k)
             return self._kanoon_view(repo, k)
@@ -417,20 +528,23 @@ class RegistryService(DomainService):
 
     @rpc
     def request_transfer(self, payload: dict) -> dict:
+        """From the person's kanoon, or (within the move window) from the kanoon they just left."""
         cmd = parse(s.RequestTransfer, payload)
 
         def work(repo: Repository, tx: Transaction):
             person = repo.person(cmd.person_id)
-            if person.kanoon_id is None:
+            origin_id = person.kanoon_id or person.left_kanoon_id
+            if origin_id is None:
                 raise Conflict("the person has no kanoon; join one instead", "person_id")
-            origin, destination = repo.kanoon(person.kanoon_id), repo.kanoon(cmd.to_kanoon_id)
-            rules.change_membership(self.actor, person, origin, "ask a transfer for this member")
+            origin, destination = repo.kanoon(origin_id), repo.kanoon(cmd.to_kanoon_id)
+            rules.request_transfer(self.actor, person, origin)
             if destination.id == origin.id:
                 raise Invalid("the destination is the kanoon the person is already in", "to_kanoon_id")
-            if repo.pending_transfer_of(person.id):
+            if self._pending_transfer(repo, tx, person.id):
                 raise Conflict("a transfer of this person is already pending", "person_id")
             t, events = Transfer.request(person, origin, destination, self._by(),
-                                         self._policy_of(repo, origin), self._policy_of(repo, destination))
+                                         self._policy_of(repo, origin), self._policy_of(repo, destination),
+                                         repo.settings(origin.province_id), clock)
             repo.add_transfer(t)
             tx.emit(*events)
             return view(t)
@@ -444,16 +558,31 @@ class RegistryService(DomainService):
             t = repo.transfer(transfer_id)
             side_kanoon = repo.kanoon(t.from_kanoon_id if cmd.side == "origin" else t.to_kanoon_id)
             rules.decide_transfer_side(self.actor, side_kanoon, cmd.side)
-            tx.emit(*t.decide(cmd.side, cmd.approve, self._by(), cmd.reason))
+            if t.is_overdue(clock):
+                tx.emit(*t.expire(clock))
+                repo.save_transfer(t)
+                return view(t)
+            tx.emit(*t.decide(cmd.side, cmd.approve, self._by(), cmd.reason, clock))
             if t.ready:
                 person = repo.person(t.person_id)
                 origin, destination = repo.kanoon(t.from_kanoon_id), repo.kanoon(t.to_kanoon_id)
                 tx.emit(*execute_transfer(t, person, origin, destination, self._policy_of(repo, origin),
-                                          self._policy_of(repo, destination)))
+                                          self._policy_of(repo, destination), clock))
                 if t.status == "completed":
                     repo.save_person(person)
                     repo.save_kanoon(origin)
                     repo.save_kanoon(destination)
+            repo.save_transfer(t)
+            return view(t)
+        return self._write(work)
+
+    @rpc
+    def cancel_transfer(self, transfer_id: str) -> dict:
+        def work(repo: Repository, tx: Transaction):
+            t = repo.transfer(transfer_id)
+            rules.cancel_transfer(self.actor, repo.person(t.person_id), t.requested_by,
+                                  repo.kanoon(t.from_kanoon_id))
+            tx.emit(*t.cancel(self._by(), clock))
             repo.save_transfer(t)
             return view(t)
         return self._write(work)
@@ -466,7 +595,8 @@ class RegistryService(DomainService):
         a = rules.signed_in(self.actor)
         if a.person_id != person.id:
             paths = [repo.kanoon(t.from_kanoon_id).path, repo.kanoon(t.to_kanoon_id).path]
-            if not any(a.covers(p, rules.OFFICIALS_AND_STAFF) for p in paths):
+            fields = [repo.kanoon(t.from_kanoon_id).field, repo.kanoon(t.to_kanoon_id).field]
+            if not any(a.covers(p, rules.OFFICIALS_AND_STAFF, f) for p, f in zip(paths, fields)):
                 raise rules.Forbidden("this transfer concerns neither you nor a kanoon you cover")
         return view(t)
 
@@ -474,7 +604,7 @@ class RegistryService(DomainService):
     def list_transfers(self, kanoon_id: str, status: str | None = None) -> list[dict]:
         repo = self._read()
         k = repo.kanoon(kanoon_id)
-        rules.require(self.actor, k.path, rules.OFFICIALS_AND_STAFF, "see this kanoon's transfers")
+        rules.require(self.actor, k.path, rules.OFFICIALS_AND_STAFF, "see this kanoon's transfers", k.field)
         if status is not None and status not in {s.value for s in TransferStatus}:
             raise Invalid("status is " + ", ".join(s.value for s in TransferStatus), "status")
         return [view(t) for t in repo.transfers_touching([kanoon_id], status)]
@@ -484,19 +614,17 @@ class RegistryService(DomainService):
     @rpc
     def submit_application(self, payload: dict) -> dict:
         cmd = parse(s.SubmitApplication, payload)
-        _check_birth_date(cmd.applicant.birth_date)
+        check_birth_date(cmd.applicant.birth_date, clock.today(), "applicant.birth_date")
 
         def work(repo: Repository, tx: Transaction):
             city = repo.unit(cmd.applicant.city_id)
             if city.kind != UnitKind.city:
                 raise Invalid("city_id must name a city", "applicant.city_id")
             rules.submit_application(self.actor, city.path)
-            existing = repo.person_by_national_id(cmd.applicant.national_id)
-            if existing and (existing.kind == PersonKind.khademyar or cmd.track == "yavar"):
-                raise Conflict(f"this person is already a {existing.kind}", "applicant.national_id")
             if repo.pending_application_for(cmd.applicant.national_id):
                 raise Conflict("an application for this person is pending", "applicant.national_id")
-            a, events = Application.submit(cmd.track, Applicant(**cmd.applicant.model_dump()), city.path)
+            a, events = Application.submit(cmd.track, Applicant(**cmd.applicant.model_dump()), city.path,
+                                           repo.person_by_national_id(cmd.applicant.national_id), clock)
             repo.add_application(a)
             tx.emit(*events)
             return view(a)
@@ -509,7 +637,7 @@ class RegistryService(DomainService):
         def work(repo: Repository, tx: Transaction):
             a = repo.application(application_id)
             rules.vet(self.actor, a.city_path)
-            tx.emit(*a.record_step(cmd.step, self._by(), cmd.note))
+            tx.emit(*a.record_step(cmd.step, self._by(), cmd.note, clock))
             repo.save_application(a)
             return view(a)
         return self._write(work)
@@ -521,29 +649,14 @@ class RegistryService(DomainService):
         def work(repo: Repository, tx: Transaction):
             a = repo.application(application_id)
             rules.vet(self.actor, a.city_path)
-            a.decide(cmd.outcome, self._by(), cmd.reason)
-            code = None
-            if cmd.outcome == Outcome.khademyar:
-                province = a.city_path[-2]  # a city's parent is its province
-                number = province.rsplit("-", 1)[-1]
-                code = service_code(number, repo.next_sequence(f"service_code:{province}"))
-            if cmd.outcome != Outcome.rejected:
-                app = a.applicant
-                person = repo.person_by_national_id(app.national_id)
-                if person is None:
-                    person = Person(id=new_id("p"), kind=PersonKind(cmd.outcome.value),
-                                    national_id=app.national_id, first_name=app.first_name,
-                                    last_name=app.last_name, gender=app.gender, birth_date=app.birth_date,
-                                    education=app.education, occupation=app.occupation, city_id=app.city_id,
-                                    city_path=a.city_path, mobile=app.mobile, service_code=code)
-                    repo.add_person(person)
-                    tx.emit(person.registered_event())
-                else:
-                    tx.emit(*person.become(PersonKind(cmd.outcome.value), code))
-                    repo.save_person(person)
-                a.person_id = person.id
-            tx.emit(ApplicationDecided(application_id=a.id, outcome=cmd.outcome, person_id=a.person_id,
-                                       service_code=code, by=self._by()))
+            province = a.city_path[-2]  # a city's parent is its province
+            person, is_new, events = a.decide(
+                cmd.outcome, self._by(), cmd.reason,
+                existing=repo.person_by_national_id(a.applicant.national_id),
+                next_code=lambda: repo.next_sequence(f"service_code:{province}"), clock=clock)
+            if person is not None:
+                (repo.add_person if is_new else repo.save_person)(person)
+            tx.emit(*events)
             repo.save_application(a)
             return view(a)
         return self._write(work)
@@ -583,8 +696,8 @@ class RegistryService(DomainService):
                 raise Conflict("the person already holds this role here", "role")
             a, events = RoleAssignment.assign(
                 person_id=cmd.person_id, role=cmd.role, scope_id=cmd.scope_id, scope_kind=kind,
-                scope_path=path, valid_from=cmd.valid_from or jalali.today(), valid_to=cmd.valid_to,
-                by=self._by(), field=cmd.field)
+                scope_path=path, valid_from=cmd.valid_from or clock.today(), valid_to=cmd.valid_to,
+                by=self._by(), clock=clock, field=cmd.field)
             repo.add_role(a)
             tx.emit(*events)
             return view(a)
@@ -595,7 +708,7 @@ class RegistryService(DomainService):
         def work(repo: Repository, tx: Transaction):
             a = repo.role(assignment_id)
             rules.assign_role(self.actor, a.role, a.scope_path)
-            tx.emit(*a.revoke())
+            tx.emit(*a.revoke(clock))
             repo.save_role(a)
             return view(a)
         return self._write(work)
@@ -618,8 +731,8 @@ class RegistryService(DomainService):
             rules.manage_accounts(self.actor, person)
             if repo.user_of_person(person.id):
                 raise Conflict("this person already has an account", "person_id")
-            user = {"_id": new_id("u"), "username": cmd.username, "person_id": person.id,
-                    "password_hash": _hasher.hash(cmd.password), "active": True, "created_at": now()}
+            user = {"_id": clock.new_id("u"), "username": cmd.username, "person_id": person.id,
+                    "password_hash": _hasher.hash(cmd.password), "active": True, "created_at": clock.now()}
             repo.add_user(user)
             tx.emit(UserCreated(user_id=user["_id"], person_id=person.id, username=cmd.username))
             return {"id": user["_id"], "username": cmd.username, "person_id": person.id}
@@ -637,16 +750,18 @@ class RegistryService(DomainService):
             country = next((u for u in repo.children(None) if u.kind == UnitKind.country), None)
             if country is None:
                 raise Conflict("load the units first (the country is missing)", "units")
-            person = Person(id=new_id("p"), kind=PersonKind.staff, first_name=first_name, last_name=last_name)
+            person = Person(id=clock.new_id("p"), kind=PersonKind.staff, first_name=first_name,
+                            last_name=last_name, registered_at=clock.now())
             repo.add_person(person)
             tx.emit(person.registered_event())
             a, events = RoleAssignment.assign(person_id=person.id, role=Role.admin, scope_id=country.id,
                                               scope_kind="country", scope_path=country.path,
-                                              valid_from=jalali.today(), valid_to=None, by="bootstrap")
+                                              valid_from=clock.today(), valid_to=None, by="bootstrap",
+                                              clock=clock)
             repo.add_role(a)
             tx.emit(*events)
-            user = {"_id": new_id("u"), "username": username, "person_id": person.id,
-                    "password_hash": _hasher.hash(password), "active": True, "created_at": now()}
+            user = {"_id": clock.new_id("u"), "username": username, "person_id": person.id,
+                    "password_hash": _hasher.hash(password), "active": True, "created_at": clock.now()}
             repo.add_user(user)
             tx.emit(UserCreated(user_id=user["_id"], person_id=person.id, username=username))
             return {"id": user["_id"], "username": username, "person_id": person.id}
@@ -680,7 +795,7 @@ class RegistryService(DomainService):
 
     def _actor(self, repo: Repository, user: dict) -> Actor:
         person = repo.person(user["person_id"])
-        today = jalali.today()
+        today = clock.today()
         grants = [Grant(role=a.role, scope_id=a.scope_id, scope_kind=a.scope_kind, field=a.field)
                   for a in repo.roles_of(person.id) if a.active_on(today)]
         return Actor(user_id=user["_id"], person_id=person.id, username=user["username"], grants=grants,
@@ -692,21 +807,11 @@ class RegistryService(DomainService):
     def composition(self, unit_id: str) -> dict:
         repo = self._read()
         unit = repo.find_unit(unit_id)
-        path = unit.path if unit else repo.kanoon(unit_id).path
-        rules.view_figures(self.actor, path)
+        k = None if unit else repo.kanoon(unit_id)
+        rules.view_figures(self.actor, unit.path if unit else k.path, k.field if k else None)
         rows = repo.member_demographics(unit_id)
         for r in rows:
             if isinstance(r.get("birth_date"), datetime):
                 r["birth_date"] = r["birth_date"].date()
-        return {"unit_id": unit_id, "as_of": jalali.today().isoformat(),
-                **composition(rows, jalali.today())}
-
-
-def _check_birth_date(d) -> None:
-    today = jalali.today()
-    if d > today:
-        raise Invalid("a birth date cannot be in the future", "birth_date")
-    if today.year - d.year > 120:
-        raise Invalid("a birth date more than 120 years ago is not plausible", "birth_date")
-    if today.year - d.year < 7:
-        raise Invalid("members are at least 7 years old", "birth_date")
+        today = clock.today()
+        return {"unit_id": unit_id, "as_of": today.isoformat(), **composition(rows, today)}

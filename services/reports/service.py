@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 from kernel import jalali
-from kernel.access import Actor, Role
+from kernel.access import Actor
 from kernel.commands import page_args, parse, view
 from kernel.errors import Invalid
 from kernel.fold import Folder
@@ -103,7 +103,7 @@ class ReportsService(DomainService):
 
     def _caller_is_admin(self) -> bool:
         actor = self._actor(self._read())
-        return actor is not None and Role.admin in actor.roles()
+        return actor is not None and actor.is_admin
 
     # ------------------------------------------------------------ service types (§4.1)
 

@@ -13,7 +13,7 @@ from kernel.errors import Invalid
 
 from kernel.settings import load_settings
 from kernel.store import Store
-from services.registry.domain.model import Unit, UnitKind
+from services.registry.domain.units import Unit, UnitKind
 from services.registry.repository import Repository
 from kernel.relay import OutboxRelay, ReplayRunner, create_replay_job
 from tests.conftest import caller, service_env, start_service, unique

@@ -1,16 +1,23 @@
 """Who may do what in the registry: each check names the roles that may act and the target whose
-path they must cover (kernel.access). They raise Forbidden with a sentence saying why."""
+path they must cover (kernel.access), with the target's specialized field where it has one. They
+raise Forbidden with a sentence saying why."""
 from __future__ import annotations
 
-from kernel.access import KANOON_OFFICIALS, NETWORK_STAFF, Actor, Role, require, signed_in  # noqa: F401
+from kernel.access import Actor, require, signed_in  # noqa: F401
 from kernel.errors import Forbidden
 
-from .model import POLICY_OWNER, Kanoon, KanoonStatus, Person
+from .kanoons import POLICY_OWNER, Kanoon, KanoonKind, KanoonStatus
+from .people import Person
+from .roles import KANOON_OFFICIALS, LEADERSHIP_ROLES, NETWORK_STAFF, OFFICIALS_AND_STAFF, Role  # noqa: F401
 
-OFFICIALS_AND_STAFF = KANOON_OFFICIALS | NETWORK_STAFF
+# Who names whom (§1): the province manager staffs the province; the khademyari deputy names the
+# county liaisons; an administrator names the top and the bodies that choose a province manager.
 ROLE_GRANTORS = {Role.province_manager}
-# Roles only an administrator grants: the tree's top and the bodies that choose a province manager.
-ADMIN_ONLY_ROLES = {Role.admin, Role.province_manager, Role.coordination_council, Role.protection_committee}
+DELEGATED = {Role.county_liaison: {Role.province_manager, Role.khademyari_deputy}}
+ADMIN_ONLY_ROLES = {Role.admin, Role.province_manager, Role.coordination_council, Role.protection_committee,
+                    Role.sponsoring_institution}
+# Who may find people by name, national ID, mobile or service code (§2.5: placing members).
+PEOPLE_FINDERS = NETWORK_STAFF | {Role.selection_liaison, Role.county_liaison}
 
 
 def admin(actor: Actor | None, doing: str) -> Actor:
@@ -28,22 +35,42 @@ def manage_units(actor: Actor | None, parent_path: list[str], kind: str) -> None
         admin(actor, "change the country's tree above neighborhoods")
 
 
-def request_kanoon(actor: Actor | None, unit_path: list[str], head_id: str, deputy_id: str) -> None:
+def request_kanoon(actor: Actor | None, unit_path: list[str], head_id: str, deputy_id: str,
+                   field: str | None) -> None:
     actor = signed_in(actor)
     if actor.person_id in (head_id, deputy_id):
         return
-    require(actor, unit_path, NETWORK_STAFF, "request a kanoon for others here")
+    require(actor, unit_path, NETWORK_STAFF, "request a kanoon for others here", field)
 
 
 def formation_step(actor: Actor | None, kanoon: Kanoon) -> None:
     actor = signed_in(actor)
     if actor.person_id in (kanoon.head_id, kanoon.deputy_id):
         return
-    require(actor, kanoon.unit_path, NETWORK_STAFF, "record this kanoon's formation")
+    require(actor, kanoon.unit_path, NETWORK_STAFF, "record this kanoon's formation", kanoon.field)
 
 
-def decide_formation(actor: Actor | None, kanoon: Kanoon) -> None:
-    require(actor, kanoon.unit_path, {Role.city_secretary}, "approve or reject kanoons of this city")
+def deciders(kanoon: Kanoon, in_capital: bool) -> tuple[set[Role], str]:
+    """Who decides a kanoon's formation and the handovers of its leadership (§2.2): the city
+    secretary for a neighborhood kanoon in a county; the neighborhood-kanoons deputy with the
+    province manager in the provincial capital; the province manager, on the cultural or social
+    deputy's proposal, for a specialized kanoon."""
+    if kanoon.kind == KanoonKind.specialized:
+        return {Role.province_manager}, "the province manager decides for specialized kanoons"
+    if in_capital:
+        return ({Role.neighborhood_deputy, Role.province_manager},
+                "in the provincial capital the neighborhood-kanoons deputy or the province manager decides")
+    return {Role.city_secretary}, "the city secretary decides for the kanoons of the county"
+
+
+def decide_formation(actor: Actor | None, kanoon: Kanoon, in_capital: bool) -> None:
+    roles, who = deciders(kanoon, in_capital)
+    require(actor, kanoon.unit_path, roles, f"approve or reject this kanoon ({who})")
+
+
+def decide_handover(actor: Actor | None, kanoon: Kanoon, in_capital: bool) -> None:
+    roles, who = deciders(kanoon, in_capital)
+    require(actor, kanoon.unit_path, roles, f"hand over this kanoon's leadership ({who})")
 
 
 def orient(actor: Actor | None, kanoon: Kanoon, audience: str) -> None:
@@ -57,12 +84,21 @@ def view_kanoon(actor: Actor | None, kanoon: Kanoon) -> None:
     actor = signed_in(actor)
     if kanoon.status == KanoonStatus.active or actor.person_id in (kanoon.head_id, kanoon.deputy_id):
         return
-    require(actor, kanoon.path, OFFICIALS_AND_STAFF, "see a kanoon that is not yet active")
+    require(actor, kanoon.path, OFFICIALS_AND_STAFF, "see a kanoon that is not yet active", kanoon.field)
+
+
+def edit_profile(actor: Actor | None, kanoon: Kanoon) -> None:
+    require(actor, kanoon.path, OFFICIALS_AND_STAFF, "edit this kanoon's profile", kanoon.field)
 
 
 def set_policy(actor: Actor | None, province_path: list[str], kanoon_type: str) -> None:
     require(actor, province_path, {POLICY_OWNER[kanoon_type]},
             f"set the floor and ceiling of {kanoon_type} kanoons (the responsible deputy does)")
+
+
+def set_province_settings(actor: Actor | None, province_path: list[str]) -> None:
+    require(actor, province_path, {Role.province_manager, Role.khademyari_deputy},
+            "change this province's settings")
 
 
 def register_member(actor: Actor | None, city_path: list[str]) -> None:
@@ -73,22 +109,42 @@ def person_path(person: Person) -> list[str]:
     return person.kanoon_path or person.city_path
 
 
-def view_person(actor: Actor | None, person: Person) -> None:
+def view_person(actor: Actor | None, person: Person, field: str | None) -> None:
+    """`field`: the specialized field of the person's kanoon, if any."""
     actor = signed_in(actor)
     if actor.person_id == person.id:
         return
-    require(actor, person_path(person), OFFICIALS_AND_STAFF, "see this person's record")
+    require(actor, person_path(person), OFFICIALS_AND_STAFF, "see this person's record", field)
+
+
+def find_people(actor: Actor | None, unit_path: list[str]) -> Actor:
+    return require(actor, unit_path, PEOPLE_FINDERS | KANOON_OFFICIALS, "search people here")
 
 
 def change_membership(actor: Actor | None, person: Person, kanoon: Kanoon, doing: str) -> None:
     actor = signed_in(actor)
     if actor.person_id == person.id:
         return
-    require(actor, kanoon.path, OFFICIALS_AND_STAFF, doing)
+    require(actor, kanoon.path, OFFICIALS_AND_STAFF, doing, kanoon.field)
+
+
+def request_transfer(actor: Actor | None, person: Person, origin: Kanoon) -> None:
+    change_membership(actor, person, origin, "ask a transfer for this member")
 
 
 def decide_transfer_side(actor: Actor | None, kanoon: Kanoon, side: str) -> None:
-    require(actor, kanoon.path, OFFICIALS_AND_STAFF, f"decide for the {side} kanoon of this transfer")
+    """Each side is decided by that kanoon's own head or deputy (§2.5): nobody above the kanoons
+    decides for them, so no one person can approve both sides."""
+    actor = signed_in(actor)
+    if not any(g.scope_id == kanoon.id for g in actor.grants_of(*KANOON_OFFICIALS)):
+        raise Forbidden(f"the {side} kanoon's own head or deputy decides for it")
+
+
+def cancel_transfer(actor: Actor | None, person: Person, requested_by: str, origin: Kanoon) -> None:
+    actor = signed_in(actor)
+    if actor.person_id in (person.id, requested_by):
+        return
+    require(actor, origin.path, KANOON_OFFICIALS, "cancel this transfer (the member or who asked for it may)")
 
 
 def submit_application(actor: Actor | None, city_path: list[str]) -> None:
@@ -108,11 +164,14 @@ def view_applications(actor: Actor | None, city_path: list[str]) -> None:
 
 def assign_role(actor: Actor | None, role: Role, scope_path: list[str]) -> None:
     actor = signed_in(actor)
+    if role in LEADERSHIP_ROLES:
+        raise Forbidden("a kanoon's head and deputy change through a handover "
+                        "(POST /api/registry/kanoons/{id}/handover), which checks their eligibility")
     if actor.is_admin:
         return
     if role in ADMIN_ONLY_ROLES:
         raise Forbidden(f"only an administrator may assign the role {role}")
-    require(actor, scope_path, ROLE_GRANTORS, "assign roles in this unit")
+    require(actor, scope_path, ROLE_GRANTORS | DELEGATED.get(role, set()), "assign roles in this unit")
 
 
 def manage_accounts(actor: Actor | None, person: Person) -> None:
@@ -123,5 +182,5 @@ def manage_accounts(actor: Actor | None, person: Person) -> None:
             "create sign-in accounts for this person")
 
 
-def view_figures(actor: Actor | None, path: list[str]) -> None:
-    require(actor, path, OFFICIALS_AND_STAFF, "see figures of this unit")
+def view_figures(actor: Actor | None, path: list[str], field: str | None = None) -> None:
+    require(actor, path, OFFICIALS_AND_STAFF, "see figures of this unit", field)

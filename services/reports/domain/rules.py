@@ -2,15 +2,27 @@
 roles and membership come from this service's read model of the registry's events."""
 from __future__ import annotations
 
-from kernel.access import KANOON_OFFICIALS, NETWORK_STAFF, Actor, Role, require, signed_in
+from kernel.access import Actor, require, signed_in
 from kernel.errors import Forbidden
 
 from .model import ActivityReport, KanoonView
 
+# The roles this service checks, by their names in the registry's catalogue (its domain/roles.py;
+# tests/unit/test_event_contracts.py holds every name here to that catalogue).
+KANOON_OFFICIALS = frozenset({"kanoon_head", "kanoon_deputy"})
+NETWORK_STAFF = frozenset({
+    "province_manager", "khademyari_deputy", "network_development_head", "system_head",
+    "neighborhood_deputy", "cultural_deputy", "social_deputy", "specialized_secretary", "city_secretary",
+    "oversight_head", "planning_head", "evaluation_head",
+})
+CITY_SECRETARY = frozenset({"city_secretary"})
+EVALUATION_HEAD = frozenset({"evaluation_head"})
 OFFICIALS_AND_STAFF = KANOON_OFFICIALS | NETWORK_STAFF
-PROVINCE_PLANNERS = {Role.province_manager, Role.khademyari_deputy, Role.system_head, Role.planning_head}
+PROVINCE_PLANNERS = frozenset({"province_manager", "khademyari_deputy", "system_head", "planning_head"})
 # Beneficiaries' personal data: the kanoon's officials and the oversight group only (§3).
-BENEFICIARY_READERS = KANOON_OFFICIALS | {Role.oversight_head}
+BENEFICIARY_READERS = KANOON_OFFICIALS | {"oversight_head"}
+ROLE_NAMES = (KANOON_OFFICIALS | NETWORK_STAFF | CITY_SECRETARY | EVALUATION_HEAD | PROVINCE_PLANNERS
+              | BENEFICIARY_READERS)
 
 
 def report_for(actor: Actor | None, member_kanoon: str | None, kanoon: KanoonView) -> Actor:
@@ -26,11 +38,11 @@ def review_report(actor: Actor | None, report: ActivityReport) -> Actor:
 
 
 def return_report(actor: Actor | None, report: ActivityReport) -> Actor:
-    return require(actor, report.kanoon_path, {Role.city_secretary}, "return this approved report")
+    return require(actor, report.kanoon_path, CITY_SECRETARY, "return this approved report")
 
 
 def flag_report(actor: Actor | None, report: ActivityReport) -> Actor:
-    return require(actor, report.kanoon_path, {Role.evaluation_head}, "flag reports' quality here")
+    return require(actor, report.kanoon_path, EVALUATION_HEAD, "flag reports' quality here")
 
 
 def view_report(actor: Actor | None, report: ActivityReport) -> Actor:
@@ -45,7 +57,7 @@ def kanoon_official(actor: Actor | None, kanoon: KanoonView, doing: str) -> Acto
 
 
 def city_review(actor: Actor | None, kanoon: KanoonView, doing: str) -> Actor:
-    return require(actor, kanoon.path, {Role.city_secretary}, doing)
+    return require(actor, kanoon.path, CITY_SECRETARY, doing)
 
 
 def figures(actor: Actor | None, path: list[str]) -> Actor:
