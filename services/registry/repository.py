@@ -20,7 +20,7 @@ from kernel.errors import Conflict, NotFound
 from kernel.store import Db
 
 from .domain.kanoons import Kanoon, MembershipPolicy
-from .domain.people import Person, name_key
+from .domain.people import Person, name_tokens
 from .domain.roles import RoleAssignment
 from .domain.selection import Application
 from .domain.settings import ProvinceSettings
@@ -75,7 +75,7 @@ def ensure_indexes(db: Db) -> None:
     for coll, name in (("people", lambda d: f"{d['first_name']} {d['last_name']}"),
                        ("applications", lambda d: f"{d['applicant']['first_name']} {d['applicant']['last_name']}")):
         for doc in db[coll].find({"name_tokens": {"$exists": False}}):
-            db[coll].update_one({"_id": doc["_id"]}, {"$set": {"name_tokens": name_key(name(doc)).split()}})
+            db[coll].update_one({"_id": doc["_id"]}, {"$set": {"name_tokens": name_tokens(name(doc))}})
     db.roles.update_many({"live": {"$exists": False}, "revoked_at": None}, {"$set": {"live": True}})
     db.roles.update_many({"live": {"$exists": False}}, {"$set": {"live": False}})
     for doc in db.kanoons.find({"status": {"$in": list(OPEN_KANOON)}, "open_leaders": {"$exists": False}},
@@ -107,10 +107,10 @@ def _derived(coll: str, doc: dict) -> dict:
     elif coll == "roles":
         doc["live"] = doc.get("revoked_at") is None
     elif coll == "people":
-        doc["name_tokens"] = name_key(f"{doc['first_name']} {doc['last_name']}").split()
+        doc["name_tokens"] = name_tokens(f"{doc['first_name']} {doc['last_name']}")
     elif coll == "applications":
         a = doc["applicant"]
-        doc["name_tokens"] = name_key(f"{a['first_name']} {a['last_name']}").split()
+        doc["name_tokens"] = name_tokens(f"{a['first_name']} {a['last_name']}")
     return doc
 
 
@@ -228,6 +228,9 @@ class Repository:
 
     def kanoon(self, kanoon_id: str) -> Kanoon:
         return self._get("kanoons", Kanoon, kanoon_id, "kanoon")
+
+    def find_kanoon(self, kanoon_id: str) -> Kanoon | None:
+        return _from_doc(Kanoon, self.db.kanoons.find_one({"_id": kanoon_id}))
 
     def add_kanoon(self, k: Kanoon) -> None:
         self._insert("kanoons", k, "this kanoon exists")

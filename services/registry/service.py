@@ -49,16 +49,20 @@ def load_units(store: Store, path: Path = UNITS) -> int:
     missing from the store are added with their events (parents before children); existing ones are
     kept as they are. Several instances starting at once add each unit once."""
     rows = json.loads(path.read_text(encoding="utf-8"))["units"]
-    known = {d["_id"] for d in store.db.units.find({}, {"_id": 1})}
+    known = {d["_id"]: bool(d.get("capital")) for d in store.db.units.find({}, {"_id": 1, "capital": 1})}
     created = 0
     for row in rows:
+        capital = bool(row.get("capital"))
         if row["id"] in known:
+            if known[row["id"]] != capital:  # the data set marks the provinces' capitals
+                store.transaction(lambda tx, row=row, capital=capital: tx.db.units.update_one(
+                    {"_id": row["id"]}, {"$set": {"capital": capital}}), correlation_id="load-units")
             continue
 
-        def work(tx: Transaction, row=row):
+        def work(tx: Transaction, row=row, capital=capital):
             repo = Repository(tx.db)
             parent = repo.unit(row["parent_id"]) if row.get("parent_id") else None
-            unit, events = Unit.create(row["id"], row["name"], UnitKind(row["kind"]), parent)
+            unit, events = Unit.create(row["id"], row["name"], UnitKind(row["kind"]), parent, capital)
             repo.add_unit(unit)
             tx.emit(*events)
         try:
@@ -253,8 +257,10 @@ class RegistryService(DomainService):
         kind, value = search_terms(q)
         repo = self._read()
         unit = repo.find_unit(unit_id)
-        path = unit.path if unit else repo.kanoon(unit_id).path
-        rules.find_people(self.actor, path)
+        k = None if unit else repo.find_kanoon(unit_id)
+        if unit is None and k is None:
+            raise NotFound(f"no unit or kanoon {unit_id}", "unit_id")
+        rules.find_people(self.actor, unit.path if unit else k.path)
         if status == "applicant":
             if kind == "service_code":
                 return {"total": 0, "items": [], "matched_by": kind}

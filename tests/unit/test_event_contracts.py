@@ -54,3 +54,19 @@ def test_errors_cross_rpc_with_their_field_or_none():
         "error": "forbidden", "message": "not yours"}
     back = deserialize(serialize(Invalid("too long", "name")))
     assert back.field == "name" and back.message == "too long"
+
+
+def test_every_role_another_service_checks_is_in_the_registrys_catalogue():
+    """The registry owns the role catalogue; the reports service names the roles it checks as
+    strings, so a renamed or misspelt role would silently grant nothing: held here."""
+    from services.registry.domain.roles import FIELD_ROLES, ROLE_LEVELS, Role
+    from services.reports.domain import rules as reports_rules
+    catalogue = {r.value for r in Role}
+    assert reports_rules.ROLE_NAMES and reports_rules.ROLE_NAMES <= catalogue, \
+        reports_rules.ROLE_NAMES - catalogue
+    assert set(ROLE_LEVELS) == set(Role) and FIELD_ROLES <= set(Role)
+
+
+def test_the_kernel_knows_no_role_but_the_administrator():
+    import kernel.access as access
+    assert not hasattr(access, "Role") and access.ADMIN == "admin"

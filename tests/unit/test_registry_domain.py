@@ -545,3 +545,8 @@ def test_the_profile_changes_only_its_own_fields():
     with pytest.raises(Invalid) as exc:
         k.update_profile({"status": "rejected"})
     assert exc.value.field == "status" and k.status == KanoonStatus.active
+
+
+def test_a_name_is_found_with_or_without_its_half_space():
+    from services.registry.domain.people import name_tokens
+    assert name_tokens("علي‌رضا كاظمي") == ["علی", "رضا", "کاظمی", "علیرضا", "رضاکاظمی"]

@@ -56,6 +56,14 @@ def name_key(text: str) -> str:
     return " ".join(text.lower().split())
 
 
+def name_tokens(full_name: str) -> list[str]:
+    """The words a stored name is found by: each word, and each two neighbours written together, so
+    a name stored as علی‌رضا (or علی رضا) is found by علیرضا too. Each searched word must begin one
+    of these."""
+    words = name_key(full_name).split()
+    return words + [a + b for a, b in zip(words, words[1:])]
+
+
 class Person(BaseModel):
     id: str
     kind: PersonKind

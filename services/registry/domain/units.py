@@ -35,13 +35,17 @@ class Unit(BaseModel):
     capital: bool = False  # a province's capital city (§2.2: its neighborhoods are the deputy's)
 
     @classmethod
-    def create(cls, unit_id: str, name: str, kind: UnitKind, parent: "Unit | None") -> tuple["Unit", list]:
+    def create(cls, unit_id: str, name: str, kind: UnitKind, parent: "Unit | None", capital: bool = False
+               ) -> tuple["Unit", list]:
         if parent is None and kind != UnitKind.country:
             raise Invalid("only the country has no parent", "parent_id")
         if parent is not None and kind not in CHILD_KIND[parent.kind]:
             raise Invalid(f"a {kind} cannot be placed under a {parent.kind}", "kind")
+        if capital and kind != UnitKind.city:
+            raise Invalid("only a city is a province's capital", "capital")
         path = (parent.path if parent else []) + [unit_id]
-        unit = cls(id=unit_id, name=name, kind=kind, parent_id=parent.id if parent else None, path=path)
+        unit = cls(id=unit_id, name=name, kind=kind, parent_id=parent.id if parent else None, path=path,
+                   capital=capital)
         return unit, [ev.UnitCreated(unit_id=unit_id, name=name, kind=kind, parent_id=unit.parent_id, path=path)]
 
     def ancestor_of_kind(self, kinds: dict[str, str], kind: UnitKind) -> str | None:
