@@ -30,7 +30,9 @@ from kernel.events import Envelope
 from kernel.jalali import parse_period
 from kernel.store import Db
 from services.reports.domain import aggregates
-from services.reports.domain.model import ActivityReport, KanoonView, ServiceType
+from services.reports.domain.kanoons import KanoonView
+from services.reports.domain.reports import ActivityReport
+from services.reports.domain.service_types import ServiceType
 from services.reports.projections import apply_own_event, fold_deltas
 from services.reports.repository import Repository, ensure_indexes
 

@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, PlainSerializer, WithJsonSchema, cre
 from kernel import jalali
 from kernel.access import Actor
 from services.registry.domain import kanoons, people, roles, selection, settings, transfers, units
-from services.reports.domain import model as rep
+from services.reports.domain import campaigns, monthly, needs, programs, reports, reservations, service_types
 
 JalaliDay = Annotated[date, PlainSerializer(jalali.format_date, return_type=str),
                       WithJsonSchema({"type": "string", "example": "1403/07/15", "description": "Jalali date"})]
@@ -135,15 +135,15 @@ Me = Actor
 
 # ---------------------------------------------------------------- reports
 
-ServiceType = public(rep.ServiceType)
-ActivityReport = public(rep.ActivityReport)
-Reservation = public(rep.Reservation)
-Campaign = public(rep.Campaign)
-Program = public(rep.Program)
-MonthlyReport = public(rep.MonthlyReport)
-Beneficiary = public(rep.Beneficiary)
-Need = public(rep.Need)
-ExecutiveProject = public(rep.ExecutiveProject)
+ServiceType = public(service_types.ServiceType)
+ActivityReport = public(reports.ActivityReport)
+Reservation = public(reservations.Reservation)
+Campaign = public(campaigns.Campaign)
+Program = public(programs.Program)
+MonthlyReport = public(monthly.MonthlyReport)
+Beneficiary = public(needs.Beneficiary)
+Need = public(needs.Need, "Need", withheld=(bool, False))
+ExecutiveProject = public(needs.ExecutiveProject)
 
 
 class KanoonRef(BaseModel):
@@ -191,6 +191,7 @@ class Aggregates(BaseModel):
     hours: float
     beneficiaries: int
     by_service_type: dict[str, Any]
+    by_member_kind: dict[str, dict[str, float]]  # khademyar | yavar → reports, hours, beneficiaries
     campaigns: dict[str, Any]
     programs: dict[str, int]
     monthly_reports: dict[str, int]

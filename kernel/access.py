@@ -45,11 +45,13 @@ class Actor(BaseModel):
     def roles(self) -> set[str]:
         return {g.role for g in self.grants}
 
-    def covers(self, path: Iterable[str], roles: Iterable[str] | None = None, field: str | None = None) -> bool:
+    def covers(self, path: Iterable[str], roles: Iterable[str] | None = None, field: str | None = None, *,
+               admin: bool = True) -> bool:
         """True when a grant (of one of `roles`, if given) covers the target whose path is given;
         `field` is the target's specialized field (None for a neighborhood kanoon or a unit), which a
-        grant for one field must match. An administrator covers everything."""
-        if self.is_admin:
+        grant for one field must match. An administrator covers everything, unless `admin=False`
+        (what only named roles may see, such as beneficiaries' personal data)."""
+        if admin and self.is_admin:
             return True
         wanted = set(roles) if roles is not None else None
         ids = set(path)
@@ -65,10 +67,11 @@ def signed_in(actor: Actor | None) -> Actor:
     return actor
 
 
-def require(actor: Actor | None, path: list[str], roles, doing: str, field: str | None = None) -> Actor:
+def require(actor: Actor | None, path: list[str], roles, doing: str, field: str | None = None, *,
+            admin: bool = True) -> Actor:
     """The actor, when one of `roles` covers the target at `path` (of specialized `field`, if any);
     else Forbidden saying why."""
     actor = signed_in(actor)
-    if not actor.covers(path, roles, field):
+    if not actor.covers(path, roles, field, admin=admin):
         raise Forbidden(f"your roles do not cover this unit: you may not {doing}")
     return actor

@@ -51,3 +51,19 @@ def normalize_mobile(number: str) -> str:
     if not re.fullmatch(r"09\d{9}", n):
         raise ValueError("not a valid mobile number (expected 09xxxxxxxxx)")
     return n
+
+
+def name_key(text: str) -> str:
+    """A name as search compares it: Persian letters for Arabic ones (ي→ی, ك→ک, ة→ه), no
+    zero-width non-joiner, no diacritics, one space between words, lower case for Latin."""
+    text = normalize_text(text).replace("\u200c", " ")
+    text = "".join(ch for ch in text if not ("\u064b" <= ch <= "\u065f" or ch == "\u0670"))
+    return " ".join(text.lower().split())
+
+
+def name_tokens(full_name: str) -> list[str]:
+    """The words a stored name is found by: each word, and each two neighbours written together, so
+    a name stored as علی‌رضا (or علی رضا) is found by علیرضا too. Each searched word must begin one
+    of these."""
+    words = name_key(full_name).split()
+    return words + [a + b for a, b in zip(words, words[1:])]

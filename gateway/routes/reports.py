@@ -97,6 +97,12 @@ def decide_reservation(call: CallerDep, reservation_id: str, cmd: s.DecideReserv
     return call(R, "decide_reservation", reservation_id, body(cmd))
 
 
+@router.post("/reservations/{reservation_id}/cancellation", response_model=out.Reservation)
+def cancel_reservation(call: CallerDep, reservation_id: str):
+    """The member withdraws their reservation before its day (or the head calls it off)."""
+    return call(R, "cancel_reservation", reservation_id)
+
+
 @router.get("/kanoons/{kanoon_id}/reservations", response_model=list[out.Reservation])
 def list_reservations(call: CallerDep, kanoon_id: str,
                       status: Literal["requested", "confirmed", "declined", "cancelled"] | None = None):
@@ -177,9 +183,11 @@ def register_beneficiary(call: CallerDep, cmd: s.RegisterBeneficiary):
 
 
 @router.get("/kanoons/{kanoon_id}/beneficiaries", response_model=out.BeneficiaryPage)
-def list_beneficiaries(call: CallerDep, kanoon_id: str, limit: Limit = 100, skip: Skip = 0):
-    """The kanoon's officials and the oversight group see the people; other staff only the count."""
-    return call(R, "list_beneficiaries", kanoon_id, limit, skip)
+def list_beneficiaries(call: CallerDep, kanoon_id: str, limit: Limit = 100, skip: Skip = 0,
+                       q: str | None = None):
+    """The kanoon's beneficiaries, for its head, deputy and the oversight group (others see only
+    the count). `q` finds them by name (Arabic or Persian letters), national ID or mobile."""
+    return call(R, "list_beneficiaries", kanoon_id, limit, skip, q)
 
 
 @router.get("/beneficiaries/{beneficiary_id}", response_model=out.Beneficiary)

@@ -19,6 +19,7 @@ class ReportFacts(EventData):
     beneficiaries: int
     campaign_id: str | None
     reporter_id: str
+    reporter_kind: str | None = None  # khademyar | yavar, when the reporter's kind was known
 
 
 @event_type("reports.report.submitted.v1", "report/{report_id}")
@@ -73,7 +74,7 @@ class ReservationRequested(EventData):
 class ReservationDecided(EventData):
     reservation_id: str
     kanoon_id: str
-    status: str  # confirmed | declined
+    status: str  # confirmed | declined | cancelled
     by: str
 
 

@@ -12,11 +12,18 @@ from kernel.access import Grant
 from kernel.documents import dates_to_datetimes, from_doc, to_doc
 from kernel.errors import Conflict, NotFound
 from kernel.jalali import Period
+from kernel.persian import name_tokens
 from kernel.store import Db
 
 from .domain import aggregates
-from .domain.model import (ActivityReport, Beneficiary, Campaign, ExecutiveProject, KanoonView, MonthlyReport,
-                           Need, Program, Reservation, ServiceType)
+from .domain.campaigns import Campaign
+from .domain.kanoons import KanoonView
+from .domain.monthly import MonthlyReport
+from .domain.needs import Beneficiary, ExecutiveProject, Need
+from .domain.programs import Program
+from .domain.reports import ActivityReport
+from .domain.reservations import Reservation
+from .domain.service_types import ServiceType
 
 INDEXES = {
     "activity_reports": [[("kanoon_path", ASCENDING), ("day", ASCENDING)], [("reporter_id", ASCENDING)],
@@ -25,7 +32,8 @@ INDEXES = {
     "monthly_reports": [[("kanoon_path", ASCENDING), ("month", ASCENDING)], [("status", ASCENDING)]],
     "reservations": [[("kanoon_id", ASCENDING), ("status", ASCENDING)]],
     "campaigns": [[("scope_path", ASCENDING)]],
-    "beneficiaries": [[("kanoon_id", ASCENDING)]],
+    "beneficiaries": [[("kanoon_id", ASCENDING)], [("kanoon_id", ASCENDING), ("name_tokens", ASCENDING)],
+                      [("national_id", ASCENDING)], [("mobile", ASCENDING)]],
     "needs": [[("kanoon_id", ASCENDING), ("status", ASCENDING)]],
     "projects": [[("invited_kanoon_ids", ASCENDING)]],
     "kanoons": [[("unit_path", ASCENDING)]],
@@ -37,6 +45,9 @@ def ensure_indexes(db: Db) -> None:
     for coll, specs in INDEXES.items():
         for keys in specs:
             db[coll].create_index(keys)
+    # Beneficiaries registered before they were searchable.
+    for doc in db.beneficiaries.find({"name_tokens": {"$exists": False}}, {"full_name": 1}):
+        db.beneficiaries.update_one({"_id": doc["_id"]}, {"$set": {"name_tokens": name_tokens(doc["full_name"])}})
 
 
 def _day(d: date) -> datetime:
@@ -90,6 +101,18 @@ class Repository:
     def kanoons_under(self, unit_id: str) -> list[KanoonView]:
         q = {"_id": unit_id} if self.db.kanoons.find_one({"_id": unit_id}) else {"unit_path": unit_id}
         return [from_doc(KanoonView, d) for d in self.db.kanoons.find(q)]
+
+    def ancestor_of_kind(self, path: list[str], kind: str) -> str | None:
+        """The unit of `kind` on a path (units known from the registry's events)."""
+        doc = self.db.units.find_one({"_id": {"$in": list(path)}, "kind": kind}, {"_id": 1})
+        return doc["_id"] if doc else None
+
+    def has_specialized_kanoon(self, city_id: str | None, field: str) -> bool:
+        if city_id is None:
+            return False
+        return self.db.kanoons.count_documents(
+            {"unit_path": city_id, "field": field, "status": "active", "kind": {"$regex": "^specialized"}},
+            limit=1) > 0
 
     def membership(self, person_id: str) -> dict | None:
         return self.db.members.find_one({"_id": person_id})
@@ -225,11 +248,18 @@ class Repository:
         return self._get("beneficiaries", Beneficiary, bid, "beneficiary")
 
     def add_beneficiary(self, b: Beneficiary) -> None:
-        self._insert("beneficiaries", b, "this beneficiary exists")
+        doc = to_doc(b)
+        doc["name_tokens"] = name_tokens(b.full_name)  # kept for search (kernel.persian)
+        try:
+            self.db.beneficiaries.insert_one(doc)
+        except DuplicateKeyError:
+            raise Conflict("this beneficiary exists", "id") from None
 
-    def beneficiaries_of(self, kanoon_id: str, limit: int, skip: int) -> list[Beneficiary]:
-        return [from_doc(Beneficiary, d) for d in self.db.beneficiaries.find(
-            {"kanoon_id": kanoon_id}, sort=[("registered_at", 1)], skip=skip, limit=limit)]
+    def beneficiaries_of(self, kanoon_id: str, limit: int, skip: int, match: dict | None = None
+                         ) -> tuple[list[Beneficiary], int]:
+        q = {"kanoon_id": kanoon_id, **(match or {})}
+        rows = self.db.beneficiaries.find(q, sort=[("registered_at", 1), ("_id", 1)], skip=skip, limit=limit)
+        return [from_doc(Beneficiary, d) for d in rows], self.db.beneficiaries.count_documents(q)
 
     def need(self, nid: str, field: str = "need_id") -> Need:
         return self._get("needs", Need, nid, "need", field)

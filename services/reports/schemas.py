@@ -65,6 +65,7 @@ class ReturnReport(Command):
 class ResubmitReport(Command):
     model_config = _ex({"hours": 2, "description": "ساعات اصلاح شد"})
     service_type: Slug | None = None
+    day: JalaliDate | None = None
     hours: float | None = Field(None, gt=0, le=24)
     place: Text | None = None
     beneficiaries: int | None = Field(None, ge=0, le=100_000)

@@ -4,10 +4,12 @@ memberships and roles from the registry's events and keeps its aggregates from i
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
-from kernel import jalali
+from kernel import jalali, persian
 from kernel.access import Actor
+from kernel.clock import SYSTEM as clock
 from kernel.commands import page_args, parse, view
 from kernel.errors import Invalid
 from kernel.fold import Folder
@@ -18,9 +20,13 @@ from kernel.store import Transaction
 
 from . import schemas as s
 from .domain import aggregates, rules
-from .domain.model import (ActivityReport, Beneficiary, Campaign, ExecutiveProject, Media, MonthlyReport, Need,
-                           Program, Reservation, ServiceType, compile_month, completeness, now,
-                           program_compliance)
+from .domain.campaigns import Campaign
+from .domain.monthly import MonthlyReport, compile_month, completeness
+from .domain.needs import Beneficiary, ExecutiveProject, Need
+from .domain.programs import Program, program_compliance
+from .domain.reports import ActivityReport, Media
+from .domain.reservations import Reservation
+from .domain.service_types import ServiceType
 from .events import ServiceTypeDefined
 from .projections import apply_own_event, apply_registry_event, fold_deltas
 from .repository import Repository, ensure_indexes
@@ -35,6 +41,23 @@ def setup_store(db) -> None:
         db.service_types.update_one({"_id": row["id"]}, {"$setOnInsert": {
             "name": row["name"], "field": row.get("field"), "scope_id": "IR", "active": True, "version": 0}},
             upsert=True)
+
+
+def beneficiary_match(q) -> dict:
+    """The query a beneficiary search's text means: a national ID, a mobile, or name word prefixes."""
+    if not isinstance(q, str) or len(q) > 100:
+        raise Invalid("the search text is at most 100 characters", "q")
+    compact = re.sub(r"[\s\-()]", "", persian.normalize_digits(q))
+    if persian.is_valid_national_id(compact):
+        return {"national_id": compact}
+    try:
+        return {"mobile": persian.normalize_mobile(compact)}
+    except ValueError:
+        pass
+    words = persian.name_key(q).split()
+    if sum(len(w) for w in words) < 2:
+        raise Invalid("type at least two letters of a name, or a national ID or mobile", "q")
+    return {"$and": [{"name_tokens": {"$regex": "^" + re.escape(w)}} for w in words[:5]]}
 
 
 def _month(text: str):
@@ -99,7 +122,7 @@ class ReportsService(DomainService):
         if not ctx.user_id or not ctx.person_id:
             return None
         return Actor(user_id=ctx.user_id, person_id=ctx.person_id,
-                     grants=repo.grants_of(ctx.person_id, jalali.today()))
+                     grants=repo.grants_of(ctx.person_id, clock.today()))
 
     def _caller_is_admin(self) -> bool:
         actor = self._actor(self._read())
@@ -146,9 +169,9 @@ class ReportsService(DomainService):
             report, events = ActivityReport.submit(
                 reporter_id=actor.person_id, reporter_kind=(membership or {}).get("kind") or "member",
                 kanoon=kanoon, service_type=repo.service_type(cmd.service_type), day=cmd.day,
-                today=jalali.today(), hours=cmd.hours, place=cmd.place, beneficiaries=cmd.beneficiaries,
+                today=clock.today(), hours=cmd.hours, place=cmd.place, beneficiaries=cmd.beneficiaries,
                 description=cmd.description, media=[Media(**m.model_dump()) for m in cmd.media],
-                campaign=campaign)
+                campaign=campaign, clock=clock)
             repo.add_report(report)
             tx.emit(*events)
             return view(report)
@@ -195,13 +218,13 @@ class ReportsService(DomainService):
     def review_report(self, report_id: str, payload: dict) -> dict:
         cmd = parse(s.ReviewReport, payload)
         return self._change_report(report_id, rules.review_report, lambda repo, r, by: (
-            r.approve(by) if cmd.approve else r.reject(by, cmd.reason)))
+            r.approve(by, clock) if cmd.approve else r.reject(by, cmd.reason, clock)))
 
     @rpc
     def return_report(self, report_id: str, payload: dict) -> dict:
         cmd = parse(s.ReturnReport, payload)
         return self._change_report(report_id, rules.return_report,
-                                   lambda repo, r, by: r.return_for_review(by, cmd.comment))
+                                   lambda repo, r, by: r.return_for_review(by, cmd.comment, clock))
 
     @rpc
     def resubmit_report(self, report_id: str, payload: dict) -> dict:
@@ -213,14 +236,15 @@ class ReportsService(DomainService):
             changes = cmd.model_dump(exclude_none=True, exclude={"service_type", "media"})
             if cmd.media is not None:
                 changes["media"] = [Media(**m.model_dump()) for m in cmd.media]
-            return r.resubmit(by, changes, t, kanoon)
+            campaign = repo.campaign(r.campaign_id) if r.campaign_id else None
+            return r.resubmit(by, changes, t, kanoon, campaign, clock.today(), clock)
         return self._change_report(report_id, lambda actor, r: rules.signed_in(actor), change)
 
     @rpc
     def flag_report(self, report_id: str, payload: dict) -> dict:
         cmd = parse(s.FlagReport, payload)
         return self._change_report(report_id, rules.flag_report,
-                                   lambda repo, r, by: r.flag(cmd.flag, by, cmd.note))
+                                   lambda repo, r, by: r.flag(cmd.flag, by, cmd.note, clock))
 
     # ------------------------------------------------------------ reservations (§4.3)
 
@@ -235,8 +259,8 @@ class ReportsService(DomainService):
             rules.report_for(actor, (membership or {}).get("kanoon_id"), kanoon)
             r, events = Reservation.request(person_id=actor.person_id, kanoon=kanoon,
                                             service_type=repo.service_type(cmd.service_type), day=cmd.day,
-                                            today=jalali.today(), from_hour=cmd.from_hour, to_hour=cmd.to_hour,
-                                            note=cmd.note)
+                                            today=clock.today(), from_hour=cmd.from_hour, to_hour=cmd.to_hour,
+                                            note=cmd.note, clock=clock)
             repo.add_reservation(r)
             tx.emit(*events)
             return view(r)
@@ -250,6 +274,19 @@ class ReportsService(DomainService):
             r = repo.reservation(reservation_id)
             actor = rules.kanoon_official(self._actor(repo), repo.kanoon(r.kanoon_id), "decide reservations here")
             tx.emit(*r.decide(cmd.confirm, actor.person_id, cmd.reason))
+            repo.save_reservation(r)
+            return view(r)
+        return self._write(work)
+
+    @rpc
+    def cancel_reservation(self, reservation_id: str) -> dict:
+        """The member who reserved withdraws, or the kanoon's head or deputy calls the slot off."""
+        def work(repo: Repository, tx: Transaction):
+            r = repo.reservation(reservation_id)
+            actor = rules.signed_in(self._actor(repo))
+            if actor.person_id != r.person_id:
+                rules.kanoon_official(actor, repo.kanoon(r.kanoon_id), "cancel another member's reservation")
+            tx.emit(*r.cancel(actor.person_id, clock.today()))
             repo.save_reservation(r)
             return view(r)
         return self._write(work)
@@ -278,7 +315,7 @@ class ReportsService(DomainService):
             c, events = Campaign.announce(title=cmd.title, description=cmd.description, scope_id=cmd.scope_id,
                                           scope_path=path, starts_on=cmd.starts_on, ends_on=cmd.ends_on,
                                           targets=targets, service_types=cmd.service_types,
-                                          by=actor.person_id)
+                                          by=actor.person_id, clock=clock)
             repo.add_campaign(c)
             tx.emit(*events)
             return view(c)
@@ -311,9 +348,9 @@ class ReportsService(DomainService):
             kanoon = repo.kanoon(cmd.kanoon_id)
             actor = rules.kanoon_official(self._actor(repo), kanoon, "record this kanoon's programs")
             partners = [repo.kanoon(p, "partner_kanoon_ids") for p in cmd.partner_kanoon_ids]
-            p, events = Program.record(kanoon=kanoon, title=cmd.title, held_on=cmd.held_on, today=jalali.today(),
+            p, events = Program.record(kanoon=kanoon, title=cmd.title, held_on=cmd.held_on, today=clock.today(),
                                        attendance=cmd.attendance, partners=partners, note=cmd.note,
-                                       by=actor.person_id)
+                                       by=actor.person_id, clock=clock)
             repo.add_program(p)
             tx.emit(*events)
             return view(p)
@@ -342,7 +379,7 @@ class ReportsService(DomainService):
             figures = compile_month(repo.approved_reports_of(kanoon.id, period), repo.programs_of(kanoon.id, period))
             args = dict(kanoon=kanoon, figures=figures, clients=cmd.clients, public_requests=cmd.public_requests,
                         answered=cmd.public_requests_answered, narrative=cmd.narrative,
-                        supplementary=cmd.supplementary, by=actor.person_id, at=now())
+                        supplementary=cmd.supplementary, by=actor.person_id, at=clock.now())
             existing = repo.find_monthly(kanoon.id, str(period))
             if existing is None:
                 r, events = MonthlyReport.submit(month=str(period), **args)
@@ -364,7 +401,8 @@ class ReportsService(DomainService):
             kanoon = repo.kanoon(kanoon_id)
             actor = rules.city_review(self._actor(repo), kanoon, "review this kanoon's monthly report")
             r = repo.monthly(kanoon_id, str(period))
-            tx.emit(*(r.accept(actor.person_id) if cmd.accept else r.return_with(cmd.comment, actor.person_id)))
+            tx.emit(*(r.accept(actor.person_id, clock) if cmd.accept
+                      else r.return_with(cmd.comment, actor.person_id, clock)))
             repo.save_monthly(r)
             return view(r)
         return self._write(work)
@@ -401,13 +439,13 @@ class ReportsService(DomainService):
     @rpc
     def register_beneficiary(self, payload: dict) -> dict:
         cmd = parse(s.RegisterBeneficiary, payload)
-        if cmd.birth_date and cmd.birth_date > jalali.today():
+        if cmd.birth_date and cmd.birth_date > clock.today():
             raise Invalid("a birth date cannot be in the future", "birth_date")
 
         def work(repo: Repository, tx: Transaction):
             kanoon = repo.kanoon(cmd.kanoon_id)
             actor = rules.kanoon_official(self._actor(repo), kanoon, "register this kanoon's beneficiaries")
-            b, events = Beneficiary.register(kanoon=kanoon, by=actor.person_id,
+            b, events = Beneficiary.register(kanoon=kanoon, by=actor.person_id, clock=clock,
                                              **cmd.model_dump(exclude={"kanoon_id"}))
             repo.add_beneficiary(b)
             tx.emit(*events)
@@ -415,17 +453,23 @@ class ReportsService(DomainService):
         return self._write(work)
 
     @rpc
-    def list_beneficiaries(self, kanoon_id: str, limit: int = 100, skip: int = 0) -> dict:
+    def list_beneficiaries(self, kanoon_id: str, limit: int = 100, skip: int = 0, q: str | None = None) -> dict:
+        """The kanoon's beneficiaries, for its officials and the oversight group; `q` finds them by
+        name (Arabic or Persian letters), national ID or mobile (any digit form)."""
         limit, skip = page_args(limit, skip)
         repo = self._read()
         kanoon = repo.kanoon(kanoon_id)
         actor = self._actor(repo)
-        count = repo.db.beneficiaries.count_documents({"kanoon_id": kanoon_id})
-        if actor is not None and actor.covers(kanoon.path, rules.BENEFICIARY_READERS):
-            return {"total": count, "items": [view(b) for b in repo.beneficiaries_of(kanoon_id, limit, skip)]}
+        if q is not None:
+            rules.read_beneficiaries(actor, kanoon)
+            items, total = repo.beneficiaries_of(kanoon_id, limit, skip, beneficiary_match(q))
+            return {"total": total, "items": [view(b) for b in items]}
+        if rules.reads_beneficiaries(actor, kanoon):
+            items, total = repo.beneficiaries_of(kanoon_id, limit, skip)
+            return {"total": total, "items": [view(b) for b in items]}
         # Network staff see how many, never who (§3).
         rules.figures(actor, kanoon.path)
-        return {"total": count, "items": None}
+        return {"total": repo.db.beneficiaries.count_documents({"kanoon_id": kanoon_id}), "items": None}
 
     @rpc
     def get_beneficiary(self, beneficiary_id: str) -> dict:
@@ -442,13 +486,13 @@ class ReportsService(DomainService):
             kanoon = repo.kanoon(cmd.kanoon_id)
             rules.kanoon_official(self._actor(repo), kanoon, "register this kanoon's needs")
             beneficiary = repo.beneficiary(cmd.beneficiary_id) if cmd.beneficiary_id else None
-            n, events = Need.register(kanoon=kanoon, beneficiary=beneficiary,
+            n, events = Need.register(kanoon=kanoon, beneficiary=beneficiary, clock=clock,
                                       **cmd.model_dump(exclude={"kanoon_id", "beneficiary_id"}))
             if cmd.service_type:
                 repo.service_type(cmd.service_type)
             repo.add_need(n)
             tx.emit(*events)
-            return view(n)
+            return self._need_view(n, rules.reads_beneficiaries(self._actor(repo), repo.kanoon(n.kanoon_id)))
         return self._write(work)
 
     @rpc
@@ -457,8 +501,19 @@ class ReportsService(DomainService):
             raise Invalid("status is open, matched, met or closed", "status")
         repo = self._read()
         kanoon = repo.kanoon(kanoon_id)
-        rules.require(self._actor(repo), kanoon.path, rules.OFFICIALS_AND_STAFF, "see this kanoon's needs")
-        return [view(n) for n in repo.needs_of(kanoon_id, status)]
+        actor = rules.require(self._actor(repo), kanoon.path, rules.OFFICIALS_AND_STAFF, "see this kanoon's needs")
+        return [self._need_view(n, rules.reads_beneficiaries(actor, kanoon)) for n in repo.needs_of(kanoon_id, status)]
+
+    @staticmethod
+    def _need_view(n: Need, reads_beneficiaries: bool) -> dict:
+        """A need that describes a beneficiary follows the beneficiary's rule (§3): others see that
+        it exists and its title, not whom it is for nor its description."""
+        out = view(n)
+        if n.beneficiary_id and not reads_beneficiaries:
+            out["beneficiary_id"] = None
+            out["description"] = None
+            out["withheld"] = True
+        return out
 
     @rpc
     def match_need(self, need_id: str, payload: dict) -> dict:
@@ -469,11 +524,20 @@ class ReportsService(DomainService):
             actor = rules.kanoon_official(self._actor(repo), repo.kanoon(n.kanoon_id), "match this kanoon's needs")
             if cmd.member_id:
                 m = repo.membership(cmd.member_id)
-                tx.emit(*n.match_member(cmd.member_id, (m or {}).get("kanoon_id"), actor.person_id))
+                member_kanoon = repo.find_kanoon(m["kanoon_id"]) if m and m.get("kanoon_id") else None
+                if m is not None and m.get("kind") != "khademyar" and member_kanoon is not None \
+                        and member_kanoon.id != n.kanoon_id:
+                    raise Invalid("a specialist matched from another kanoon is a khademyar", "member_id")
+                city = repo.ancestor_of_kind(n.kanoon_path, "city")
+                has_field_kanoon = bool(n.field) and repo.has_specialized_kanoon(city, n.field)
+                same_province = member_kanoon is not None and repo.ancestor_of_kind(
+                    member_kanoon.path, "province") == repo.ancestor_of_kind(n.kanoon_path, "province")
+                tx.emit(*n.match_member(cmd.member_id, member_kanoon, actor.person_id, clock,
+                                        city_has_field_kanoon=has_field_kanoon, same_province=same_province))
             else:
-                tx.emit(*n.match_kanoon(repo.kanoon(cmd.kanoon_id), actor.person_id))
+                tx.emit(*n.match_kanoon(repo.kanoon(cmd.kanoon_id), actor.person_id, clock))
             repo.save_need(n)
-            return view(n)
+            return self._need_view(n, rules.reads_beneficiaries(self._actor(repo), repo.kanoon(n.kanoon_id)))
         return self._write(work)
 
     @rpc
@@ -485,7 +549,7 @@ class ReportsService(DomainService):
             actor = rules.kanoon_official(self._actor(repo), repo.kanoon(n.kanoon_id), "resolve this kanoon's needs")
             tx.emit(*n.resolve(cmd.status, actor.person_id))
             repo.save_need(n)
-            return view(n)
+            return self._need_view(n, rules.reads_beneficiaries(self._actor(repo), repo.kanoon(n.kanoon_id)))
         return self._write(work)
 
     @rpc
@@ -498,7 +562,8 @@ class ReportsService(DomainService):
             p, events = ExecutiveProject.propose(
                 kanoon=kanoon, title=cmd.title, description=cmd.description,
                 needs=[repo.need(n, "need_ids") for n in cmd.need_ids],
-                invited=[repo.kanoon(k, "invited_kanoon_ids") for k in cmd.invited_kanoon_ids], by=actor.person_id)
+                invited=[repo.kanoon(k, "invited_kanoon_ids") for k in cmd.invited_kanoon_ids], by=actor.person_id,
+                clock=clock)
             repo.add_project(p)
             tx.emit(*events)
             return view(p)

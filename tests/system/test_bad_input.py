@@ -183,6 +183,7 @@ case("GET", "/api/kanoons/{active}/activity-reports?month=1404-13", None, 422, "
 case("POST", "/api/reservations", {"kanoon_id": "{active}", "service_type": "food_packages", "day": "1500/01/01",
                                    "from_hour": 18, "to_hour": 16}, 422, "to_hour")
 case("POST", "/api/reservations/rs_missing/decision", {"confirm": True}, 404, "reservation_id")
+case("POST", "/api/reservations/rs_missing/cancellation", None, 404, "reservation_id")
 case("GET", "/api/kanoons/{active}/reservations?status=maybe", None, 422, "status")
 case("POST", "/api/campaigns", {"title": "پویش", "scope_id": "IR-11", "starts_on": "1404/10/10",
                                 "ends_on": "1404/10/01", "service_types": ["food_packages"]}, 422, "ends_on")
@@ -208,6 +209,7 @@ case("GET", "/api/units/IR-11/aggregates?period=1404-Q5", None, 422, "period")
 case("POST", "/api/beneficiaries", {"kanoon_id": "{active}", "full_name": "x", "national_id": "1234567890"}, 422, "national_id")
 case("POST", "/api/beneficiaries", {"kanoon_id": "{active}", "full_name": "x", "household_size": 0}, 422, "household_size")
 case("GET", "/api/kanoons/kn_missing/beneficiaries", None, 404, "kanoon_id")
+case("GET", "/api/kanoons/{active}/beneficiaries?q=" + "ب" * 101, None, 422, "q")
 case("GET", "/api/beneficiaries/bn_missing", None, 404, "beneficiary_id")
 case("POST", "/api/needs", {"kanoon_id": "{active}", "title": "x", "urgency": "panic"}, 422, "urgency")
 case("POST", "/api/needs", {"kanoon_id": "{active}", "title": "x", "beneficiary_id": "bn_missing"}, 404, "beneficiary_id")

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from kernel import jalali
-from services.reports.domain.model import monthly_deadline
+from services.reports.domain.monthly import monthly_deadline
 from tests.system.helpers import account, form_kanoon, member, staff
 
 TODAY = jalali.today()

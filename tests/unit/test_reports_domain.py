@@ -8,12 +8,21 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from kernel.clock import FixedClock
 from kernel.errors import Conflict, Invalid
 from kernel.jalali import parse_period
 from services.reports.domain import aggregates
-from services.reports.domain.model import (ActivityReport, Campaign, ExecutiveProject, KanoonView, MonthlyReport,
-                                           Need, Program, ReportStatus, Reservation, ServiceType, compile_month,
-                                           completeness, month_key, monthly_deadline, program_compliance)
+from services.reports.domain.campaigns import Campaign
+from services.reports.domain.common import month_key
+from services.reports.domain.kanoons import KanoonView
+from services.reports.domain.monthly import MonthlyReport, compile_month, completeness, monthly_deadline
+from services.reports.domain.needs import ExecutiveProject, Need
+from services.reports.domain.programs import Program, program_compliance
+from services.reports.domain.reports import ActivityReport, ReportStatus
+from services.reports.domain.reservations import Reservation
+from services.reports.domain.service_types import ServiceType
+
+C = FixedClock()
 
 TODAY = jdatetime.date(1404, 8, 20).togregorian()
 FOUNDED = jdatetime.date(1404, 1, 1).togregorian()
@@ -36,7 +45,8 @@ LOCAL = ServiceType(id="tehran_only", name="x", scope_id="IR-07")
 def submit(k=None, day=None, t=PUBLIC, hours=2.0, beneficiaries=5, campaign=None, reporter="p_1"):
     return ActivityReport.submit(reporter_id=reporter, reporter_kind="yavar", kanoon=k or kanoon(),
                                  service_type=t, day=day or TODAY, today=TODAY, hours=hours, place="مسجد",
-                                 beneficiaries=beneficiaries, description="شرح", media=[], campaign=campaign)
+                                 beneficiaries=beneficiaries, description="شرح", media=[], campaign=campaign,
+                                 clock=C)
 
 
 # ---------------------------------------------------------------- months
@@ -67,22 +77,22 @@ def test_report_lifecycle_and_its_events():
     assert r.status == ReportStatus.submitted and r.kanoon_path[-1] == "kn_a"
     assert events[0].event_type == "reports.report.submitted.v1" and events[0].month == "1404-08"
     with pytest.raises(Conflict):
-        r.return_for_review("sec", "نه")  # only approved reports are returned
-    assert r.approve("head")[0].event_type == "reports.report.approved.v1"
+        r.return_for_review("sec", "نه", C)  # only approved reports are returned
+    assert r.approve("head", C)[0].event_type == "reports.report.approved.v1"
     with pytest.raises(Conflict):
-        r.approve("head")
+        r.approve("head", C)
     with pytest.raises(Conflict):
-        r.reject("head", "دیر")
-    ev = r.return_for_review("sec", "ساعات نادرست")[0]
+        r.reject("head", "دیر", C)
+    ev = r.return_for_review("sec", "ساعات نادرست", C)[0]
     assert r.status == ReportStatus.returned and ev.comment == "ساعات نادرست"
     with pytest.raises(Conflict):
-        r.resubmit("someone_else", {}, None, kanoon())
-    ev = r.resubmit("p_1", {"hours": 1.5}, None, kanoon())[0]
+        r.resubmit("someone_else", {}, None, kanoon(), None, TODAY, C)
+    ev = r.resubmit("p_1", {"hours": 1.5}, None, kanoon(), None, TODAY, C)[0]
     assert r.status == ReportStatus.submitted and r.hours == 1.5 and ev.previous == "returned"
-    r.reject("head", "مستندات ناقص")
+    r.reject("head", "مستندات ناقص", C)
     assert r.status == ReportStatus.rejected and r.reason == "مستندات ناقص"
     with pytest.raises(Conflict):
-        r.flag("exemplary", "eval", None)
+        r.flag("exemplary", "eval", None, C)
 
 
 @pytest.mark.parametrize("kwargs,field", [
@@ -107,7 +117,7 @@ def test_specialized_types_are_for_their_field_and_inactive_kanoons_do_not_repor
 def test_campaign_participation_is_checked():
     c, events = Campaign.announce(title="پویش", description=None, scope_id="IR-09", scope_path=["IR", "IR-R5", "IR-09"],
                                   starts_on=j(1404, 8, 1), ends_on=j(1404, 8, 30), targets={},
-                                  service_types=["food_packages"], by="pm")
+                                  service_types=["food_packages"], by="pm", clock=C)
     assert events[0].event_type == "reports.campaign.announced.v1" and c.months == ["1404-08"]
     r, ev = submit(campaign=c)
     assert r.campaign_id == c.id and ev[0].campaign_id == c.id
@@ -120,12 +130,12 @@ def test_campaign_participation_is_checked():
     assert exc.value.field == "campaign_id"
     with pytest.raises(Invalid):
         Campaign.announce(title="x", description=None, scope_id="IR", scope_path=["IR"], starts_on=TODAY,
-                          ends_on=TODAY - timedelta(days=1), targets={}, service_types=["a"], by="x")
+                          ends_on=TODAY - timedelta(days=1), targets={}, service_types=["a"], by="x", clock=C)
 
 
 def test_reservations_are_confirmed_or_declined_with_a_reason():
     r, _ = Reservation.request(person_id="p", kanoon=kanoon(), service_type=PUBLIC, day=TODAY, today=TODAY,
-                               from_hour=16, to_hour=18, note=None)
+                               from_hour=16, to_hour=18, note=None, clock=C)
     with pytest.raises(Invalid):
         r.decide(False, "head", None)
     r.decide(True, "head", None)
@@ -134,7 +144,7 @@ def test_reservations_are_confirmed_or_declined_with_a_reason():
         r.decide(False, "head", "no")
     with pytest.raises(Invalid) as exc:
         Reservation.request(person_id="p", kanoon=kanoon(), service_type=PUBLIC, day=TODAY, today=TODAY,
-                            from_hour=18, to_hour=18, note=None)
+                            from_hour=18, to_hour=18, note=None, clock=C)
     assert exc.value.field == "to_hour"
 
 
@@ -152,14 +162,14 @@ def test_compliance_lists_the_kanoons_that_missed_the_month():
 
 def test_a_program_is_recorded_after_it_is_held_with_other_active_kanoons():
     p, events = Program.record(kanoon=kanoon(), title="چهارشنبه امام رضایی", held_on=TODAY, today=TODAY,
-                               attendance=40, partners=[kanoon("kn_med", kind="specialized_social")], note=None, by="h")
+                               attendance=40, partners=[kanoon("kn_med", kind="specialized_social")], note=None, by="h", clock=C)
     assert events[0].month == "1404-08" and events[0].partner_kanoon_ids == ["kn_med"]
     with pytest.raises(Invalid):
         Program.record(kanoon=kanoon(), title="x", held_on=TODAY + timedelta(days=1), today=TODAY, attendance=1,
-                       partners=[], note=None, by="h")
+                       partners=[], note=None, by="h", clock=C)
     with pytest.raises(Invalid):
         Program.record(kanoon=kanoon(), title="x", held_on=TODAY, today=TODAY, attendance=1,
-                       partners=[kanoon()], note=None, by="h")
+                       partners=[kanoon()], note=None, by="h", clock=C)
 
 
 # ---------------------------------------------------------------- monthly reports and completeness
@@ -183,12 +193,12 @@ def test_monthly_report_is_submitted_after_the_month_returned_resubmitted_and_lo
     with pytest.raises(Conflict):
         r.resubmit(kanoon=kanoon(), figures={}, clients=1, public_requests=0, answered=0, narrative=None,
                    supplementary=None, by="head", at=at(1404, 8, 3))
-    r.return_with("آمار مراجعین ناقص است", "sec")
+    r.return_with("آمار مراجعین ناقص است", "sec", C)
     ev = r.resubmit(kanoon=kanoon(), figures={"reports": 3}, clients=120, public_requests=10, answered=9,
                     narrative=None, supplementary=None, by="head", at=at(1404, 8, 20))
     assert ev[0].resubmission and r.on_time, "timeliness is the first submission's"
-    r.accept("sec")
-    for attempt in (lambda: r.return_with("x", "sec"), lambda: r.accept("sec"),
+    r.accept("sec", C)
+    for attempt in (lambda: r.return_with("x", "sec", C), lambda: r.accept("sec", C),
                     lambda: r.resubmit(kanoon=kanoon(), figures={}, clients=1, public_requests=0, answered=0,
                                        narrative=None, supplementary=None, by="head", at=at(1404, 8, 21))):
         with pytest.raises(Conflict):
@@ -235,10 +245,10 @@ def test_compile_month_counts_the_approved_reports_and_programs():
     reports = []
     for hours, who in [(2, "p1"), (3.5, "p1"), (1, "p2")]:
         r, _ = submit(hours=hours, reporter=who)
-        r.approve("head")
+        r.approve("head", C)
         reports.append(r)
     p, _ = Program.record(kanoon=kanoon(), title="x", held_on=TODAY, today=TODAY, attendance=30, partners=[],
-                          note=None, by="h")
+                          note=None, by="h", clock=C)
     f = compile_month(reports, [p])
     assert f["reports"] == 3 and f["hours"] == 6.5 and f["members_reporting"] == 2
     assert f["by_service_type"]["food_packages"]["beneficiaries"] == 15 and f["programs"] == 1
@@ -248,29 +258,94 @@ def test_compile_month_counts_the_approved_reports_and_programs():
 
 def test_needs_match_members_of_the_kanoon_or_specialized_kanoons_of_the_field():
     n = Need(id="nd_1", kanoon_id="kn_a", kanoon_path=kanoon().path, title="ویزیت", field="medical",
-             registered_at=datetime.now(timezone.utc))
+             registered_at=C.now())
     with pytest.raises(Invalid):
-        n.match_member("p_x", "kn_other", "head")
+        n.match_member("p_x", kanoon("kn_other"), "head", C)
     with pytest.raises(Invalid):
-        n.match_kanoon(kanoon("kn_n"), "head")  # a neighborhood kanoon
+        n.match_kanoon(kanoon("kn_n"), "head", C)  # a neighborhood kanoon
     with pytest.raises(Invalid):
-        n.match_kanoon(kanoon("kn_law", kind="specialized_social", field="legal"), "head")
-    n.match_kanoon(kanoon("kn_med", kind="specialized_social", field="medical"), "head")
-    n.match_member("p_1", "kn_a", "head")
+        n.match_kanoon(kanoon("kn_law", kind="specialized_social", field="legal"), "head", C)
+    n.match_kanoon(kanoon("kn_med", kind="specialized_social", field="medical"), "head", C)
+    n.match_member("p_1", kanoon("kn_a"), "head", C)
     assert n.status == "matched" and len(n.matches) == 2
     with pytest.raises(Conflict):
-        n.match_member("p_1", "kn_a", "head")
+        n.match_member("p_1", kanoon("kn_a"), "head", C)
     n.resolve("met", "head")
     with pytest.raises(Conflict):
-        n.match_member("p_2", "kn_a", "head")
+        n.match_member("p_2", kanoon("kn_a"), "head", C)
+
+
+def test_a_need_goes_to_a_specialized_khademyar_only_where_the_city_has_no_kanoon_of_its_field():
+    n = Need(id="nd_2", kanoon_id="kn_a", kanoon_path=kanoon().path, title="مشاوره حقوقی", field="legal",
+             registered_at=C.now())
+    lawyer_kanoon = kanoon("kn_law_nsh", kind="specialized_social", field="legal")
+    with pytest.raises(Invalid, match="has a legal kanoon"):
+        n.match_member("p_lawyer", lawyer_kanoon, "head", C, city_has_field_kanoon=True)
+    with pytest.raises(Invalid, match="province"):
+        n.match_member("p_lawyer", lawyer_kanoon, "head", C, city_has_field_kanoon=False, same_province=False)
+    with pytest.raises(Invalid, match="legal kanoon"):
+        n.match_member("p_doctor", kanoon("kn_med", kind="specialized_social", field="medical"), "head", C,
+                       city_has_field_kanoon=False)
+    [event] = n.match_member("p_lawyer", lawyer_kanoon, "head", C, city_has_field_kanoon=False)
+    assert n.matches[-1].kind == "specialist" and event.match_kind == "specialist"
+    general = Need(id="nd_3", kanoon_id="kn_a", kanoon_path=kanoon().path, title="بسته", registered_at=C.now())
+    with pytest.raises(Invalid):  # a need of no field is met inside its own kanoon
+        general.match_member("p_lawyer", lawyer_kanoon, "head", C, city_has_field_kanoon=False)
+
+
+def test_a_participatory_program_joins_kanoons_of_the_other_kind():
+    with pytest.raises(Invalid, match="specialized") as exc:
+        Program.record(kanoon=kanoon(), title="x", held_on=TODAY, today=TODAY, attendance=3,
+                       partners=[kanoon("kn_b")], note=None, by="h", clock=C)
+    assert exc.value.field == "partner_kanoon_ids"
+    spec = kanoon("kn_med", kind="specialized_social", field="medical")
+    with pytest.raises(Invalid, match="neighborhood"):
+        Program.record(kanoon=spec, title="x", held_on=TODAY, today=TODAY, attendance=3,
+                       partners=[kanoon("kn_law", kind="specialized_social", field="legal")], note=None, by="h",
+                       clock=C)
+    Program.record(kanoon=spec, title="x", held_on=TODAY, today=TODAY, attendance=3, partners=[kanoon("kn_b")],
+                   note=None, by="h", clock=C)
+
+
+def test_a_reservation_is_cancelled_before_its_day():
+    r, _ = Reservation.request(person_id="p", kanoon=kanoon(), service_type=PUBLIC, day=TODAY + timedelta(days=2),
+                               today=TODAY, from_hour=16, to_hour=18, note=None, clock=C)
+    r.decide(True, "head", None)
+    [event] = r.cancel("p", TODAY)
+    assert r.status == "cancelled" and event.status == "cancelled"
+    with pytest.raises(Conflict):
+        r.cancel("p", TODAY)
+    late, _ = Reservation.request(person_id="p", kanoon=kanoon(), service_type=PUBLIC, day=TODAY, today=TODAY,
+                                  from_hour=16, to_hour=18, note=None, clock=C)
+    with pytest.raises(Conflict, match="passed"):
+        late.cancel("p", TODAY + timedelta(days=1))
+
+
+def test_a_resubmitted_report_is_checked_against_its_campaign_again():
+    c, _ = Campaign.announce(title="پویش", description=None, scope_id="IR-09", scope_path=["IR", "IR-R5", "IR-09"],
+                             starts_on=j(1404, 8, 1), ends_on=j(1404, 8, 30), targets={},
+                             service_types=["food_packages"], by="pm", clock=C)
+    r, _ = submit(campaign=c)
+    r.approve("head", C)
+    r.return_for_review("sec", "روز اشتباه", C)
+    with pytest.raises(Invalid) as exc:   # the corrected day falls outside the campaign
+        r.resubmit("p_1", {"day": j(1404, 7, 28)}, None, kanoon(), c, TODAY, C)
+    assert exc.value.field == "day" and r.status == "returned"
+    with pytest.raises(Invalid) as exc:   # the campaign does not ask for this type
+        r.resubmit("p_1", {}, ServiceType(id="tutoring", name="x"), kanoon(), c, TODAY, C)
+    assert exc.value.field == "service_type" and r.service_type == "food_packages"
+    with pytest.raises(Invalid):
+        r.resubmit("p_1", {"campaign_id": None}, None, kanoon(), c, TODAY, C)
+    r.resubmit("p_1", {"day": j(1404, 8, 2)}, None, kanoon(), c, TODAY, C)
+    assert r.status == "submitted" and r.day == j(1404, 8, 2)
 
 
 def test_a_project_asks_other_kanoons_and_each_answers_once():
     n = Need(id="nd_1", kanoon_id="kn_a", kanoon_path=kanoon().path, title="t", registered_at=datetime.now(timezone.utc))
     with pytest.raises(Invalid):
-        ExecutiveProject.propose(kanoon=kanoon(), title="t", description="d", needs=[n], invited=[kanoon()], by="h")
+        ExecutiveProject.propose(kanoon=kanoon(), title="t", description="d", needs=[n], invited=[kanoon()], by="h", clock=C)
     p, _ = ExecutiveProject.propose(kanoon=kanoon(), title="t", description="d", needs=[n],
-                                    invited=[kanoon("kn_b")], by="h")
+                                    invited=[kanoon("kn_b")], by="h", clock=C)
     with pytest.raises(Invalid):
         p.respond("kn_c", True, "x")
     p.respond("kn_b", True, "hb")
@@ -307,12 +382,12 @@ def test_counters_match_the_reports_whatever_order_events_arrive_in(lives, rnd):
         r, ev = submit(hours=round(hours, 1), beneficiaries=benef, day=TODAY - timedelta(days=days_ago % 60))
         events += ev
         if fate != "pending":
-            events += r.approve("h") if fate != "reject" else r.reject("h", "دلیل")
+            events += r.approve("h", C) if fate != "reject" else r.reject("h", "دلیل", C)
         if fate.startswith("approve_return"):
-            events += r.return_for_review("s", "اصلاح")
+            events += r.return_for_review("s", "اصلاح", C)
         if fate == "approve_return_resubmit_approve":
-            events += r.resubmit("p_1", {}, None, kanoon())
-            events += r.approve("h")
+            events += r.resubmit("p_1", {}, None, kanoon(), None, TODAY, C)
+            events += r.approve("h", C)
         expected_status[r.status] += 1
         if r.status == ReportStatus.approved:
             expected_hours += r.hours
@@ -327,3 +402,27 @@ def test_counters_match_the_reports_whatever_order_events_arrive_in(lives, rnd):
     assert total["by_service_type"].get("food_packages", {}).get("reports", 0) == expected_approved
     # The kanoon's buckets equal the province's: every unit on the path counts the same reports.
     assert {k.split("|")[1] for k in buckets if k.startswith("kn_a|")} == set(months)
+
+
+def test_aggregates_split_khademyars_and_yavars_activity():
+    quarter = parse_period("1404-Q3")
+    events = []
+    for kind, hours in (("khademyar", 2.0), ("khademyar", 3.0), ("yavar", 1.5)):
+        r, _ = ActivityReport.submit(reporter_id=f"p_{kind}", reporter_kind=kind, kanoon=kanoon(), service_type=PUBLIC,
+                                     day=j(1404, 8, 2), today=TODAY, hours=hours, place="مسجد", beneficiaries=4,
+                                     description="شرح", media=[], clock=C)
+        events += r.approve("head", C)
+    totals: dict = {}
+    for e in events:
+        for k, v in aggregates.deltas(e.event_type, e.model_dump()).items():
+            totals[k] = totals.get(k, 0) + v
+    doc: dict = {}
+    for k, v in totals.items():
+        node = doc
+        *parents, leaf = k.split(".")
+        for part in parents:
+            node = node.setdefault(part, {})
+        node[leaf] = v
+    out = aggregates.summarize("IR-09", quarter, [doc])
+    assert out["by_member_kind"] == {"khademyar": {"reports": 2, "hours": 5.0, "beneficiaries": 8},
+                                     "yavar": {"reports": 1, "hours": 1.5, "beneficiaries": 4}}

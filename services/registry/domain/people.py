@@ -8,7 +8,7 @@ from enum import StrEnum
 from pydantic import BaseModel
 
 from kernel.errors import Invalid
-from kernel.persian import is_valid_national_id, normalize_digits, normalize_mobile, normalize_text
+from kernel.persian import is_valid_national_id, name_key, name_tokens, normalize_digits, normalize_mobile  # noqa: F401
 from .. import events as ev
 
 
@@ -46,22 +46,6 @@ def check_birth_date(d: date, today: date, field: str = "birth_date") -> None:
         raise Invalid(f"a birth date more than {MAX_AGE} years ago is not plausible", field)
     if today.year - d.year < MIN_AGE:
         raise Invalid(f"members are at least {MIN_AGE} years old", field)
-
-
-def name_key(text: str) -> str:
-    """A name as search compares it: Persian letters for Arabic ones (ي→ی, ك→ک, ة→ه), no
-    zero-width non-joiner, no diacritics, one space between words, lower case for Latin."""
-    text = normalize_text(text).replace("\u200c", " ")
-    text = "".join(ch for ch in text if not ("\u064b" <= ch <= "\u065f" or ch == "\u0670"))
-    return " ".join(text.lower().split())
-
-
-def name_tokens(full_name: str) -> list[str]:
-    """The words a stored name is found by: each word, and each two neighbours written together, so
-    a name stored as علی‌رضا (or علی رضا) is found by علیرضا too. Each searched word must begin one
-    of these."""
-    words = name_key(full_name).split()
-    return words + [a + b for a, b in zip(words, words[1:])]
 
 
 class Person(BaseModel):

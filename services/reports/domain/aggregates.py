@@ -21,6 +21,10 @@ def _report_amounts(d: dict, sign: int) -> dict[str, float]:
     t, h, b = d["service_type"], d["hours"], d["beneficiaries"]
     out = {"approved.hours": sign * h, "approved.beneficiaries": sign * b,
            f"types.{t}.reports": sign, f"types.{t}.hours": sign * h, f"types.{t}.beneficiaries": sign * b}
+    if d.get("reporter_kind") in ("khademyar", "yavar"):
+        k = d["reporter_kind"]   # §4.7: khademyars' and yavars' activity, each
+        out.update({f"by_kind.{k}.reports": sign, f"by_kind.{k}.hours": sign * h,
+                    f"by_kind.{k}.beneficiaries": sign * b})
     if d.get("campaign_id"):
         c = d["campaign_id"]
         out.update({f"campaigns.{c}.reports": sign, f"campaigns.{c}.hours": sign * h,
@@ -111,6 +115,8 @@ def summarize(unit_id: str, period: Period, docs: Iterable[dict]) -> dict:
         "hours": approved.get("hours", 0),
         "beneficiaries": approved.get("beneficiaries", 0),
         "by_service_type": total.get("types", {}),
+        "by_member_kind": {k: {m: total.get("by_kind", {}).get(k, {}).get(m, 0)
+                               for m in ("reports", "hours", "beneficiaries")} for k in ("khademyar", "yavar")},
         "campaigns": total.get("campaigns", {}),
         "programs": {k: total.get("programs", {}).get(k, 0) for k in ("held", "attendance", "participatory")},
         "monthly_reports": {k: total.get("monthly", {}).get(k, 0) for k in ("submitted", "on_time", "accepted")},

@@ -5,7 +5,8 @@ from __future__ import annotations
 from kernel.access import Actor, require, signed_in
 from kernel.errors import Forbidden
 
-from .model import ActivityReport, KanoonView
+from .kanoons import KanoonView
+from .reports import ActivityReport
 
 # The roles this service checks, by their names in the registry's catalogue (its domain/roles.py;
 # tests/unit/test_event_contracts.py holds every name here to that catalogue).
@@ -77,7 +78,13 @@ def province_or_center(actor: Actor | None, scope_path: list[str], scope_kind: s
 
 
 def read_beneficiaries(actor: Actor | None, kanoon: KanoonView) -> Actor:
-    return require(actor, kanoon.path, BENEFICIARY_READERS, "see this kanoon's beneficiaries")
+    """§3 names the kanoon's officials and the oversight group: an administrator reads beneficiaries
+    only by holding one of those roles."""
+    return require(actor, kanoon.path, BENEFICIARY_READERS, "see this kanoon's beneficiaries", admin=False)
+
+
+def reads_beneficiaries(actor: Actor | None, kanoon: KanoonView) -> bool:
+    return actor is not None and actor.covers(kanoon.path, BENEFICIARY_READERS, admin=False)
 
 
 def view_project(actor: Actor | None, paths: list[list[str]]) -> Actor:
