@@ -125,6 +125,22 @@ class Composition(BaseModel):
     age_band: dict[str, int]
 
 
+class CountyCoverage(BaseModel):
+    model_config = OPEN
+    unit_id: str
+    name: str
+    neighborhoods: dict[str, Any]      # total, covered, rate, uncovered: [{id, name}]
+    neighborhood_kanoons: int
+    specialized_fields: dict[str, list[str]]   # present, missing
+
+
+class Coverage(BaseModel):
+    model_config = OPEN
+    unit_id: str
+    fields: list[str]
+    counties: list[CountyCoverage]
+
+
 class Account(BaseModel):
     id: str
     username: str
@@ -136,6 +152,7 @@ Me = Actor
 # ---------------------------------------------------------------- reports
 
 ServiceType = public(service_types.ServiceType)
+Instruction = public(service_types.Instruction)
 ActivityReport = public(reports.ActivityReport)
 Reservation = public(reservations.Reservation)
 Campaign = public(campaigns.Campaign)

@@ -61,6 +61,13 @@ def search_people(call: CallerDep, unit_id: str, q: str, status: str = "all",
     return call(R, "search_people", unit_id, q, status, limit, skip)
 
 
+@router.get("/units/{unit_id}/coverage", response_model=out.Coverage)
+def coverage(call: CallerDep, unit_id: str):
+    """Per county (of a province, or one county): which neighborhoods have an active kanoon, and
+    which specialized fields have one, against the fields the province has (§2.4)."""
+    return call(R, "coverage", unit_id)
+
+
 @router.get("/units/{unit_id}/composition", response_model=out.Composition)
 def composition(call: CallerDep, unit_id: str):
     """Members by kind, education, age band, gender and occupation (a unit or a kanoon id)."""

@@ -38,6 +38,19 @@ def service_types(call: CallerDep, for_id: Annotated[str, Query(alias="for", min
 
 # -- activity reports (§4.2)
 
+@router.post("/service-types/{type_id}/instructions", status_code=201, response_model=out.Instruction)
+def publish_instruction(call: CallerDep, type_id: str, cmd: s.PublishInstruction):
+    """A new version of the type's executive instruction in a province (§4.1), notified to the
+    kanoons there that report the type; written by the field's specialized secretary."""
+    return call(R, "publish_instruction", type_id, body(cmd))
+
+
+@router.get("/kanoons/{kanoon_id}/instructions", response_model=list[out.Instruction])
+def instructions(call: CallerDep, kanoon_id: str):
+    """The executive instructions in force for the service types the kanoon reports."""
+    return call(R, "instructions", kanoon_id)
+
+
 @router.post("/activity-reports", status_code=201, response_model=out.ActivityReport)
 def submit_report(call: CallerDep, cmd: s.SubmitReport):
     """A khademyar or yavar reports a service done for the kanoon they are a member of."""
@@ -114,6 +127,13 @@ def list_reservations(call: CallerDep, kanoon_id: str,
 @router.post("/campaigns", status_code=201, response_model=out.Campaign)
 def announce_campaign(call: CallerDep, cmd: s.AnnounceCampaign):
     return call(R, "announce_campaign", body(cmd))
+
+
+@router.post("/campaigns/{campaign_id}/approval", response_model=out.Campaign)
+def approve_campaign(call: CallerDep, campaign_id: str):
+    """The province manager announces a local (county or neighborhood) campaign its planning head
+    drafted."""
+    return call(R, "approve_campaign", campaign_id)
 
 
 @router.get("/units/{unit_id}/campaigns", response_model=list[out.Campaign])

@@ -134,6 +134,8 @@ class ProvinceSettingsSet(EventData):
     transfer_expiry_days: int
     move_window_days: int
     set_by: str
+    report_window_days: int | None = None
+    monthly_deadline_day: int | None = None
 
 
 @event_type("registry.transfer.requested.v1", "transfer/{transfer_id}")

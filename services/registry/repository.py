@@ -245,6 +245,9 @@ class Repository:
         rows = self.db.kanoons.find(q, sort=[("name", 1)], skip=skip, limit=limit)
         return [_from_doc(Kanoon, d) for d in rows], self.db.kanoons.count_documents(q)
 
+    def active_kanoons_under(self, unit_id: str) -> list[Kanoon]:
+        return [_from_doc(Kanoon, d) for d in self.db.kanoons.find({"unit_path": unit_id, "status": "active"})]
+
     def head_of_active_kanoon(self, person_id: str, exclude: str | None = None) -> bool:
         q = {"status": {"$in": ["draft", "submitted", "active"]},
              "$or": [{"head_id": person_id}, {"deputy_id": person_id}]}
@@ -257,7 +260,7 @@ class Repository:
     def policy(self, province_id: str, kanoon_type: str) -> MembershipPolicy:
         doc = self.db.policies.find_one({"_id": f"{province_id}:{kanoon_type}"})
         if doc is None:
-            return MembershipPolicy(province_id=province_id, kanoon_type=kanoon_type)
+            return MembershipPolicy.default(province_id, kanoon_type)
         doc.pop("_id")
         return MembershipPolicy.model_validate(doc)
 

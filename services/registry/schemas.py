@@ -140,6 +140,8 @@ class SetProvinceSettings(Command):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"transfer_expiry_days": 30, "move_window_days": 90}]})
     transfer_expiry_days: int = Field(ge=1, le=365, description="days a transfer waits for both decisions")
     move_window_days: int = Field(ge=0, le=730, description="days after leaving a kanoon during which joining another is a transfer")
+    report_window_days: int = Field(60, ge=1, le=365, description="how many days back a service may be reported")
+    monthly_deadline_day: int = Field(5, ge=1, le=29, description="a month's report is on time until the end of this day of the next month")
 
 
 class Handover(Command):

@@ -21,6 +21,7 @@ from kernel.store import Store, Transaction
 from . import schemas as s
 from .domain import rules
 from .domain.composition import composition
+from .domain.coverage import county_coverage
 from .domain.kanoons import Kanoon, MembershipPolicy, OrientationSession, Place
 from .domain.leadership import approve_formation, hand_over
 from .domain.membership import join, leave
@@ -478,8 +479,7 @@ class RegistryService(DomainService):
             rules.set_province_settings(self.actor, province.path)
             st = ProvinceSettings(province_id=province.id, **cmd.model_dump())
             repo.set_settings(st)
-            tx.emit(ProvinceSettingsSet(province_id=st.province_id, transfer_expiry_days=st.transfer_expiry_days,
-                                        move_window_days=st.move_window_days, set_by=self._by()))
+            tx.emit(ProvinceSettingsSet(set_by=self._by(), **st.model_dump()))
             return view(st)
         return self._write(work)
 
@@ -807,7 +807,24 @@ class RegistryService(DomainService):
         return Actor(user_id=user["_id"], person_id=person.id, username=user["username"], grants=grants,
                      kanoon_id=person.kanoon_id)
 
-    # ------------------------------------------------------------ figures (§2.9)
+    # ------------------------------------------------------------ figures (§2.4, §2.9)
+
+    @rpc
+    def coverage(self, unit_id: str) -> dict:
+        """Per county of a province (or for one county): neighborhoods with an active kanoon, and
+        the specialized fields that have one (§2.4)."""
+        repo = self._read()
+        unit = repo.unit(unit_id)
+        if unit.kind not in (UnitKind.city, UnitKind.province):
+            raise Invalid("coverage is reported for a county or a province", "unit_id")
+        rules.require(self.actor, unit.path, rules.NETWORK_STAFF, "see the coverage of this unit")
+        province = unit.id if unit.kind == UnitKind.province else unit.parent_id
+        in_province = repo.active_kanoons_under(province)
+        fields = {k.field for k in in_province if k.field}
+        cities = [unit] if unit.kind == UnitKind.city else repo.units_under(unit.id, "city")
+        rows = [county_coverage(c, repo.units_under(c.id, "neighborhood"),
+                                [k for k in in_province if c.id in k.unit_path], fields) for c in cities]
+        return {"unit_id": unit.id, "fields": sorted(fields), "counties": rows}
 
     @rpc
     def composition(self, unit_id: str) -> dict:

@@ -61,6 +61,18 @@ class ServiceTypeDefined(EventData):
     scope_id: str
 
 
+@event_type("reports.instruction.published.v1", "service_type/{service_type}")
+class InstructionPublished(EventData):
+    """A new version of a service type's executive instruction in a province; `kanoon_ids` are the
+    kanoons it is notified to (those that may report the type there)."""
+    service_type: str
+    field: str | None
+    scope_id: str
+    version: int
+    kanoon_ids: list[str]
+    by: str
+
+
 @event_type("reports.reservation.requested.v1", "reservation/{reservation_id}")
 class ReservationRequested(EventData):
     reservation_id: str
@@ -87,6 +99,15 @@ class CampaignAnnounced(EventData):
     ends_on: date
     target_ids: list[str]
     service_types: list[str]
+    field: str | None = None  # a sponsoring institution's campaign calls on that field's kanoons only
+
+
+@event_type("reports.campaign.drafted.v1", "campaign/{campaign_id}")
+class CampaignDrafted(EventData):
+    campaign_id: str
+    title: str
+    scope_id: str
+    by: str
 
 
 @event_type("reports.program.held.v1", "kanoon/{kanoon_id}")

@@ -36,6 +36,10 @@ def apply_registry_event(db: Db, envelope: dict) -> None:
             "name": d["name"], "kind": d["kind"], "field": d.get("field"), "unit_path": d["unit_path"],
             "status": "active", "head_id": d["head_id"], "deputy_id": d["deputy_id"],
             "founding_date": _date(d["founding_date"])}, "$setOnInsert": {"closed_on": None}}, upsert=True)
+    elif kind == "registry.province_settings.set":
+        db.province_settings.update_one({"_id": d["province_id"]}, {"$set": {
+            "report_window_days": d.get("report_window_days"), "monthly_deadline_day": d.get("monthly_deadline_day")}},
+            upsert=True)
     elif kind == "registry.kanoon.leadership_handed_over":
         field = "head_id" if d["position"] == "head" else "deputy_id"
         db.kanoons.update_one({"_id": d["kanoon_id"]}, {"$set": {field: d["to_person_id"]}})

@@ -18,12 +18,12 @@ from kernel.store import Db
 from .domain import aggregates
 from .domain.campaigns import Campaign
 from .domain.kanoons import KanoonView
-from .domain.monthly import MonthlyReport
+from .domain.monthly import MONTHLY_DEADLINE_DAY, MonthlyReport
 from .domain.needs import Beneficiary, ExecutiveProject, Need
 from .domain.programs import Program
-from .domain.reports import ActivityReport
+from .domain.reports import REPORT_WINDOW_DAYS, ActivityReport
 from .domain.reservations import Reservation
-from .domain.service_types import ServiceType
+from .domain.service_types import Instruction, ServiceType
 
 INDEXES = {
     "activity_reports": [[("kanoon_path", ASCENDING), ("day", ASCENDING)], [("reporter_id", ASCENDING)],
@@ -32,6 +32,8 @@ INDEXES = {
     "monthly_reports": [[("kanoon_path", ASCENDING), ("month", ASCENDING)], [("status", ASCENDING)]],
     "reservations": [[("kanoon_id", ASCENDING), ("status", ASCENDING)]],
     "campaigns": [[("scope_path", ASCENDING)]],
+    "instructions": [[("service_type", ASCENDING), ("scope_id", ASCENDING), ("version", DESCENDING)],
+                     [("scope_id", ASCENDING)]],
     "beneficiaries": [[("kanoon_id", ASCENDING)], [("kanoon_id", ASCENDING), ("name_tokens", ASCENDING)],
                       [("national_id", ASCENDING)], [("mobile", ASCENDING)]],
     "needs": [[("kanoon_id", ASCENDING), ("status", ASCENDING)]],
@@ -92,6 +94,13 @@ class Repository:
             return [*k["unit_path"], unit_id], "kanoon"
         raise NotFound(f"no unit or kanoon {unit_id}", "unit_id")
 
+    def target(self, unit_id: str) -> tuple[list[str], str | None]:
+        """A unit's or a kanoon's path, and the kanoon's specialized field (field-bound grants)."""
+        path, kind = self.unit_path(unit_id)
+        if kind != "kanoon":
+            return path, None
+        return path, (self.db.kanoons.find_one({"_id": unit_id}, {"field": 1}) or {}).get("field")
+
     def kanoon(self, kanoon_id: str, field: str = "kanoon_id") -> KanoonView:
         return self._get("kanoons", KanoonView, kanoon_id, "kanoon", field)
 
@@ -106,6 +115,13 @@ class Repository:
         """The unit of `kind` on a path (units known from the registry's events)."""
         doc = self.db.units.find_one({"_id": {"$in": list(path)}, "kind": kind}, {"_id": 1})
         return doc["_id"] if doc else None
+
+    def province_settings(self, path: list[str]) -> dict:
+        """The numbers the province of `path` set in the registry (§9), or the defaults."""
+        province = self.ancestor_of_kind(path, "province")
+        doc = self.db.province_settings.find_one({"_id": province}) if province else None
+        return {"report_window_days": (doc or {}).get("report_window_days") or REPORT_WINDOW_DAYS,
+                "monthly_deadline_day": (doc or {}).get("monthly_deadline_day") or MONTHLY_DEADLINE_DAY}
 
     def has_specialized_kanoon(self, city_id: str | None, field: str) -> bool:
         if city_id is None:
@@ -137,6 +153,28 @@ class Repository:
     def service_types_for(self, path: list[str]) -> list[ServiceType]:
         return [from_doc(ServiceType, d) for d in
                 self.db.service_types.find({"scope_id": {"$in": path}, "active": True}, sort=[("_id", 1)])]
+
+    def add_instruction(self, i: Instruction) -> None:
+        self._insert("instructions", i, f"version {i.version} of this instruction exists", "version")
+
+    def instruction_version(self, type_id: str, scope_id: str) -> int:
+        doc = self.db.instructions.find_one({"service_type": type_id, "scope_id": scope_id},
+                                            sort=[("version", DESCENDING)])
+        return doc["version"] if doc else 0
+
+    def instructions_for(self, path: list[str]) -> list[Instruction]:
+        """The instructions in force along a path: the latest version of each type in each scope."""
+        latest: dict[tuple[str, str], Instruction] = {}
+        for d in self.db.instructions.find({"scope_id": {"$in": path}}, sort=[("version", ASCENDING)]):
+            i = from_doc(Instruction, d)
+            latest[(i.service_type, i.scope_id)] = i
+        return sorted(latest.values(), key=lambda i: i.service_type)
+
+    def active_kanoons_for_type(self, scope_id: str, t: ServiceType) -> list[str]:
+        q: dict = {"unit_path": scope_id, "status": "active"}
+        if t.field:
+            q["field"] = t.field
+        return [d["_id"] for d in self.db.kanoons.find(q, {"_id": 1})]
 
     # -- activity reports
     def report(self, report_id: str) -> ActivityReport:
@@ -204,6 +242,9 @@ class Repository:
 
     def add_campaign(self, c: Campaign) -> None:
         self._insert("campaigns", c, "this campaign exists")
+
+    def save_campaign(self, c: Campaign) -> None:
+        self._save("campaigns", c)
 
     def campaigns_for(self, path: list[str]) -> list[Campaign]:
         return [from_doc(Campaign, d) for d in

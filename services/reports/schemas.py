@@ -62,6 +62,12 @@ class ReturnReport(Command):
     comment: LongText = Field(min_length=3)
 
 
+class PublishInstruction(Command):
+    model_config = _ex({"province_id": "IR-09", "text": "ویزیت رایگان با هماهنگی مسئول کانون و ثبت نام بیمار در سامانه انجام می‌شود."})
+    province_id: Id
+    text: LongText
+
+
 class ResubmitReport(Command):
     model_config = _ex({"hours": 2, "description": "ساعات اصلاح شد"})
     service_type: Slug | None = None
@@ -113,6 +119,7 @@ class AnnounceCampaign(Command):
     ends_on: JalaliDate
     target_ids: list[Id] = Field(default=[], max_length=1000)
     service_types: list[Slug] = Field(min_length=1, max_length=50)
+    field: Text | None = Field(None, description="a sponsoring institution's campaign: the specialized field it calls on")
 
 
 class RecordProgram(Command):

@@ -26,7 +26,7 @@ from .domain.needs import Beneficiary, ExecutiveProject, Need
 from .domain.programs import Program, program_compliance
 from .domain.reports import ActivityReport, Media
 from .domain.reservations import Reservation
-from .domain.service_types import ServiceType
+from .domain.service_types import Instruction, ServiceType
 from .events import ServiceTypeDefined
 from .projections import apply_own_event, apply_registry_event, fold_deltas
 from .repository import Repository, ensure_indexes
@@ -144,6 +144,36 @@ class ReportsService(DomainService):
         return self._write(work)
 
     @rpc
+    def publish_instruction(self, type_id: str, payload: dict) -> dict:
+        """A new version of a service type's executive instruction in a province (§4.1), notified
+        to the kanoons there that may report the type."""
+        cmd = parse(s.PublishInstruction, payload)
+
+        def work(repo: Repository, tx: Transaction):
+            t = repo.service_type(type_id)
+            path, kind = repo.unit_path(cmd.province_id)
+            if kind != "province":
+                raise Invalid("an instruction is written for a province", "province_id")
+            actor = rules.write_instruction(self._actor(repo), path, t.field)
+            i, events = Instruction.publish(service_type=t, scope_id=cmd.province_id, scope_path=path,
+                                            previous=repo.instruction_version(t.id, cmd.province_id), text=cmd.text,
+                                            by=actor.person_id, notify=repo.active_kanoons_for_type(cmd.province_id, t),
+                                            clock=clock)
+            repo.add_instruction(i)
+            tx.emit(*events)
+            return view(i)
+        return self._write(work)
+
+    @rpc
+    def instructions(self, kanoon_id: str) -> list[dict]:
+        """The instructions in force for the service types a kanoon may report."""
+        repo = self._read()
+        k = repo.kanoon(kanoon_id)
+        rules.signed_in(self._actor(repo))
+        usable = {t.id for t in repo.service_types_for(k.path) if t.usable_by(k)}
+        return [view(i) for i in repo.instructions_for(k.path) if i.service_type in usable]
+
+    @rpc
     def service_types(self, kanoon_or_unit_id: str) -> list[dict]:
         repo = self._read()
         rules.signed_in(self._actor(repo))
@@ -171,7 +201,7 @@ class ReportsService(DomainService):
                 kanoon=kanoon, service_type=repo.service_type(cmd.service_type), day=cmd.day,
                 today=clock.today(), hours=cmd.hours, place=cmd.place, beneficiaries=cmd.beneficiaries,
                 description=cmd.description, media=[Media(**m.model_dump()) for m in cmd.media],
-                campaign=campaign, clock=clock)
+                campaign=campaign, clock=clock, window_days=repo.province_settings(kanoon.path)["report_window_days"])
             repo.add_report(report)
             tx.emit(*events)
             return view(report)
@@ -181,7 +211,7 @@ class ReportsService(DomainService):
     def get_report(self, report_id: str) -> dict:
         repo = self._read()
         r = repo.report(report_id)
-        rules.view_report(self._actor(repo), r)
+        rules.view_report(self._actor(repo), r, repo.kanoon(r.kanoon_id).field)
         return view(r)
 
     @rpc
@@ -193,7 +223,7 @@ class ReportsService(DomainService):
         period = _month(month) if month else None
         repo = self._read()
         k = repo.kanoon(kanoon_id)
-        rules.require(self._actor(repo), k.path, rules.OFFICIALS_AND_STAFF, "see this kanoon's reports")
+        rules.require(self._actor(repo), k.path, rules.OFFICIALS_AND_STAFF, "see this kanoon's reports", k.field)
         return [view(r) for r in repo.reports(kanoon_id=kanoon_id, status=status, month=period, limit=limit,
                                               skip=skip)]
 
@@ -237,7 +267,8 @@ class ReportsService(DomainService):
             if cmd.media is not None:
                 changes["media"] = [Media(**m.model_dump()) for m in cmd.media]
             campaign = repo.campaign(r.campaign_id) if r.campaign_id else None
-            return r.resubmit(by, changes, t, kanoon, campaign, clock.today(), clock)
+            return r.resubmit(by, changes, t, kanoon, campaign, clock.today(), clock,
+                              repo.province_settings(kanoon.path)["report_window_days"])
         return self._change_report(report_id, lambda actor, r: rules.signed_in(actor), change)
 
     @rpc
@@ -308,16 +339,26 @@ class ReportsService(DomainService):
 
         def work(repo: Repository, tx: Transaction):
             path, kind = repo.unit_path(cmd.scope_id)
-            actor = rules.province_or_center(self._actor(repo), path, kind, "announce campaigns")
+            actor, draft = rules.campaign_author(self._actor(repo), path, kind, cmd.field)
             for t in cmd.service_types:
                 repo.service_type(t, "service_types")
             targets = {t: repo.unit_path(t)[0] for t in cmd.target_ids}
             c, events = Campaign.announce(title=cmd.title, description=cmd.description, scope_id=cmd.scope_id,
                                           scope_path=path, starts_on=cmd.starts_on, ends_on=cmd.ends_on,
                                           targets=targets, service_types=cmd.service_types,
-                                          by=actor.person_id, clock=clock)
+                                          by=actor.person_id, clock=clock, field=cmd.field, draft=draft)
             repo.add_campaign(c)
             tx.emit(*events)
+            return view(c)
+        return self._write(work)
+
+    @rpc
+    def approve_campaign(self, campaign_id: str) -> dict:
+        def work(repo: Repository, tx: Transaction):
+            c = repo.campaign(campaign_id)
+            actor = rules.approve_campaign(self._actor(repo), c.scope_path)
+            tx.emit(*c.approve(actor.person_id, clock))
+            repo.save_campaign(c)
             return view(c)
         return self._write(work)
 
@@ -326,15 +367,17 @@ class ReportsService(DomainService):
         repo = self._read()
         rules.signed_in(self._actor(repo))
         path, _ = repo.unit_path(unit_id)
-        return [view(c) for c in repo.campaigns_for(path)]
+        actor = self._actor(repo)
+        return [view(c) for c in repo.campaigns_for(path)
+                if c.status == "announced" or actor.covers(c.scope_path, rules.PROVINCE_MANAGER | rules.PLANNING_HEAD)]
 
     @rpc
     def campaign_report(self, campaign_id: str, unit_id: str) -> dict:
         """Participation in one campaign within a unit (a kanoon, a city, a province, …)."""
         repo = self._read()
         c = repo.campaign(campaign_id)
-        path, _ = repo.unit_path(unit_id)
-        rules.figures(self._actor(repo), path)
+        path, field = repo.target(unit_id)
+        rules.figures(self._actor(repo), path, field)
         totals = aggregates.campaign_totals(c.id, repo.buckets_by_id([aggregates.bucket_id(unit_id, m) for m in c.months]))
         return {"campaign": view(c), "unit_id": unit_id, **totals}
 
@@ -360,8 +403,8 @@ class ReportsService(DomainService):
     def program_compliance(self, unit_id: str, month: str) -> dict:
         period = _month(month)
         repo = self._read()
-        path, _ = repo.unit_path(unit_id)
-        rules.figures(self._actor(repo), path)
+        path, field = repo.target(unit_id)
+        rules.figures(self._actor(repo), path, field)
         c = program_compliance(unit_id, str(period), repo.kanoons_under(unit_id),
                                repo.kanoons_with_programs(unit_id, period))
         return {**c.model_dump(), "rate": c.rate}
@@ -382,7 +425,8 @@ class ReportsService(DomainService):
                         supplementary=cmd.supplementary, by=actor.person_id, at=clock.now())
             existing = repo.find_monthly(kanoon.id, str(period))
             if existing is None:
-                r, events = MonthlyReport.submit(month=str(period), **args)
+                r, events = MonthlyReport.submit(
+                    month=str(period), deadline_day=repo.province_settings(kanoon.path)["monthly_deadline_day"], **args)
                 repo.add_monthly(r)
             else:
                 r = existing
@@ -399,7 +443,7 @@ class ReportsService(DomainService):
 
         def work(repo: Repository, tx: Transaction):
             kanoon = repo.kanoon(kanoon_id)
-            actor = rules.city_review(self._actor(repo), kanoon, "review this kanoon's monthly report")
+            actor = rules.review_monthly(self._actor(repo), kanoon)
             r = repo.monthly(kanoon_id, str(period))
             tx.emit(*(r.accept(actor.person_id, clock) if cmd.accept
                       else r.return_with(cmd.comment, actor.person_id, clock)))
@@ -412,15 +456,15 @@ class ReportsService(DomainService):
         period = _month(month)
         repo = self._read()
         kanoon = repo.kanoon(kanoon_id)
-        rules.figures(self._actor(repo), kanoon.path)
+        rules.figures(self._actor(repo), kanoon.path, kanoon.field)
         return view(repo.monthly(kanoon_id, str(period)))
 
     @rpc
     def monthly_completeness(self, unit_id: str, month: str) -> dict:
         period = _month(month)
         repo = self._read()
-        path, _ = repo.unit_path(unit_id)
-        rules.figures(self._actor(repo), path)
+        path, field = repo.target(unit_id)
+        rules.figures(self._actor(repo), path, field)
         c = completeness(unit_id, str(period), repo.kanoons_under(unit_id), repo.monthly_under(unit_id, str(period)))
         return {**c.model_dump(), "reported_rate": c.reported_rate, "on_time_rate": c.on_time_rate}
 
@@ -430,8 +474,8 @@ class ReportsService(DomainService):
     def aggregates(self, unit_id: str, period: str) -> dict:
         p = _period(period)
         repo = self._read()
-        path, _ = repo.unit_path(unit_id)
-        rules.figures(self._actor(repo), path)
+        path, field = repo.target(unit_id)
+        rules.figures(self._actor(repo), path, field)
         return aggregates.summarize(unit_id, p, repo.buckets(unit_id, p))
 
     # ------------------------------------------------------------ beneficiaries and needs (§3)
@@ -468,7 +512,7 @@ class ReportsService(DomainService):
             items, total = repo.beneficiaries_of(kanoon_id, limit, skip)
             return {"total": total, "items": [view(b) for b in items]}
         # Network staff see how many, never who (§3).
-        rules.figures(actor, kanoon.path)
+        rules.figures(actor, kanoon.path, kanoon.field)
         return {"total": repo.db.beneficiaries.count_documents({"kanoon_id": kanoon_id}), "items": None}
 
     @rpc
@@ -501,7 +545,8 @@ class ReportsService(DomainService):
             raise Invalid("status is open, matched, met or closed", "status")
         repo = self._read()
         kanoon = repo.kanoon(kanoon_id)
-        actor = rules.require(self._actor(repo), kanoon.path, rules.OFFICIALS_AND_STAFF, "see this kanoon's needs")
+        actor = rules.require(self._actor(repo), kanoon.path, rules.OFFICIALS_AND_STAFF, "see this kanoon's needs",
+                              kanoon.field)
         return [self._need_view(n, rules.reads_beneficiaries(actor, kanoon)) for n in repo.needs_of(kanoon_id, status)]
 
     @staticmethod

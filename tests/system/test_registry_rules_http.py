@@ -169,3 +169,24 @@ def test_people_are_found_by_name_in_either_letter_form_and_by_ids_in_any_digits
     r = admin.get(f"/api/units/{city}/people", params={"q": persian + "ی", "status": "applicant"})
     assert r.status_code == 200 and r.json()["total"] == 1
     assert r.json()["items"][0]["applicant"]["national_id"] == applicant["national_id"]
+
+
+def test_coverage_shows_the_neighborhoods_and_fields_a_county_lacks(system, admin, city, world):
+    tag = city[-4:]
+    for i in (1, 2):
+        r = admin.post("/api/units", json={"id": f"{city}-N{i}", "name": f"محله {i}", "kind": "neighborhood",
+                                           "parent_id": city})
+        assert r.status_code == 201, r.text
+    head, deputy = member(admin, city=city), member(admin, city=city)
+    head_api = account(admin, system.base, head, f"head.cov.{tag.lower()}")
+    form_kanoon(head_api, head, deputy, world["secretary"], "کانون محله ۱", unit=f"{city}-N1")
+    r = world["secretary"].get(f"/api/units/{city}/coverage")
+    assert r.status_code == 200, r.text
+    [county] = r.json()["counties"]
+    assert county["neighborhoods"]["total"] == 2 and county["neighborhoods"]["covered"] == 1
+    assert [n["id"] for n in county["neighborhoods"]["uncovered"]] == [f"{city}-N2"]
+    province = admin.get("/api/units/IR-10/coverage").json()
+    assert city in [c["unit_id"] for c in province["counties"]]
+    assert world["head_a"].get(f"/api/units/{city}/coverage").status_code == 403
+    r = admin.get(f"/api/units/{city}-N1/coverage")
+    assert r.status_code == 422 and r.json()["field"] == "unit_id"

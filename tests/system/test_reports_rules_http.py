@@ -175,3 +175,64 @@ def test_a_need_of_a_field_the_city_lacks_goes_to_a_specialized_khademyar(net):
     plain = net["head_a"].post("/api/needs", json={"kanoon_id": net["a"], "title": "بسته معیشتی"}).json()
     r = net["head_a"].post(f"/api/needs/{plain['id']}/matches", json={"member_id": net["lawyer"]})
     assert r.status_code == 422 and r.json()["field"] == "member_id"
+
+
+def test_the_provinces_report_window_and_deadline_day_are_its_settings(admin, net):
+    day = jday(TODAY - timedelta(days=20))
+    r = admin.put("/api/provinces/IR-12/settings", json={"transfer_expiry_days": 30, "move_window_days": 90,
+                                                         "report_window_days": 10, "monthly_deadline_day": 3})
+    assert r.status_code == 200 and r.json()["report_window_days"] == 10, r.text
+    refused = until_status(lambda: net["khademyar"].post("/api/activity-reports", json={**report(net["a"], TODAY), "day": day}), 422)
+    assert refused is not None and refused.json()["field"] == "day" and "10 days" in refused.json()["message"]
+    r = admin.put("/api/provinces/IR-12/settings", json={"transfer_expiry_days": 30, "move_window_days": 90})
+    assert r.json()["report_window_days"] == 60 and r.json()["monthly_deadline_day"] == 5
+    assert until_status(lambda: net["khademyar"].post("/api/activity-reports",
+                                                      json={**report(net["a"], TODAY), "day": day}), 201)
+
+
+def test_a_county_campaign_is_drafted_by_the_planning_head_and_announced_by_the_manager(system, admin, net):
+    tag = net["city"][-4:].lower()
+    planner, _ = staff(admin, system.base, f"planner.rr.{tag}", "planning_head", "IR-12", city=net["city"])
+    manager, _ = staff(admin, system.base, f"manager.rr.{tag}", "province_manager", "IR-12", city=net["city"])
+    body = {"title": "پویش شهرستان", "scope_id": net["city"], "starts_on": jday(TODAY - timedelta(days=3)),
+            "ends_on": jday(TODAY), "service_types": ["food_packages"]}
+    assert net["sec"].post("/api/campaigns", json=body).status_code == 403
+    r = planner.post("/api/campaigns", json=body)
+    assert r.status_code == 201 and r.json()["status"] == "draft", r.text
+    cid = r.json()["id"]
+    assert cid not in [c["id"] for c in net["yavar"].get(f"/api/units/{net['a']}/campaigns").json()]
+    r = net["yavar"].post("/api/activity-reports", json=report(net["a"], TODAY - timedelta(days=1), campaign_id=cid))
+    assert r.status_code == 422 and r.json()["field"] == "campaign_id"
+    assert planner.post(f"/api/campaigns/{cid}/approval").status_code == 403
+    r = manager.post(f"/api/campaigns/{cid}/approval")
+    assert r.status_code == 200 and r.json()["status"] == "announced"
+    assert cid in [c["id"] for c in net["yavar"].get(f"/api/units/{net['a']}/campaigns").json()]
+    r = net["yavar"].post("/api/activity-reports", json=report(net["a"], TODAY - timedelta(days=1), campaign_id=cid))
+    assert r.status_code == 201 and r.json()["campaign_id"] == cid
+
+
+def test_a_fields_executive_instruction_is_versioned_and_reaches_its_kanoons(system, admin, net):
+    tag = net["city"][-4:].lower()
+    pid = member(admin, city=net["city"])
+    assert admin.post("/api/roles", json={"person_id": pid, "role": "specialized_secretary", "scope_id": "IR-12",
+                                          "field": "legal"}).status_code == 201
+    secretary = account(admin, system.base, pid, f"spec.rr.{tag}")
+    assert admin.post("/api/service-types", json={"id": f"legal_advice_{tag}", "name": "مشاوره حقوقی رایگان",
+                                                  "field": "legal", "scope_id": "IR-12"}).status_code == 201
+    url = f"/api/service-types/legal_advice_{tag}/instructions"
+    text = "مشاوره با نوبت قبلی و در محل کانون انجام و در سامانه ثبت می‌شود"
+    assert net["head_a"].post(url, json={"province_id": "IR-12", "text": text}).status_code == 403
+    r = secretary.post(url, json={"province_id": "IR-12", "text": text})
+    assert r.status_code == 201 and r.json()["version"] == 1, r.text
+    r = secretary.post(url, json={"province_id": "IR-12", "text": text + "؛ حداکثر یک ساعت"})
+    assert r.json()["version"] == 2
+    outbox = system.db("reports").outbox.find_one({"type": "reports.instruction.published.v1",
+                                                    "envelope.data.version": 2,
+                                                    "envelope.data.service_type": f"legal_advice_{tag}"})
+    assert outbox is not None and outbox["envelope"]["data"]["kanoon_ids"] == [net["legal"]]
+    legal_head = admin   # the legal kanoon sees the version in force; a neighborhood kanoon does not
+    found = [i for i in legal_head.get(f"/api/kanoons/{net['legal']}/instructions").json()
+             if i["service_type"] == f"legal_advice_{tag}"]
+    assert [i["version"] for i in found] == [2] and found[0]["text"].endswith("یک ساعت")
+    assert all(i["service_type"] != f"legal_advice_{tag}"
+               for i in net["head_a"].get(f"/api/kanoons/{net['a']}/instructions").json())

@@ -1,5 +1,6 @@
 """The issue's scenario over HTTP, on the system `make run` starts: sign in, form a kanoon, approval
-by the city's secretary only, the ceiling, transfers both ways, composition, bad input."""
+by its decider only (in Mashhad, the provincial capital, the neighborhood-kanoons deputy), the
+ceiling, transfers both ways, composition, bad input."""
 import httpx
 
 from tests.system.helpers import ATTEST, account, form_kanoon, member, next_nid, staff
@@ -26,8 +27,12 @@ def test_the_network_over_http(system, admin):
     r = sec_nsh.post(f"/api/kanoons/{k1}/approval", json=ATTEST)
     assert r.status_code == 403 and "cover" in r.json()["message"]
     assert head1_api.get(f"/api/kanoons/{k1}").json()["status"] == "submitted"
+    # Mashhad is the provincial capital: its neighborhoods' kanoons are the neighborhood deputy's (§2.2).
     r = sec_msh.post(f"/api/kanoons/{k1}/approval", json=ATTEST)
+    assert r.status_code == 403 and "capital" in r.json()["message"]
+    r = deputy_api.post(f"/api/kanoons/{k1}/approval", json=ATTEST)
     assert r.status_code == 200 and r.json()["status"] == "active" and r.json()["member_count"] == 2
+    assert admin.get("/api/units/IR-09-MSH").json()["capital"] is True
 
     # The responsible deputy sets floor 2 and ceiling 4; members join until the ceiling refuses one.
     r = deputy_api.put("/api/membership-policies", json={"province_id": "IR-09", "kanoon_type": "neighborhood",
@@ -44,7 +49,7 @@ def test_the_network_over_http(system, admin):
     # A second kanoon, and transfers between them.
     head2, dep2 = member(admin), member(admin)
     head2_api = account(admin, base, head2, "head2")
-    k2 = form_kanoon(head2_api, head2, dep2, sec_msh, "کانون طلاب")
+    k2 = form_kanoon(head2_api, head2, dep2, deputy_api, "کانون طلاب")
     t = head1_api.post("/api/transfers", json={"person_id": y[0], "to_kanoon_id": k2}).json()
     assert head2_api.post(f"/api/transfers/{t['id']}/decisions", json={"side": "origin", "approve": True}).status_code == 403
     assert head1_api.post(f"/api/transfers/{t['id']}/decisions", json={"side": "origin", "approve": True}).status_code == 200
@@ -84,7 +89,7 @@ def test_the_network_over_http(system, admin):
         r = admin.post(path, json=payload)
         assert r.status_code == status, (path, r.text)
         assert r.json().get("field") == field and r.json()["message"]
-    r = sec_msh.post(f"/api/kanoons/{k1}/approval", json={**ATTEST, "three_days_a_week": False})
+    r = deputy_api.post(f"/api/kanoons/{k1}/approval", json={**ATTEST, "three_days_a_week": False})
     assert r.status_code in (409, 422)
     assert admin.get("/api/units/IR-09-MSH/unplaced-members").json()["total"] == before
     assert httpx.get(f"{base}/api/units").status_code == 401

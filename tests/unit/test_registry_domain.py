@@ -550,3 +550,20 @@ def test_the_profile_changes_only_its_own_fields():
 def test_a_name_is_found_with_or_without_its_half_space():
     from services.registry.domain.people import name_tokens
     assert name_tokens("علي‌رضا كاظمي") == ["علی", "رضا", "کاظمی", "علیرضا", "رضاکاظمی"]
+
+
+def test_coverage_counts_neighborhoods_with_an_active_kanoon_and_the_fields_present():
+    from services.registry.domain.coverage import county_coverage
+    n1, n2, n3 = (Unit(id=f"N{i}", name=f"محله {i}", kind=UnitKind.neighborhood, parent_id=CITY.id,
+                       path=CITY.path + [f"N{i}"]) for i in (1, 2, 3))
+    served, _ = active()
+    served.unit_id = "N1"
+    waiting, _, _, _ = requested(person(60), person(61))
+    waiting.unit_id = "N2"                     # requested, not active: N2 is not covered yet
+    medical, _ = active()
+    medical.kind, medical.field = KanoonKind.specialized, "پزشکی"
+    c = county_coverage(CITY, [n1, n2, n3], [served, waiting, medical], {"پزشکی", "حقوقی"})
+    assert c["neighborhoods"]["covered"] == 1 and c["neighborhoods"]["rate"] == round(1 / 3, 4)
+    assert [n["id"] for n in c["neighborhoods"]["uncovered"]] == ["N2", "N3"]
+    assert c["specialized_fields"] == {"present": ["پزشکی"], "missing": ["حقوقی"]}
+    assert county_coverage(CITY, [], [], set())["neighborhoods"]["rate"] is None

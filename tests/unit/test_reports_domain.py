@@ -426,3 +426,109 @@ def test_aggregates_split_khademyars_and_yavars_activity():
     out = aggregates.summarize("IR-09", quarter, [doc])
     assert out["by_member_kind"] == {"khademyar": {"reports": 2, "hours": 5.0, "beneficiaries": 8},
                                      "yavar": {"reports": 1, "hours": 1.5, "beneficiaries": 4}}
+
+
+def test_a_specialized_kanoons_monthly_report_is_reviewed_by_its_fields_secretary():
+    from kernel.access import Actor, Grant
+    from kernel.errors import Forbidden
+    from services.reports.domain import rules
+
+    def actor(role, scope, field=None):
+        return Actor(user_id="u", person_id="x", grants=[Grant(role=role, scope_id=scope, scope_kind="k", field=field)])
+    medical = kanoon("kn_med", kind="specialized", field="medical")
+    city_secretary = actor("city_secretary", "IR-09-MSH")
+    rules.review_monthly(city_secretary, kanoon())
+    with pytest.raises(Forbidden, match="specialized secretary"):
+        rules.review_monthly(city_secretary, medical)
+    rules.review_monthly(actor("specialized_secretary", "IR-09", "medical"), medical)
+    with pytest.raises(Forbidden):
+        rules.review_monthly(actor("specialized_secretary", "IR-09", "legal"), medical)
+    with pytest.raises(Forbidden):
+        rules.review_monthly(actor("specialized_secretary", "IR-09", "medical"), kanoon())
+
+
+def test_the_report_window_and_the_deadline_day_are_the_provinces():
+    with pytest.raises(Invalid, match="within 10 days"):
+        ActivityReport.submit(reporter_id="p", reporter_kind="yavar", kanoon=kanoon(), service_type=PUBLIC,
+                              day=TODAY - timedelta(days=11), today=TODAY, hours=1, place="x", beneficiaries=1,
+                              description="x", media=[], clock=C, window_days=10)
+    submit(day=TODAY - timedelta(days=59))   # the default window is 60 days
+    assert monthly_deadline("1404-07", 3) == monthly_deadline("1404-07") - timedelta(days=2)
+    late = at(1404, 8, 4)
+    r, _ = MonthlyReport.submit(kanoon=kanoon(), month="1404-07", figures={}, clients=1, public_requests=0, answered=0,
+                                narrative=None, supplementary=None, by="h", at=late, deadline_day=3)
+    assert not r.on_time
+    r, _ = MonthlyReport.submit(kanoon=kanoon(), month="1404-07", figures={}, clients=1, public_requests=0, answered=0,
+                                narrative=None, supplementary=None, by="h", at=late)
+    assert r.on_time
+
+
+def test_local_campaigns_wait_for_the_managers_approval_and_field_campaigns_call_their_field():
+    from kernel.access import Actor, Grant
+    from kernel.errors import Forbidden
+    from services.reports.domain import rules
+
+    def actor(role, scope="IR-09", field=None, pid="x"):
+        return Actor(user_id="u", person_id=pid, grants=[Grant(role=role, scope_id=scope, scope_kind="province", field=field)])
+    city = ["IR", "IR-R5", "IR-09", "IR-09-MSH"]
+    planner = actor("planning_head", pid="planner")
+    _, draft = rules.campaign_author(planner, city, "city", None)
+    assert draft
+    _, draft = rules.campaign_author(actor("province_manager"), city, "city", None)
+    assert not draft
+    with pytest.raises(Forbidden):
+        rules.campaign_author(actor("city_secretary", "IR-09-MSH"), city, "city", None)
+    with pytest.raises(Forbidden):
+        rules.campaign_author(actor("sponsoring_institution", field="legal"), ["IR", "IR-R5", "IR-09"], "province", "medical")
+    rules.campaign_author(actor("sponsoring_institution", field="medical"), ["IR", "IR-R5", "IR-09"], "province", "medical")
+
+    c, events = Campaign.announce(title="پویش محله", description=None, scope_id="IR-09-MSH", scope_path=city,
+                                  starts_on=j(1404, 8, 1), ends_on=j(1404, 8, 30), targets={},
+                                  service_types=["food_packages"], by="planner", clock=C, draft=True)
+    assert c.status == "draft" and events[0].event_type == "reports.campaign.drafted.v1"
+    with pytest.raises(Invalid, match="not announced"):
+        submit(campaign=c)
+    with pytest.raises(Conflict):
+        c.approve("planner", C)            # not by who drafted it
+    [announced] = c.approve("manager", C)
+    assert c.status == "announced" and announced.event_type == "reports.campaign.announced.v1"
+    submit(campaign=c)
+    with pytest.raises(Conflict):
+        c.approve("manager", C)
+
+    medical, _ = Campaign.announce(title="پویش سلامت", description=None, scope_id="IR-09", scope_path=city[:3],
+                                   starts_on=j(1404, 8, 1), ends_on=j(1404, 8, 30), targets={},
+                                   service_types=["free_medical_visits"], by="sponsor", clock=C, field="medical")
+    assert medical.status == "announced" and medical.targets(kanoon("kn_m", kind="specialized", field="medical"))
+    assert not medical.targets(kanoon())
+    assert not medical.targets(kanoon("kn_l", kind="specialized", field="legal"))
+
+
+def test_an_instruction_is_versioned_and_notified_to_the_kanoons_that_report_its_type():
+    from kernel.access import Actor, Grant
+    from kernel.errors import Forbidden
+    from services.reports.domain import rules
+    from services.reports.domain.service_types import Instruction
+    province = ["IR", "IR-R5", "IR-09"]
+    text = "ویزیت با نوبت قبلی و ثبت در سامانه انجام می‌شود"
+    i1, [event] = Instruction.publish(service_type=MEDICAL, scope_id="IR-09", scope_path=province, previous=0,
+                                      text=text, by="sec", notify=["kn_b", "kn_a"], clock=C)
+    assert (i1.version, i1.id, i1.field) == (1, "free_medical_visits:IR-09:1", "medical")
+    assert event.event_type == "reports.instruction.published.v1" and event.kanoon_ids == ["kn_a", "kn_b"]
+    i2, _ = Instruction.publish(service_type=MEDICAL, scope_id="IR-09", scope_path=province, previous=1,
+                                text=text + " (ویرایش)", by="sec", notify=[], clock=C)
+    assert i2.version == 2 and i2.id.endswith(":2")
+    with pytest.raises(Invalid) as exc:
+        Instruction.publish(service_type=LOCAL, scope_id="IR-09", scope_path=province, previous=0, text=text,
+                            by="sec", notify=[], clock=C)
+    assert exc.value.field == "service_type"
+    with pytest.raises(Invalid):
+        Instruction.publish(service_type=MEDICAL, scope_id="IR-09", scope_path=province, previous=0, text="کوتاه",
+                            by="sec", notify=[], clock=C)
+    secretary = Actor(user_id="u", person_id="s", grants=[Grant(role="specialized_secretary", scope_id="IR-09",
+                                                                scope_kind="province", field="medical")])
+    rules.write_instruction(secretary, province, "medical")
+    with pytest.raises(Forbidden):
+        rules.write_instruction(secretary, province, "legal")
+    with pytest.raises(Forbidden):
+        rules.write_instruction(secretary, province, None)

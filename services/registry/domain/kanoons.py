@@ -47,6 +47,15 @@ class MembershipPolicy(BaseModel):
     floor: int = 10
     ceiling: int = 100
 
+    @classmethod
+    def default(cls, province_id: str, kanoon_type: str) -> "MembershipPolicy":
+        """Before the responsible deputy sets them: 10 and 100 for neighborhood kanoons (the 1403
+        guide's rule); for specialized kanoons, whose bounds are their deputy's alone, no floor
+        flag beyond a head and a deputy and the widest ceiling."""
+        if kanoon_type == "neighborhood":
+            return cls(province_id=province_id, kanoon_type=kanoon_type)
+        return cls(province_id=province_id, kanoon_type=kanoon_type, floor=2, ceiling=1000)
+
     @staticmethod
     def validate_bounds(floor: int, ceiling: int) -> None:
         if floor < 2:

@@ -1,23 +1,21 @@
 """Numbers the seeds do not give, set per province (DOMAIN §9): how long a transfer waits for its
-decisions, and how long after leaving a kanoon a move to another one counts as a transfer."""
+decisions, how long after leaving a kanoon a move to another one counts as a transfer, how far back a
+service may be reported, and by which day of the next month a monthly report is on time. The
+registry keeps them and publishes them (`registry.province_settings.set`); the reports service reads
+the last two from that event."""
 from __future__ import annotations
 
 from pydantic import BaseModel
 
-from kernel.errors import Invalid
-
 DEFAULT_TRANSFER_EXPIRY_DAYS = 30
 DEFAULT_MOVE_WINDOW_DAYS = 90
+DEFAULT_REPORT_WINDOW_DAYS = 60
+DEFAULT_MONTHLY_DEADLINE_DAY = 5
 
 
 class ProvinceSettings(BaseModel):
     province_id: str
     transfer_expiry_days: int = DEFAULT_TRANSFER_EXPIRY_DAYS
     move_window_days: int = DEFAULT_MOVE_WINDOW_DAYS
-
-    @staticmethod
-    def validate(transfer_expiry_days: int, move_window_days: int) -> None:
-        if not 1 <= transfer_expiry_days <= 365:
-            raise Invalid("a transfer waits between 1 and 365 days for its decisions", "transfer_expiry_days")
-        if not 0 <= move_window_days <= 730:
-            raise Invalid("the move window is between 0 and 730 days", "move_window_days")
+    report_window_days: int = DEFAULT_REPORT_WINDOW_DAYS
+    monthly_deadline_day: int = DEFAULT_MONTHLY_DEADLINE_DAY

@@ -27,10 +27,12 @@ class MonthlyStatus(StrEnum):
 MONTHLY_DEADLINE_DAY = 5
 
 
-def monthly_deadline(month: str) -> datetime:
-    """The instant (UTC) after which a month's report is late."""
+def monthly_deadline(month: str, deadline_day: int | None = None) -> datetime:
+    """The instant (UTC) after which a month's report is late: the end of the `deadline_day`th day
+    of the next month (the province's setting; MONTHLY_DEADLINE_DAY unless set)."""
     period = jalali.parse_period(month)
-    return jalali.start_of_day_utc(period.end_day + timedelta(days=MONTHLY_DEADLINE_DAY))
+    day = MONTHLY_DEADLINE_DAY if deadline_day is None else deadline_day
+    return jalali.start_of_day_utc(period.end_day + timedelta(days=day))
 
 
 class MonthlyReport(BaseModel):
@@ -58,12 +60,12 @@ class MonthlyReport(BaseModel):
     @classmethod
     def submit(cls, *, kanoon: KanoonView, month: str, figures: dict, clients: int, public_requests: int,
                answered: int, narrative: str | None, supplementary: str | None, by: str,
-               at: datetime) -> tuple["MonthlyReport", list]:
+               at: datetime, deadline_day: int | None = None) -> tuple["MonthlyReport", list]:
         if not kanoon.founding_date or kanoon.founding_date >= jalali.parse_period(month).end_day:
             raise Invalid("the kanoon was not yet approved in that month", "month")
         _check_month_closed(month, at)
         _check_contents(kanoon, public_requests, answered, supplementary)
-        on_time = at <= monthly_deadline(month)
+        on_time = at <= monthly_deadline(month, deadline_day)
         r = cls(id=cls.key(kanoon.id, month), kanoon_id=kanoon.id, kanoon_path=kanoon.path, month=month,
                 figures=figures, clients=clients, public_requests=public_requests,
                 public_requests_answered=answered, narrative=narrative, supplementary=supplementary,

@@ -73,11 +73,12 @@ class ActivityReport(BaseModel):
     @classmethod
     def submit(cls, *, reporter_id: str, reporter_kind: str, kanoon: KanoonView, service_type: ServiceType,
                day: date, today: date, hours: float, place: str, beneficiaries: int, description: str,
-               media: list[Media], clock: Clock, campaign: "Campaign | None" = None
-               ) -> tuple["ActivityReport", list]:
+               media: list[Media], clock: Clock, campaign: "Campaign | None" = None,
+               window_days: int | None = None) -> tuple["ActivityReport", list]:
+        """`window_days`: how far back a service may be reported, the province's setting (§9)."""
         if kanoon.status != "active":
             raise Conflict("reports are filed for an active kanoon", "kanoon_id")
-        check_report_day(day, today, kanoon)
+        check_report_day(day, today, kanoon, window_days)
         if not service_type.usable_by(kanoon):
             raise Invalid(f"the service type {service_type.id} is not open to this kanoon", "service_type")
         if campaign is not None:
@@ -121,7 +122,7 @@ class ActivityReport(BaseModel):
         return [ev.ReportReturned(**self.facts(), by=by, comment=comment)]
 
     def resubmit(self, by: str, changes: dict, service_type: ServiceType | None, kanoon: KanoonView,
-                 campaign: "Campaign | None", today: date, clock: Clock) -> list:
+                 campaign: "Campaign | None", today: date, clock: Clock, window_days: int | None = None) -> list:
         """The reporter corrects a returned report; the day, the service type and the campaign are
         checked again as on submission (a corrected day may fall outside the campaign)."""
         if self.status != ReportStatus.returned:
@@ -133,7 +134,7 @@ class ActivityReport(BaseModel):
             raise Invalid(f"{unknown[0]} cannot be corrected on resubmission", unknown[0])
         day = changes.get("day", self.day)
         if day != self.day:
-            check_report_day(day, today, kanoon)
+            check_report_day(day, today, kanoon, window_days)
         if service_type is not None and not service_type.usable_by(kanoon):
             raise Invalid(f"the service type {service_type.id} is not open to this kanoon", "service_type")
         type_id = service_type.id if service_type is not None else self.service_type
@@ -155,16 +156,17 @@ class ActivityReport(BaseModel):
                                  flag=flag, by=by)]
 
 
-def check_report_day(day: date, today: date, kanoon: KanoonView) -> None:
+def check_report_day(day: date, today: date, kanoon: KanoonView, window_days: int | None = None) -> None:
+    window = REPORT_WINDOW_DAYS if window_days is None else window_days
     if day > today:
         raise Invalid("a service is reported after it is done, not before", "day")
     if kanoon.founding_date and day < kanoon.founding_date:
         raise Invalid("the day is before the kanoon was approved", "day")
-    if day < today - timedelta(days=REPORT_WINDOW_DAYS):
-        raise Invalid(f"services are reported within {REPORT_WINDOW_DAYS} days", "day")
+    if day < today - timedelta(days=window):
+        raise Invalid(f"services are reported within {window} days", "day")
 
 
-# How far back a member may report a service (docs/decisions.md).
+# How far back a member may report a service, unless the province sets otherwise (docs/decisions.md).
 REPORT_WINDOW_DAYS = 60
 # What a reporter may correct when resubmitting a returned report.
 CORRECTABLE = ("day", "hours", "place", "beneficiaries", "description", "media")
