@@ -501,12 +501,13 @@ class ReportsService(DomainService):
         """The kanoon's beneficiaries, for its officials and the oversight group; `q` finds them by
         name (Arabic or Persian letters), national ID or mobile (any digit form)."""
         limit, skip = page_args(limit, skip)
+        match = beneficiary_match(q) if q is not None else None
         repo = self._read()
         kanoon = repo.kanoon(kanoon_id)
         actor = self._actor(repo)
-        if q is not None:
+        if match is not None:
             rules.read_beneficiaries(actor, kanoon)
-            items, total = repo.beneficiaries_of(kanoon_id, limit, skip, beneficiary_match(q))
+            items, total = repo.beneficiaries_of(kanoon_id, limit, skip, match)
             return {"total": total, "items": [view(b) for b in items]}
         if rules.reads_beneficiaries(actor, kanoon):
             items, total = repo.beneficiaries_of(kanoon_id, limit, skip)

@@ -236,3 +236,30 @@ def test_a_fields_executive_instruction_is_versioned_and_reaches_its_kanoons(sys
     assert [i["version"] for i in found] == [2] and found[0]["text"].endswith("یک ساعت")
     assert all(i["service_type"] != f"legal_advice_{tag}"
                for i in net["head_a"].get(f"/api/kanoons/{net['a']}/instructions").json())
+
+
+def test_a_specialized_kanoon_is_decided_by_the_manager_and_its_month_reviewed_by_its_fields_secretary(system, admin, net):
+    tag = net["city"][-4:].lower()
+    other_city = net["city"].replace("-L", "-M")
+    county_secretary, _ = staff(admin, system.base, f"sec.oc.{tag}", "city_secretary", other_city, city=other_city)
+    # §2.2: the county's secretary does not decide a specialized kanoon; the province manager does.
+    head, deputy = member(admin, city=other_city), member(admin, city=other_city)
+    r = admin.post("/api/kanoons", json={"name": "کانون پزشکان", "kind": "specialized", "field": "medical",
+                                         "deputy_area": "social", "unit_id": other_city, "head_id": head,
+                                         "deputy_id": deputy})
+    r = county_secretary.post(f"/api/kanoons/{r.json()['id']}/approval", json=ATTEST)
+    assert r.status_code == 403 and "specialized" in r.json()["message"]
+    # §4.6: the legal kanoon's month goes to the legal field's specialized secretary.
+    pid = member(admin, city=other_city)
+    assert admin.post("/api/roles", json={"person_id": pid, "role": "specialized_secretary", "scope_id": "IR-12",
+                                          "field": "legal"}).status_code == 201
+    legal_secretary = account(admin, system.base, pid, f"spec.legal.{tag}")
+    last = jalali.period_of(jalali.period_of(TODAY).first_day - timedelta(days=1))
+    body = {"kanoon_id": net["legal"], "month": str(last), "clients": 12, "public_requests": 3,
+            "public_requests_answered": 3, "supplementary": "گزارش تکمیلی مشاوره‌های حقوقی ماه"}
+    assert until_status(lambda: admin.post("/api/monthly-reports", json=body), 201)
+    url = f"/api/kanoons/{net['legal']}/monthly-reports/{last}/review"
+    r = county_secretary.post(url, json={"accept": True})
+    assert r.status_code == 403 and "specialized secretary" in r.json()["message"]
+    r = legal_secretary.post(url, json={"accept": True})
+    assert r.status_code == 200 and r.json()["status"] == "accepted", r.text
