@@ -25,6 +25,7 @@ from collections import defaultdict
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+from kernel import buckets
 from kernel.documents import to_doc
 from kernel.events import Envelope
 from kernel.jalali import parse_period
@@ -103,9 +104,8 @@ def generate(db, kanoons: list[KanoonView], n: int, rnd: random.Random) -> tuple
         db.activity_reports.insert_many(batch)
     t_reports = time.perf_counter() - t0
     t0 = time.perf_counter()
-    repo = Repository(Db(db))
-    for (unit, month), inc in merged.items():
-        repo.add_to_buckets([unit], month, {k: v for k, v in inc.items() if v})
+    buckets.fold(Db(db), "aggregates", [{"path": [unit], "month": month, "inc": list(inc.items())}
+                                        for (unit, month), inc in merged.items()])
     return t_reports, time.perf_counter() - t0
 
 

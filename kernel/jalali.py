@@ -175,3 +175,30 @@ def age_on(birth: date, on: date) -> int:
 
 def add_days(day: date, n: int) -> date:
     return day + timedelta(days=n)
+
+
+_TIME = re.compile(r"^(\d{1,2}):(\d{2})(?::(\d{2}))?$")
+
+
+def parse_instant(text) -> datetime:
+    """An instant a person or a file gave: `1404/08/20 14:30[:05]` (Jalali, Tehran time),
+    `2025-11-11 14:30`, or ISO 8601 with its offset. Persian and Arabic digits are accepted.
+    Returns an aware UTC datetime."""
+    if isinstance(text, datetime):
+        return (text if text.tzinfo else text.replace(tzinfo=TEHRAN)).astimezone(timezone.utc)
+    s = normalize_digits(str(text)).strip()
+    if "T" in s:
+        try:
+            dt = datetime.fromisoformat(s.replace("Z", "+00:00"))
+        except ValueError:
+            raise ValueError("expected a time like 1404/08/20 14:30 or 2025-11-11T14:30:00+03:30") from None
+        return (dt if dt.tzinfo else dt.replace(tzinfo=TEHRAN)).astimezone(timezone.utc)
+    parts = s.split()
+    if len(parts) != 2:
+        raise ValueError("expected a date and a time, like 1404/08/20 14:30")
+    day = parse_date(parts[0])
+    m = _TIME.match(parts[1])
+    if not m or int(m.group(1)) > 23 or int(m.group(2)) > 59 or int(m.group(3) or 0) > 59:
+        raise ValueError("expected a time of day like 14:30 or 14:30:05")
+    local = datetime.combine(day, time(int(m.group(1)), int(m.group(2)), int(m.group(3) or 0)), tzinfo=TEHRAN)
+    return local.astimezone(timezone.utc)

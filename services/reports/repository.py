@@ -8,10 +8,12 @@ from pydantic import BaseModel
 from pymongo import ASCENDING, DESCENDING
 from pymongo.errors import DuplicateKeyError
 
-from kernel.access import Grant
 from kernel.documents import dates_to_datetimes, from_doc, to_doc
 from kernel.errors import Conflict, NotFound
+from kernel import buckets
 from kernel.jalali import Period
+from kernel.registry_view import RegistryView
+from kernel.registry_view import event_time  # noqa: F401 (projections)
 from kernel.persian import name_tokens
 from kernel.store import Db
 
@@ -57,9 +59,7 @@ def _day(d: date) -> datetime:
     return datetime(d.year, d.month, d.day, tzinfo=timezone.utc)
 
 
-class Repository:
-    def __init__(self, db: Db):
-        self.db = db
+class Repository(RegistryView):
 
     # -- generic persistence
     def _get(self, coll: str, cls: type[BaseModel], id_: str, what: str, field: str | None = None):
@@ -83,24 +83,6 @@ class Repository:
             raise Conflict("the record was changed by someone else meanwhile; try again", "version")
         obj.version = expected + 1
 
-    # -- read model of the registry
-    def unit_path(self, unit_id: str) -> tuple[list[str], str]:
-        """A unit's or a kanoon's path and kind."""
-        u = self.db.units.find_one({"_id": unit_id})
-        if u is not None:
-            return u["path"], u["kind"]
-        k = self.db.kanoons.find_one({"_id": unit_id})
-        if k is not None:
-            return [*k["unit_path"], unit_id], "kanoon"
-        raise NotFound(f"no unit or kanoon {unit_id}", "unit_id")
-
-    def target(self, unit_id: str) -> tuple[list[str], str | None]:
-        """A unit's or a kanoon's path, and the kanoon's specialized field (field-bound grants)."""
-        path, kind = self.unit_path(unit_id)
-        if kind != "kanoon":
-            return path, None
-        return path, (self.db.kanoons.find_one({"_id": unit_id}, {"field": 1}) or {}).get("field")
-
     def kanoon(self, kanoon_id: str, field: str = "kanoon_id") -> KanoonView:
         return self._get("kanoons", KanoonView, kanoon_id, "kanoon", field)
 
@@ -111,17 +93,13 @@ class Repository:
         q = {"_id": unit_id} if self.db.kanoons.find_one({"_id": unit_id}) else {"unit_path": unit_id}
         return [from_doc(KanoonView, d) for d in self.db.kanoons.find(q)]
 
-    def ancestor_of_kind(self, path: list[str], kind: str) -> str | None:
-        """The unit of `kind` on a path (units known from the registry's events)."""
-        doc = self.db.units.find_one({"_id": {"$in": list(path)}, "kind": kind}, {"_id": 1})
-        return doc["_id"] if doc else None
+    # -- read model of the registry (kernel.registry_view), and this service's view of it
 
     def province_settings(self, path: list[str]) -> dict:
         """The numbers the province of `path` set in the registry (§9), or the defaults."""
-        province = self.ancestor_of_kind(path, "province")
-        doc = self.db.province_settings.find_one({"_id": province}) if province else None
-        return {"report_window_days": (doc or {}).get("report_window_days") or REPORT_WINDOW_DAYS,
-                "monthly_deadline_day": (doc or {}).get("monthly_deadline_day") or MONTHLY_DEADLINE_DAY}
+        st = self.settings_of(path)
+        return {"report_window_days": st.get("report_window_days") or REPORT_WINDOW_DAYS,
+                "monthly_deadline_day": st.get("monthly_deadline_day") or MONTHLY_DEADLINE_DAY}
 
     def has_specialized_kanoon(self, city_id: str | None, field: str) -> bool:
         if city_id is None:
@@ -129,19 +107,6 @@ class Repository:
         return self.db.kanoons.count_documents(
             {"unit_path": city_id, "field": field, "status": "active", "kind": {"$regex": "^specialized"}},
             limit=1) > 0
-
-    def membership(self, person_id: str) -> dict | None:
-        return self.db.members.find_one({"_id": person_id})
-
-    def grants_of(self, person_id: str, today: date) -> list[Grant]:
-        out = []
-        for g in self.db.grants.find({"person_id": person_id, "revoked": {"$ne": True}}):
-            vf, vt = g.get("valid_from"), g.get("valid_to")
-            if vf is not None and vf.date() > today or vt is not None and vt.date() < today:
-                continue
-            out.append(Grant(role=g["role"], scope_id=g["scope_id"], scope_kind=g.get("scope_kind", ""),
-                             field=g.get("field")))
-        return out
 
     # -- service types
     def service_type(self, type_id: str, field: str = "service_type") -> ServiceType:
@@ -328,31 +293,14 @@ class Repository:
 
     # -- aggregate buckets
     def add_delta(self, event_id: str, path: list[str], month: str, inc: dict[str, float]) -> None:
-        """An event's increments, waiting to be folded into the buckets (kernel.fold)."""
-        self.db.aggregate_deltas.insert_one({"_id": event_id, "path": path, "month": month,
-                                             "inc": [[k, v] for k, v in inc.items()],
-                                             "at": datetime.now(timezone.utc)})
-
-    def add_to_buckets(self, path: list[str], month: str, inc: dict[str, float]) -> None:
-        if not inc:
-            return
-        for unit_id in path:
-            self.db.aggregates.update_one(
-                {"_id": aggregates.bucket_id(unit_id, month)},
-                {"$inc": inc, "$setOnInsert": {"unit_id": unit_id, "month": month}}, upsert=True)
+        """An event's increments, waiting to be folded into the buckets (kernel.buckets)."""
+        buckets.record_delta(self.db, "aggregate_deltas", event_id, path, month, inc)
 
     def buckets(self, unit_id: str, period: Period) -> list[dict]:
         return self.buckets_by_id(aggregates.bucket_ids(unit_id, period))
 
     def buckets_by_id(self, ids: list[str]) -> list[dict]:
         return self.db.aggregates.find({"_id": {"$in": ids}})
-
-
-def event_time(envelope: dict) -> datetime:
-    t = envelope.get("time")
-    if isinstance(t, str):
-        return datetime.fromisoformat(t.replace("Z", "+00:00"))
-    return t or datetime.now(timezone.utc)
 
 
 def as_stored(v):

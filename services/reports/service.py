@@ -118,11 +118,7 @@ class ReportsService(DomainService):
     def _actor(self, repo: Repository) -> Actor | None:
         """The caller with the roles this service knows from the registry's events (never what a
         caller claims)."""
-        ctx = self.ctx
-        if not ctx.user_id or not ctx.person_id:
-            return None
-        return Actor(user_id=ctx.user_id, person_id=ctx.person_id,
-                     grants=repo.grants_of(ctx.person_id, clock.today()))
+        return repo.actor(self.ctx.user_id, self.ctx.person_id, clock.today())
 
     def _caller_is_admin(self) -> bool:
         actor = self._actor(self._read())

@@ -70,3 +70,15 @@ def test_age():
     assert jalali.age_on(date(2000, 5, 10), date(2024, 5, 9)) == 23
     assert jalali.age_on(date(2000, 5, 10), date(2024, 5, 10)) == 24
     assert jalali.add_days(date(2024, 1, 1), 1) == date(2024, 1, 2) == date(2024, 1, 1) + timedelta(days=1)
+
+
+def test_an_instant_is_read_in_tehran_time_from_jalali_or_iso():
+    from datetime import datetime, timezone
+    from kernel.jalali import parse_instant
+    assert parse_instant("1404/08/20 14:30") == datetime(2025, 11, 11, 11, 0, tzinfo=timezone.utc)
+    assert parse_instant("۱۴۰۴/۰۸/۲۰ ۱۴:۳۰:۰۵") == datetime(2025, 11, 11, 11, 0, 5, tzinfo=timezone.utc)
+    assert parse_instant("2025-11-11T11:00:00Z") == datetime(2025, 11, 11, 11, 0, tzinfo=timezone.utc)
+    assert parse_instant("2025-11-11 14:30") == datetime(2025, 11, 11, 11, 0, tzinfo=timezone.utc)
+    for bad in ("1404/08/20", "1404/08/20 25:00", "1404/13/01 10:00", "yesterday"):
+        with pytest.raises(ValueError):
+            parse_instant(bad)

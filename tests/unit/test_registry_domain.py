@@ -465,6 +465,12 @@ def test_leadership_roles_are_not_assigned_around_the_handover():
     rules.assign_role(deputy, Role.county_liaison, CITY.path)   # the khademyari deputy names county liaisons
     with pytest.raises(Forbidden):
         rules.assign_role(deputy, Role.city_secretary, CITY.path)
+    secretary = Actor(user_id="u", person_id="c", grants=[Grant(role=Role.city_secretary, scope_id=CITY.id, scope_kind="city")])
+    rules.assign_role(secretary, Role.county_liaison, CITY.path)      # their own county's liaison
+    with pytest.raises(Forbidden):
+        rules.assign_role(secretary, Role.county_liaison, ["IR", "IR-R5", "IR-09", "IR-09-NSH"])
+    with pytest.raises(Forbidden):
+        rules.assign_role(secretary, Role.selection_liaison, CITY.path)
 
 
 def test_who_decides_a_formation():

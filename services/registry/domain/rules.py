@@ -11,9 +11,10 @@ from .people import Person
 from .roles import KANOON_OFFICIALS, LEADERSHIP_ROLES, NETWORK_STAFF, OFFICIALS_AND_STAFF, Role  # noqa: F401
 
 # Who names whom (§1): the province manager staffs the province; the khademyari deputy names the
-# county liaisons; an administrator names the top and the bodies that choose a province manager.
+# county liaisons, and a city secretary the liaison of their own county (for its specialized
+# kanoons); an administrator names the top and the bodies that choose a province manager.
 ROLE_GRANTORS = {Role.province_manager}
-DELEGATED = {Role.county_liaison: {Role.province_manager, Role.khademyari_deputy}}
+DELEGATED = {Role.county_liaison: {Role.province_manager, Role.khademyari_deputy, Role.city_secretary}}
 ADMIN_ONLY_ROLES = {Role.admin, Role.province_manager, Role.coordination_council, Role.protection_committee,
                     Role.sponsoring_institution}
 # Who may find people by name, national ID, mobile or service code (§2.5: placing members).

@@ -6,15 +6,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from kernel.buckets import bucket_id, bucket_ids  # noqa: F401 (one bucket per unit and month)
 from kernel.jalali import Period
-
-
-def bucket_id(unit_id: str, month: str) -> str:
-    return f"{unit_id}|{month}"
-
-
-def bucket_ids(unit_id: str, period: Period) -> list[str]:
-    return [bucket_id(unit_id, str(m)) for m in period.month_periods()]
 
 
 def _report_amounts(d: dict, sign: int) -> dict[str, float]:
