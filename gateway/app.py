@@ -24,12 +24,12 @@ from kernel.settings import load_settings
 from . import responses
 from .deps import CallerDep, issue_token
 from .edge import DigitsMiddleware
-from .routes import ops, registry, reports
+from .routes import finance, ops, registry, reports
 from .rpc import RpcPool
 
 log = logging.getLogger("gateway")
 
-SERVICES = ("registry", "reports")
+SERVICES = ("registry", "reports", "finance")
 
 
 class Token(BaseModel):
@@ -174,5 +174,6 @@ def create_app(settings=None, start_pool: bool = True) -> FastAPI:
     app.add_middleware(DigitsMiddleware)
     app.include_router(registry.router)
     app.include_router(reports.router)
+    app.include_router(finance.router)
     app.include_router(ops.router)
     return app

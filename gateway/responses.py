@@ -20,6 +20,9 @@ from pydantic import BaseModel, ConfigDict, PlainSerializer, WithJsonSchema, cre
 
 from kernel import jalali
 from kernel.access import Actor
+from services.finance.domain import ledger, reconciliation
+from services.finance.domain import receipts as money_receipts
+from services.finance.domain import terminals as money_terminals
 from services.registry.domain import kanoons, people, roles, selection, settings, transfers, units
 from services.reports.domain import campaigns, monthly, needs, programs, reports, reservations, service_types
 
@@ -219,6 +222,38 @@ class Aggregates(BaseModel):
 
 class BeneficiaryPage(Page):
     items: list[Beneficiary] | None = None
+
+# ---------------------------------------------------------------- finance
+
+Terminal = public(money_terminals.Terminal, "Terminal", exclude={"version"})
+Receipt = public(money_receipts.Receipt, "Receipt", exclude={"version"})
+Posting = public(ledger.Posting)
+ReceiptWithPosting = public(money_receipts.Receipt, "ReceiptWithPosting", exclude={"version"},
+                            posting=(Posting, ...))
+Reconciliation = public(reconciliation.Reconciliation)
+
+
+class ReceiptPage(Page):
+    items: list[Receipt]
+
+
+class FinanceFigures(BaseModel):
+    model_config = OPEN
+    unit_id: str
+    period: str
+    amount: int            # rials
+    count: int
+    by_channel: dict[str, dict[str, int]]
+    by_intent: dict[str, dict[str, int]]
+    by_terminal: dict[str, dict[str, int]]
+    by_project: dict[str, dict[str, int]]
+
+
+class Balances(BaseModel):
+    model_config = OPEN
+    unit_id: str
+    accounts: dict[str, int]   # account → rials (debits positive)
+
 
 # ---------------------------------------------------------------- operations
 

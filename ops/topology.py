@@ -21,6 +21,8 @@ SERVICES = [
     ("registry", ["services.registry.service:RegistryService"], "services/registry/config.yaml"),
     ("reports", ["services.reports.service:ReportsService", "services.reports.service:ReportsProjections"],
      "services/reports/config.yaml"),
+    ("finance", ["services.finance.service:FinanceService", "services.finance.service:FinanceProjections"],
+     "services/finance/config.yaml"),
 ]
 
 

@@ -142,6 +142,7 @@ class SetProvinceSettings(Command):
     move_window_days: int = Field(ge=0, le=730, description="days after leaving a kanoon during which joining another is a transfer")
     report_window_days: int = Field(60, ge=1, le=365, description="how many days back a service may be reported")
     monthly_deadline_day: int = Field(5, ge=1, le=29, description="a month's report is on time until the end of this day of the next month")
+    terminal_quiet_days: int = Field(7, ge=1, le=90, description="days without receipts after which a vows terminal is flagged")
 
 
 class Handover(Command):

@@ -150,6 +150,23 @@ case("GET", "/api/transfers/tr_missing", None, 404, "transfer_id")
 case("GET", "/api/membership-policies/IR-09/bogus", None, 422, "kanoon_type")
 case("GET", "/api/units?parent_id=NOWHERE", None, 404, "unit_id")
 case("GET", "/api/ops/nowhere/parked", None, 404, "service")
+# finance
+case("POST", "/api/finance/terminals", {"terminal_id": "bad id!", "kind": "pos", "label": "x", "owner_id": "{active}"}, 422, "terminal_id")
+case("POST", "/api/finance/terminals", {"terminal_id": "POS-X1", "kind": "abacus", "label": "x", "owner_id": "{active}"}, 422, "kind")
+case("POST", "/api/finance/terminals", {"terminal_id": "POS-X1", "kind": "pos", "label": "x", "owner_id": "IR-09-MSH"}, 422, "owner_id")
+case("POST", "/api/finance/terminals", {"terminal_id": "POS-X1", "kind": "pos", "label": "x", "owner_id": "kn_missing"}, 404, "unit_id")
+case("GET", "/api/finance/units/NOWHERE/terminals", None, 404, "unit_id")
+case("POST", "/api/finance/receipts", {"terminal_id": "POS-NONE", "rrn": "1", "at": "1404/01/01 10:00", "amount": 1.5}, 422, "amount")
+case("POST", "/api/finance/receipts", {"terminal_id": "POS-NONE", "rrn": "1", "at": "1404/01/01 10:00", "amount": 10}, 404, "terminal_id")
+case("POST", "/api/finance/receipts", {"terminal_id": "POS-NONE", "rrn": "1", "at": "tomorrow", "amount": 10}, 422, "at")
+case("GET", "/api/finance/receipts/POS-NONE:1", None, 404, "receipt_id")
+case("POST", "/api/finance/receipts/POS-NONE:1/reversal", {"reason": "اشتباه"}, 404, "receipt_id")
+case("POST", "/api/finance/receipts/POS-NONE:1/reversal", {"reason": ""}, 422, "reason")
+case("GET", "/api/finance/units/IR-09/receipts?period=1404-13", None, 422, "period")
+case("POST", "/api/finance/statements", {"terminal_id": "POS-NONE", "day": "1404/01/01", "total": -1, "count": 0}, 422, "total")
+case("POST", "/api/finance/statements", {"terminal_id": "POS-NONE", "day": "1404/01/01", "total": 0, "count": 0}, 404, "terminal_id")
+case("GET", "/api/finance/units/IR-09/figures?period=1404-Q5", None, 422, "period")
+case("GET", "/api/finance/units/NOWHERE/balances", None, 404, "unit_id")
 case("GET", "/api/ops/registry/outbox?x=1", None, None, None)  # listed for coverage; a read
 case("POST", "/api/ops/registry/parked/pm_missing/replay", None, 404, "parked_id")
 case("GET", "/api/ops/registry/parked", None, None, None)
@@ -328,7 +345,7 @@ def _matches(template: str, path: str) -> bool:
 
 
 def test_bad_input_is_refused_with_a_message_and_changes_nothing(system, admin, world):
-    dbs = [system.db("registry"), system.db("reports")]
+    dbs = [system.db("registry"), system.db("reports"), system.db("finance")]
     settled(dbs)
     before = [digest(db) for db in dbs]
     failures = []

@@ -143,7 +143,7 @@ def test_digits_in_any_form_and_dates_only_made_jalali(system, net):
 def test_health_proves_each_store_takes_a_write(system):
     h = httpx.get(f"{system.base}/health").json()
     assert h["status"] == "ok"
-    for name in ("registry", "reports"):
+    for name in ("registry", "reports", "finance"):
         assert h["services"][name]["store"] == "ok" and h["services"][name]["store_write_ms"] > 0
     before = system.db("registry").heartbeats.find_one({"_id": "ping:registry"})["at"]
     time.sleep(0.05)

@@ -19,17 +19,19 @@ BODIES = sorted(set(_body_schemas()))
 
 
 def test_there_are_request_bodies_to_check():
-    assert len(BODIES) >= 35  # registry and reports
+    assert len(BODIES) >= 35  # registry, reports and finance
 
 
 @pytest.mark.parametrize("route,name", BODIES)
 def test_every_request_body_has_a_valid_example(route, name):
+    import services.finance.schemas as finance
     import services.registry.schemas as registry
     import services.reports.schemas as reports
     from gateway.routes import ops
     schema = SPEC["components"]["schemas"][name]
     examples = schema.get("examples")
     assert examples, f"{route}: {name} has no example for /docs"
-    model = getattr(registry, name, None) or getattr(reports, name, None) or getattr(ops, name)
+    model = (getattr(registry, name, None) or getattr(reports, name, None) or getattr(finance, name, None)
+             or getattr(ops, name))
     for example in examples:
         model.model_validate(example)  # raises when the example would be refused

@@ -1,0 +1,86 @@
+"""REST routes of the finance service (DOMAIN §5). Amounts are whole rials (integers; a fraction,
+a decimal point or a float is refused). Bodies are validated with the service's own command
+models; the service checks the caller's roles against its read model of the registry."""
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Query
+
+from services.finance import schemas as s
+
+from .. import responses as out
+from ..deps import CallerDep, Limit, Skip
+
+router = out.Router(prefix="/api/finance", tags=["finance"])
+R = "finance"
+PeriodQ = Annotated[str, Query(pattern=r"^1[34][0-9]{2}(-(0[1-9]|1[0-2]|Q[1-4]|H[12]))?$",
+                               description="Jalali month 1404-07, season 1404-Q3, half-year 1404-H1 or year 1404")]
+
+
+def body(model):
+    return model.model_dump(mode="json")
+
+
+# -- terminals (§5.1)
+
+@router.post("/terminals", status_code=201, response_model=out.Terminal)
+def register_terminal(call: CallerDep, cmd: s.RegisterTerminal):
+    """A card reader or the receipt software, under the terminal id it prints, for a kanoon or the
+    province's own account (the vows-system expert)."""
+    return call(R, "register_terminal", body(cmd))
+
+
+@router.get("/units/{unit_id}/terminals", response_model=list[out.Terminal])
+def terminals(call: CallerDep, unit_id: str, quiet: bool = False):
+    """The terminals of a unit or kanoon; `quiet=true`: only those flagged as sending nothing."""
+    return call(R, "terminals", unit_id, quiet)
+
+
+# -- receipts (§5.1)
+
+@router.post("/receipts", status_code=201, response_model=out.Receipt)
+def record_receipt(call: CallerDep, cmd: s.RecordReceipt):
+    """One receipt from a terminal. The terminal and reference number identify it: the same receipt
+    twice is refused (409) and recorded once."""
+    return call(R, "record_receipt", body(cmd))
+
+
+@router.get("/receipts/{receipt_id}", response_model=out.ReceiptWithPosting)
+def get_receipt(call: CallerDep, receipt_id: str):
+    return call(R, "get_receipt", receipt_id)
+
+
+@router.post("/receipts/{receipt_id}/reversal", response_model=out.Receipt)
+def reverse_receipt(call: CallerDep, receipt_id: str, cmd: s.ReverseReceipt):
+    """A receipt recorded in error is reversed by a posting that names it; nothing is deleted."""
+    return call(R, "reverse_receipt", receipt_id, body(cmd))
+
+
+@router.get("/units/{unit_id}/receipts", response_model=out.ReceiptPage)
+def receipts(call: CallerDep, unit_id: str, period: PeriodQ, limit: Limit = 100, skip: Skip = 0):
+    """Receipts of a unit or kanoon in a Jalali period, newest first (donors' names for the finance
+    staff only)."""
+    return call(R, "receipts", unit_id, period, limit, skip)
+
+
+# -- reconciliation (§5.1)
+
+@router.post("/statements", response_model=out.Reconciliation)
+def import_statement(call: CallerDep, cmd: s.ImportStatement):
+    """A terminal's settlement statement for a day, reconciled at once against its receipts."""
+    return call(R, "import_statement", body(cmd))
+
+
+# -- figures and balances
+
+@router.get("/units/{unit_id}/figures", response_model=out.FinanceFigures)
+def figures(call: CallerDep, unit_id: str, period: PeriodQ):
+    """Money received in a unit or kanoon in a Jalali month, season, half-year or year, by channel,
+    intent, terminal and project."""
+    return call(R, "figures", unit_id, period)
+
+
+@router.get("/units/{unit_id}/balances", response_model=out.Balances)
+def balances(call: CallerDep, unit_id: str):
+    return call(R, "balances", unit_id)

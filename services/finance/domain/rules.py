@@ -1,0 +1,40 @@
+"""Who may do what in the finance service (DOMAIN §5): the province's finance expert, vows-system
+expert, secretariat head and manager; a kanoon's head or deputy sees its own kanoon's money. Donors'
+names are for the finance staff only. Roles are named as in the registry's catalogue
+(tests/unit/test_event_contracts.py holds them to it)."""
+from __future__ import annotations
+
+from kernel.access import Actor, require, signed_in  # noqa: F401
+
+FINANCE_STAFF = frozenset({"finance_expert", "vows_expert", "secretariat_head", "province_manager"})
+VOWS_STAFF = frozenset({"vows_expert", "finance_expert", "province_manager"})
+KANOON_OFFICIALS = frozenset({"kanoon_head", "kanoon_deputy"})
+ROLE_NAMES = FINANCE_STAFF | VOWS_STAFF | KANOON_OFFICIALS
+
+
+def manage_terminals(actor: Actor | None, province_path: list[str]) -> Actor:
+    return require(actor, province_path, VOWS_STAFF, "register or retire terminals in this province")
+
+
+def record_receipts(actor: Actor | None, province_path: list[str]) -> Actor:
+    return require(actor, province_path, VOWS_STAFF, "record receipts in this province")
+
+
+def reverse_receipt(actor: Actor | None, province_path: list[str]) -> Actor:
+    return require(actor, province_path, frozenset({"finance_expert", "province_manager"}),
+                   "reverse receipts (the finance expert does)")
+
+
+def see_money(actor: Actor | None, path: list[str]) -> Actor:
+    """A unit's or kanoon's figures and receipts: the province's finance staff, or the kanoon's own
+    head or deputy."""
+    return require(actor, path, FINANCE_STAFF | KANOON_OFFICIALS, "see the money of this unit")
+
+
+def sees_donors(actor: Actor | None, path: list[str]) -> bool:
+    return actor is not None and actor.covers(path, FINANCE_STAFF)
+
+
+def see_terminals(actor: Actor | None, province_path: list[str]) -> Actor:
+    return require(actor, province_path, VOWS_STAFF | frozenset({"secretariat_head"}),
+                   "see this province's terminals")

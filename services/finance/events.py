@@ -1,0 +1,76 @@
+"""The finance service's events (its public contract; snapshots in event_schemas/). Amounts are
+whole rials. No event carries a donor's name."""
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from kernel.events import EventData, event_type
+
+
+@event_type("finance.posting.recorded.v1", "posting/{posting_id}")
+class PostingRecorded(EventData):
+    posting_id: str
+    kind: str                  # receipt | reversal
+    ref: str                   # what it records
+    reverses: str | None
+    lines: list[list]          # [account, rials] pairs; they sum to zero
+
+
+@event_type("finance.terminal.registered.v1", "terminal/{terminal_id}")
+class TerminalRegistered(EventData):
+    terminal_id: str
+    kind: str                  # pos | software
+    province_id: str
+    owner_id: str              # a kanoon, or the province
+    owner_path: list[str]
+
+
+@event_type("finance.terminal.went_quiet.v1", "terminal/{terminal_id}")
+class TerminalWentQuiet(EventData):
+    terminal_id: str
+    province_id: str
+    owner_id: str
+    last_receipt_at: datetime | None
+    days: int                  # the province's number of days without receipts
+
+
+class ReceiptFacts(EventData):
+    receipt_id: str
+    terminal_id: str
+    owner_id: str
+    owner_path: list[str]
+    month: str                 # Jalali YYYY-MM of the receipt's time in Iran
+    channel: str               # vow | contribution | gift | endowment
+    intent: str
+    amount: int
+    project_id: str | None
+
+
+@event_type("finance.receipt.recorded.v1", "receipt/{receipt_id}")
+class ReceiptRecorded(ReceiptFacts):
+    pass
+
+
+@event_type("finance.receipt.reversed.v1", "receipt/{receipt_id}")
+class ReceiptReversed(ReceiptFacts):
+    reason: str
+    posting_id: str            # the reversing posting
+
+
+@event_type("finance.batch.imported.v1", "batch/{batch_id}")
+class BatchImported(EventData):
+    batch_id: str
+    province_id: str
+    rows: int
+    accepted: int
+    duplicates: int
+    refused: int
+    amount: int
+
+
+@event_type("finance.statement.reconciled.v1", "terminal/{terminal_id}")
+class StatementReconciled(EventData):
+    terminal_id: str
+    day: date
+    matches: bool
+    difference: int            # statement − recorded, rials

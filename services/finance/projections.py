@@ -1,0 +1,37 @@
+"""The finance service's read models, kept from events: the registry's (kernel.registry_view), the
+period figures of money received (kernel.buckets) and the ledger's balances. Handlers record
+deltas; one folder each adds them up, so no two handlers write the same hot document."""
+from __future__ import annotations
+
+from kernel import buckets
+from kernel.registry_view import apply_registry_event  # noqa: F401 (the registry's events, kernel)
+from kernel.store import Db
+
+from .domain import figures
+from .repository import FIGURES, Repository
+
+
+def apply_own_event(db: Db, envelope: dict) -> None:
+    d = envelope.get("data") or {}
+    kind = envelope["type"].rsplit(".", 1)[0]
+    repo = Repository(db)
+    if kind == "finance.posting.recorded":
+        repo.add_balance_delta(envelope["id"], d["lines"])
+        return
+    inc = figures.deltas(envelope["type"], d)
+    if inc:
+        repo.add_figure_delta(envelope["id"], d["owner_path"], d["month"], inc)
+
+
+def fold_figures(db: Db, rows: list[dict]) -> None:
+    buckets.fold(db, FIGURES, rows)
+
+
+def fold_balances(db: Db, rows: list[dict]) -> None:
+    merged: dict[str, int] = {}
+    for row in rows:
+        for account, amount in row["lines"]:
+            merged[account] = merged.get(account, 0) + amount
+    for account, amount in merged.items():
+        if amount:
+            db.balances.update_one({"_id": account}, {"$inc": {"balance": amount}}, upsert=True)

@@ -1,0 +1,165 @@
+"""The only code of the finance service that speaks pymongo: loads and saves its records, keeps the
+registry's read model (kernel.registry_view) and its period figures (kernel.buckets).
+
+Receipts are keyed by terminal and reference number, so a receipt recorded twice fails on the key
+and is reported as a duplicate; postings are inserted, never replaced, except to note the posting
+that reversed them."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from pydantic import BaseModel
+from pymongo import ASCENDING, DESCENDING
+from pymongo.errors import DuplicateKeyError
+
+from kernel import buckets
+from kernel.documents import from_doc, to_doc
+from kernel.errors import Conflict, NotFound
+from kernel.jalali import Period
+from kernel.registry_view import RegistryView
+from kernel.registry_view import ensure_indexes as registry_view_indexes
+
+from .domain.batches import BatchReport
+from .domain.ledger import Posting
+from .domain.receipts import Receipt
+from .domain.reconciliation import Statement
+from .domain.terminals import Terminal
+
+INDEXES = {
+    "terminals": [[("province_id", ASCENDING)], [("owner_path", ASCENDING)]],
+    "receipts": [[("owner_path", ASCENDING), ("at", DESCENDING)], [("terminal_id", ASCENDING), ("at", ASCENDING)],
+                 [("batch_id", ASCENDING)]],
+    "postings": [[("ref", ASCENDING)]],
+    "statements": [[("province_id", ASCENDING), ("day", ASCENDING)]],
+}
+FIGURES, FIGURE_DELTAS = "figures", "figure_deltas"
+
+
+def ensure_indexes(db) -> None:
+    registry_view_indexes(db)
+    for coll, specs in INDEXES.items():
+        for keys in specs:
+            db[coll].create_index(keys)
+
+
+class Repository(RegistryView):
+
+    def _get(self, coll: str, cls: type[BaseModel], id_: str, what: str, field: str):
+        obj = from_doc(cls, self.db[coll].find_one({"_id": id_}))
+        if obj is None:
+            raise NotFound(f"no {what} {id_}", field)
+        return obj
+
+    def _save(self, coll: str, obj: BaseModel) -> None:
+        doc = to_doc(obj)
+        expected = doc.pop("version")
+        doc["version"] = expected + 1
+        if self.db[coll].replace_one({"_id": doc["_id"], "version": expected}, doc).matched_count != 1:
+            raise Conflict("the record was changed by someone else meanwhile; try again", "version")
+        obj.version = expected + 1
+
+    # -- terminals
+    def terminal(self, terminal_id: str) -> Terminal:
+        return self._get("terminals", Terminal, terminal_id, "terminal", "terminal_id")
+
+    def terminals(self, ids: list[str]) -> dict[str, Terminal]:
+        return {d["_id"]: from_doc(Terminal, d) for d in self.db.terminals.find({"_id": {"$in": ids}})}
+
+    def add_terminal(self, t: Terminal) -> None:
+        try:
+            self.db.terminals.insert_one(to_doc(t))
+        except DuplicateKeyError:
+            raise Conflict(f"a terminal {t.id} is registered", "terminal_id") from None
+
+    def save_terminal(self, t: Terminal) -> None:
+        self._save("terminals", t)
+
+    def terminals_in(self, unit_id: str, quiet_only: bool = False) -> list[Terminal]:
+        q: dict = {"owner_path": unit_id, "retired": False}
+        if quiet_only:
+            q["quiet_since"] = {"$ne": None}
+        return [from_doc(Terminal, d) for d in self.db.terminals.find(q, sort=[("_id", ASCENDING)], limit=5000)]
+
+    def open_terminals(self, after: str = "", limit: int = 500) -> list[Terminal]:
+        """Open terminals in id order after `after` (the periodic check pages through them)."""
+        rows = self.db.terminals.find({"retired": False, "_id": {"$gt": after}}, sort=[("_id", ASCENDING)], limit=limit)
+        return [from_doc(Terminal, d) for d in rows]
+
+    def last_receipt_at(self, terminal_id: str) -> datetime | None:
+        doc = self.db.receipts.find_one({"terminal_id": terminal_id}, {"at": 1}, sort=[("at", DESCENDING)])
+        return doc["at"] if doc else None
+
+    # -- receipts and postings
+    def receipt(self, receipt_id: str) -> Receipt:
+        return self._get("receipts", Receipt, receipt_id, "receipt", "receipt_id")
+
+    def recorded(self, ids: list[str]) -> set[str]:
+        return {d["_id"] for d in self.db.receipts.find({"_id": {"$in": ids}}, {"_id": 1})}
+
+    def add_receipt(self, r: Receipt, p: Posting) -> None:
+        try:
+            self.db.receipts.insert_one(to_doc(r))
+        except DuplicateKeyError:
+            raise Conflict(f"the receipt {r.rrn} of terminal {r.terminal_id} is recorded already", "rrn") from None
+        self.add_posting(p)
+
+    def save_receipt(self, r: Receipt) -> None:
+        self._save("receipts", r)
+
+    def add_posting(self, p: Posting) -> None:
+        self.db.postings.insert_one(to_doc(p))
+
+    def posting(self, posting_id: str) -> Posting:
+        return self._get("postings", Posting, posting_id, "posting", "posting_id")
+
+    def mark_reversed(self, p: Posting) -> None:
+        """The one change a posting ever sees: the id of the posting that reversed it."""
+        res = self.db.postings.update_one({"_id": p.id, "reversed_by": None}, {"$set": {"reversed_by": p.reversed_by}})
+        if res.matched_count != 1:
+            raise Conflict("the posting was reversed meanwhile", "posting_id")
+
+    def receipts_under(self, unit_id: str, start: datetime, end: datetime, limit: int, skip: int
+                       ) -> tuple[list[Receipt], int]:
+        q = {"owner_path": unit_id, "at": {"$gte": start, "$lt": end}}
+        rows = self.db.receipts.find(q, sort=[("at", DESCENDING), ("_id", ASCENDING)], skip=skip, limit=limit)
+        return [from_doc(Receipt, d) for d in rows], self.db.receipts.count_documents(q)
+
+    def receipts_of_terminal(self, terminal_id: str, start: datetime, end: datetime) -> list[tuple[int, bool]]:
+        rows = self.db.receipts.find({"terminal_id": terminal_id, "at": {"$gte": start, "$lt": end}},
+                                     {"amount": 1, "reversed": 1})
+        return [(d["amount"], bool(d.get("reversed"))) for d in rows]
+
+    # -- batches and statements
+    def add_batch(self, b: BatchReport, province_id: str, by: str, at: datetime) -> None:
+        doc = b.model_dump(mode="python")
+        doc["_id"] = doc.pop("id")
+        doc.update(province_id=province_id, imported_by=by, imported_at=at)
+        self.db.batches.insert_one(doc)
+
+    def batch(self, batch_id: str) -> dict:
+        doc = self.db.batches.find_one({"_id": batch_id})
+        if doc is None:
+            raise NotFound(f"no batch {batch_id}", "batch_id")
+        return doc
+
+    def put_statement(self, s: Statement) -> None:
+        self.db.statements.replace_one({"_id": s.id}, to_doc(s), upsert=True)
+
+    # -- figures (kernel.buckets)
+    def add_figure_delta(self, event_id: str, path: list[str], month: str, inc: dict) -> None:
+        buckets.record_delta(self.db, FIGURE_DELTAS, event_id, path, month, inc)
+
+    def figures(self, unit_id: str, period: Period) -> list[dict]:
+        return buckets.read(self.db, FIGURES, unit_id, period)
+
+    # -- balances
+    def add_balance_delta(self, event_id: str, lines: list[list]) -> None:
+        self.db.balance_deltas.insert_one({"_id": event_id, "lines": lines, "at": datetime.now(timezone.utc)})
+
+    def balances(self, accounts: list[str]) -> dict[str, int]:
+        return {d["_id"]: d["balance"] for d in self.db.balances.find({"_id": {"$in": accounts}})}
+
+    def balances_like(self, prefix: str, limit: int = 1000) -> dict[str, int]:
+        import re
+        rows = self.db.balances.find({"_id": {"$regex": "^" + re.escape(prefix)}}, limit=limit)
+        return {d["_id"]: d["balance"] for d in rows}

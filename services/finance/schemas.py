@@ -1,0 +1,77 @@
+"""The finance service's commands as the outside world sends them: shared by the service (which
+validates every call) and the gateway (which documents them). Pydantic only."""
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import BeforeValidator, ConfigDict, Field, WithJsonSchema
+
+from kernel.errors import Invalid
+from kernel.types import Command, Id, JalaliDate, LongText, Text
+
+from .domain.money import MAX_RIALS, rials
+from .domain.receipts import Channel
+from .domain.terminals import TerminalKind
+
+
+def _rials(v):
+    try:
+        return rials(v)
+    except Invalid as exc:
+        raise ValueError(exc.message) from None
+
+
+def _rials_or_zero(v):
+    try:
+        return rials(v, allow_zero=True)
+    except Invalid as exc:
+        raise ValueError(exc.message) from None
+
+
+Rials = Annotated[int, BeforeValidator(_rials), WithJsonSchema(
+    {"type": "integer", "minimum": 1, "maximum": MAX_RIALS, "description": "whole rials", "example": 1200000})]
+RialsOrZero = Annotated[int, BeforeValidator(_rials_or_zero), WithJsonSchema(
+    {"type": "integer", "minimum": 0, "maximum": MAX_RIALS, "description": "whole rials"})]
+Reference = Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9\-]+$")]
+Instant = Annotated[str, Field(min_length=8, max_length=40, description="1404/08/20 14:30 (Tehran) or ISO 8601",
+                               examples=["1404/08/20 14:30"])]
+
+
+def _ex(example: dict) -> ConfigDict:
+    return ConfigDict(extra="forbid", json_schema_extra={"examples": [example]})
+
+
+class RegisterTerminal(Command):
+    model_config = _ex({"terminal_id": "POS-0912345", "kind": "pos", "label": "کارتخوان مسجد الرضا",
+                        "owner_id": "kn_0f1e2d3c4b5a6978"})
+    terminal_id: Reference
+    kind: TerminalKind
+    label: Text
+    owner_id: Id = Field(description="the kanoon it serves, or the province for the HQ's own account")
+
+
+class RecordReceipt(Command):
+    model_config = _ex({"terminal_id": "POS-0912345", "rrn": "240512345678", "at": "1404/08/20 14:30",
+                        "amount": 1200000, "channel": "vow", "intent": "اطعام"})
+    terminal_id: Reference
+    rrn: Reference
+    at: Instant
+    amount: Rials
+    channel: Channel = Channel.vow
+    intent: Text = "عمومی"
+    donor: Text | None = None
+    project_id: Id | None = None
+
+
+class ReverseReceipt(Command):
+    model_config = _ex({"reason": "تراکنش آزمایشی ثبت شده بود"})
+    reason: LongText = Field(min_length=3)
+
+
+class ImportStatement(Command):
+    """A day's settlement statement of a terminal, as the bank reports it."""
+    model_config = _ex({"terminal_id": "POS-0912345", "day": "1404/08/20", "total": 5400000, "count": 4})
+    terminal_id: Reference
+    day: JalaliDate
+    total: RialsOrZero
+    count: int = Field(ge=0, le=1_000_000)

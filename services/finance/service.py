@@ -1,0 +1,236 @@
+"""The finance service (DOMAIN §5): nameko entrypoints that validate, check access, call the domain
+and store the result with its events in one transaction. It learns units, kanoons and roles from
+the registry's events and keeps its period figures and balances from its own events."""
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from kernel import jalali
+from kernel.clock import SYSTEM as clock
+from kernel.commands import page_args, parse, view
+from kernel.errors import Conflict, Invalid
+from kernel.fold import Folder
+from kernel.messaging import reliable_event_handler
+from kernel.service import ContextProvider, DomainService, StoreProvider, rpc
+from kernel.settings import cached_settings
+from kernel.store import Store, Transaction
+
+from . import schemas as s
+from .domain import figures, rules
+from .domain.receipts import Receipt
+from .domain.reconciliation import Statement, reconcile
+from .domain.terminals import DEFAULT_QUIET_DAYS, Terminal
+from .events import StatementReconciled
+from .projections import apply_own_event, apply_registry_event, fold_balances, fold_figures
+from .repository import Repository, ensure_indexes
+
+log = logging.getLogger(__name__)
+
+
+def check_terminals(store: Store) -> int:
+    """Every few minutes: each open terminal's latest receipt; one silent for its province's number
+    of days (`terminal_quiet_days`, default 7) is flagged with an event, once."""
+    flagged, after = 0, ""
+    while True:
+        page = Repository(store.db).open_terminals(after)
+        if not page:
+            return flagged
+        for t in page:
+            repo = Repository(store.db)
+            days = int(repo.settings_of(t.owner_path).get("terminal_quiet_days") or DEFAULT_QUIET_DAYS)
+            last = repo.last_receipt_at(t.id)
+
+            def work(tx: Transaction, tid=t.id, last=last, days=days):
+                r = Repository(tx.db)
+                term = r.terminal(tid)
+                events = term.check(last, clock.now(), days)
+                r.save_terminal(term)
+                tx.emit(*events)
+                return len(events)
+            try:
+                flagged += store.transaction(work, correlation_id=f"check-{t.id}")[0] or 0
+            except Conflict:
+                pass  # changed meanwhile; next round
+        after = page[-1].id
+
+
+def _period(text: str):
+    try:
+        return jalali.parse_period(text)
+    except ValueError as exc:
+        raise Invalid(str(exc), "period") from None
+
+
+class FinanceProjections:
+    """The finance service's event handlers, in a container of their own (their own worker budget):
+    the registry's read model, the period figures and the balances."""
+
+    name = "finance_projections"
+    owner = "finance"
+
+    store = StoreProvider(relay=False)
+    figure_folder = Folder("figures", "figure_deltas", fold_figures)
+    balance_folder = Folder("balances", "balance_deltas", fold_balances)
+
+    @reliable_event_handler("registry", "registry.#")
+    def on_registry_event(self, envelope: dict) -> None:
+        self.store.apply("registry", envelope, lambda tx: apply_registry_event(tx.db, envelope), self.store_budget)
+
+    @reliable_event_handler("finance", "finance.#")
+    def on_own_event(self, envelope: dict) -> None:
+        self.store.apply("figures", envelope, lambda tx: apply_own_event(tx.db, envelope), self.store_budget)
+
+    @property
+    def store_budget(self) -> float:
+        return cached_settings().handler_store_seconds
+
+
+class FinanceService(DomainService):
+    name = "finance"
+    repository = Repository
+
+    store = StoreProvider(indexes=ensure_indexes, periodic={"check-terminals": (600, check_terminals)})
+    ctx = ContextProvider()
+
+    def _actor(self, repo: Repository):
+        return repo.actor(self.ctx.user_id, self.ctx.person_id, clock.today())
+
+    def _caller_is_admin(self) -> bool:
+        actor = self._actor(self._read())
+        return actor is not None and actor.is_admin
+
+    def _province_of(self, repo: Repository, path: list[str], field: str) -> str:
+        province = repo.ancestor_of_kind(path, "province")
+        if province is None:
+            raise Invalid("not inside a province", field)
+        return province
+
+    def _receipt_view(self, repo: Repository, r: Receipt) -> dict:
+        out = view(r)
+        if not rules.sees_donors(self._actor(repo), r.owner_path):
+            out["donor"] = None
+        return out
+
+    # ------------------------------------------------------------ terminals (§5.1)
+
+    @rpc
+    def register_terminal(self, payload: dict) -> dict:
+        cmd = parse(s.RegisterTerminal, payload)
+
+        def work(repo: Repository, tx: Transaction):
+            path, kind = repo.unit_path(cmd.owner_id)
+            if kind not in ("kanoon", "province"):
+                raise Invalid("a terminal serves a kanoon or the province's own account", "owner_id")
+            province = self._province_of(repo, path, "owner_id")
+            rules.manage_terminals(self._actor(repo), path)
+            t, events = Terminal.register(terminal_id=cmd.terminal_id, kind=cmd.kind, label=cmd.label,
+                                          province_id=province, owner_id=cmd.owner_id, owner_path=path, clock=clock)
+            repo.add_terminal(t)
+            tx.emit(*events)
+            return view(t)
+        return self._write(work)
+
+    @rpc
+    def terminals(self, unit_id: str, quiet_only: bool = False) -> list[dict]:
+        repo = self._read()
+        path, _ = repo.unit_path(unit_id)
+        rules.see_terminals(self._actor(repo), path)
+        return [view(t) for t in repo.terminals_in(unit_id, bool(quiet_only))]
+
+    # ------------------------------------------------------------ receipts (§5.1)
+
+    @rpc
+    def record_receipt(self, payload: dict) -> dict:
+        cmd = parse(s.RecordReceipt, payload)
+        try:
+            at = jalali.parse_instant(cmd.at)
+        except ValueError as exc:
+            raise Invalid(str(exc), "at") from None
+
+        def work(repo: Repository, tx: Transaction):
+            t = repo.terminal(cmd.terminal_id)
+            actor = rules.record_receipts(self._actor(repo), t.owner_path)
+            r, posting, events = Receipt.record(terminal=t, rrn=cmd.rrn, at=at, amount=cmd.amount,
+                                                channel=cmd.channel, intent=cmd.intent, donor=cmd.donor,
+                                                by=actor.person_id, clock=clock, project_id=cmd.project_id)
+            repo.add_receipt(r, posting)
+            tx.emit(*events)
+            return self._receipt_view(repo, r)
+        return self._write(work)
+
+    @rpc
+    def get_receipt(self, receipt_id: str) -> dict:
+        repo = self._read()
+        r = repo.receipt(receipt_id)
+        rules.see_money(self._actor(repo), r.owner_path)
+        out = self._receipt_view(repo, r)
+        out["posting"] = view(repo.posting(r.posting_id))
+        return out
+
+    @rpc
+    def reverse_receipt(self, receipt_id: str, payload: dict) -> dict:
+        cmd = parse(s.ReverseReceipt, payload)
+
+        def work(repo: Repository, tx: Transaction):
+            r = repo.receipt(receipt_id)
+            actor = rules.reverse_receipt(self._actor(repo), r.owner_path)
+            posting = repo.posting(r.posting_id)
+            undo, events = r.reverse(posting, cmd.reason, actor.person_id, clock)
+            repo.mark_reversed(posting)
+            repo.add_posting(undo)
+            repo.save_receipt(r)
+            tx.emit(*events)
+            return self._receipt_view(repo, r)
+        return self._write(work)
+
+    @rpc
+    def receipts(self, unit_id: str, period: str, limit: int = 100, skip: int = 0) -> dict:
+        limit, skip = page_args(limit, skip)
+        p = _period(period)
+        repo = self._read()
+        path, _ = repo.unit_path(unit_id)
+        rules.see_money(self._actor(repo), path)
+        items, total = repo.receipts_under(unit_id, p.start_utc, p.end_utc, limit, skip)
+        return {"total": total, "items": [self._receipt_view(repo, r) for r in items]}
+
+    # ------------------------------------------------------------ reconciliation (§5.1)
+
+    @rpc
+    def import_statement(self, payload: dict) -> dict:
+        cmd = parse(s.ImportStatement, payload)
+
+        def work(repo: Repository, tx: Transaction):
+            t = repo.terminal(cmd.terminal_id)
+            rules.record_receipts(self._actor(repo), t.owner_path)
+            st = Statement(id=f"{t.id}:{cmd.day.isoformat()}", terminal_id=t.id, day=cmd.day, total=cmd.total,
+                           count=cmd.count, province_id=t.province_id)
+            start = jalali.start_of_day_utc(cmd.day)
+            result = reconcile(st, repo.receipts_of_terminal(t.id, start, start + timedelta(days=1)))
+            repo.put_statement(st)
+            tx.emit(StatementReconciled(terminal_id=t.id, day=cmd.day, matches=result.matches,
+                                        difference=result.difference))
+            return view(result)
+        return self._write(work)
+
+    # ------------------------------------------------------------ figures (§5.1 reports)
+
+    @rpc
+    def figures(self, unit_id: str, period: str) -> dict:
+        p = _period(period)
+        repo = self._read()
+        path, _ = repo.unit_path(unit_id)
+        rules.see_money(self._actor(repo), path)
+        return figures.summarize(unit_id, p, repo.figures(unit_id, p))
+
+    @rpc
+    def balances(self, unit_id: str) -> dict:
+        """The ledger's balances of a kanoon's or a province's accounts (income by channel, its
+        terminals' clearing accounts)."""
+        repo = self._read()
+        path, _ = repo.unit_path(unit_id)
+        rules.see_money(self._actor(repo), path)
+        accounts = {f"income:{c}:{unit_id}" for c in ("vow", "contribution", "gift", "endowment")}
+        accounts |= {f"terminal:{t.id}" for t in repo.terminals_in(unit_id)}
+        found = repo.balances(sorted(accounts))
+        return {"unit_id": unit_id, "accounts": {a: found.get(a, 0) for a in sorted(accounts)}}

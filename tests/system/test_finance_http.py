@@ -1,0 +1,121 @@
+"""Vows over HTTP on the running system: the vows-system expert registers a kanoon's card reader,
+records receipts (a duplicate reference is recorded once), reverses one by a posting that names
+it, reconciles a day's statement, and the month's figures and the ledger's balances agree; a
+kanoon's head sees its own money without donors' names, another kanoon's head sees nothing; bad
+amounts change nothing."""
+import time
+import uuid
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from kernel import jalali
+from tests.system.helpers import account, form_kanoon, member, staff
+
+TODAY = jalali.today()
+WHEN = datetime.now(timezone.utc) - timedelta(minutes=3)   # receipts are recorded after they happen
+
+
+def eventually(fn, timeout=20):
+    deadline = time.monotonic() + timeout
+    while True:
+        result = fn()
+        if result or time.monotonic() > deadline:
+            return result
+        time.sleep(0.25)
+
+
+def until_status(call, status):
+    return eventually(lambda: (lambda r: r if r.status_code == status else None)(call()))
+
+
+@pytest.fixture(scope="module")
+def money(system, admin):
+    tag = uuid.uuid4().hex[:4]
+    city = f"IR-14-F{tag.upper()}"
+    assert admin.post("/api/units", json={"id": city, "name": "شهر", "kind": "city", "parent_id": "IR-14"}).status_code == 201
+    sec, _ = staff(admin, system.base, f"sec.fin.{tag}", "city_secretary", city, city=city)
+    heads, kanoons = {}, {}
+    for name in ("a", "b"):
+        head, deputy = member(admin, city=city), member(admin, city=city)
+        heads[name] = account(admin, system.base, head, f"head.fin{name}.{tag}")
+        kanoons[name] = form_kanoon(heads[name], head, deputy, sec, f"کانون {name}", unit=city)
+    vows, _ = staff(admin, system.base, f"vows.{tag}", "vows_expert", "IR-14", city=city)
+    finance, _ = staff(admin, system.base, f"fin.{tag}", "finance_expert", "IR-14", city=city)
+    return {"tag": tag, "city": city, **kanoons, "head_a": heads["a"], "head_b": heads["b"], "vows": vows,
+            "finance": finance, "terminal": f"POS-{tag.upper()}"}
+
+
+def test_receipts_post_to_the_ledger_once_and_add_up(money):
+    t = money["terminal"]
+    body = {"terminal_id": t, "kind": "pos", "label": "کارتخوان مسجد", "owner_id": money["a"]}
+    assert money["head_a"].post("/api/finance/terminals", json=body).status_code == 403
+    r = until_status(lambda: money["vows"].post("/api/finance/terminals", json=body), 201)
+    assert r is not None and r.json()["province_id"] == "IR-14"
+    assert money["vows"].post("/api/finance/terminals", json=body).status_code == 409
+
+    at = jalali.format_datetime(WHEN)
+    receipts = [("5001", 1_200_000, "vow", "اطعام"), ("5002", "۳۰۰٬۰۰۰", "vow", "عمومی"),
+                ("5003", 2_000_000, "gift", "عمومی")]
+    ids = []
+    for rrn, amount, channel, intent in receipts:
+        r = money["vows"].post("/api/finance/receipts", json={"terminal_id": t, "rrn": rrn, "at": at, "amount": amount,
+                                                              "channel": channel, "intent": intent,
+                                                              "donor": "خانم کریمی"})
+        assert r.status_code == 201, r.text
+        ids.append(r.json()["id"])
+    again = money["vows"].post("/api/finance/receipts", json={"terminal_id": t, "rrn": "5001", "at": at,
+                                                              "amount": 1_200_000})
+    assert again.status_code == 409 and again.json()["field"] == "rrn"
+    # A receipt recorded in error is reversed, never deleted.
+    assert money["vows"].post(f"/api/finance/receipts/{ids[2]}/reversal", json={"reason": "تراکنش آزمایشی"}).status_code == 403
+    r = money["finance"].post(f"/api/finance/receipts/{ids[2]}/reversal", json={"reason": "تراکنش آزمایشی"})
+    assert r.status_code == 200 and r.json()["reversed"] is True
+    detail = money["finance"].get(f"/api/finance/receipts/{ids[2]}").json()
+    assert detail["posting"]["reversed_by"] and detail["donor"] == "خانم کریمی"
+
+    month = str(jalali.period_of(WHEN))
+
+    def settled():
+        f = money["finance"].get(f"/api/finance/units/{money['city']}/figures", params={"period": month}).json()
+        return f if f["count"] == 2 else None
+    figures = eventually(settled)
+    assert figures, money["finance"].get(f"/api/finance/units/{money['city']}/figures", params={"period": month}).json()
+    assert figures["amount"] == 1_500_000 and figures["by_channel"] == {"vow": {"amount": 1_500_000, "count": 2}}
+    assert figures["by_intent"]["اطعام"] == {"amount": 1_200_000, "count": 1}
+    year = money["finance"].get("/api/finance/units/IR-14/figures", params={"period": str(jalali.period_of(WHEN, "year"))}).json()
+    assert year["amount"] >= 1_500_000
+
+    def balanced():
+        b = money["head_a"].get(f"/api/finance/units/{money['a']}/balances").json()["accounts"]
+        return b if b.get(f"terminal:{t}") == 1_500_000 else None
+    accounts = eventually(balanced)
+    assert accounts and accounts[f"income:vow:{money['a']}"] == -1_500_000 and accounts[f"income:gift:{money['a']}"] == 0
+    # The kanoon's head sees its own receipts without donors; another head sees nothing of them.
+    own = money["head_a"].get(f"/api/finance/units/{money['a']}/receipts", params={"period": month}).json()
+    assert own["total"] == 3 and all(r["donor"] is None for r in own["items"])
+    assert money["head_b"].get(f"/api/finance/units/{money['a']}/receipts", params={"period": month}).status_code == 403
+    assert money["head_b"].get(f"/api/finance/receipts/{ids[0]}").status_code == 403
+
+    # The day's statement: the bank settled 1,500,000 in 2 transactions — it matches.
+    day = jalali.format_date(WHEN)
+    r = money["vows"].post("/api/finance/statements", json={"terminal_id": t, "day": day, "total": 1_500_000, "count": 2})
+    assert r.status_code == 200 and r.json()["matches"] is True, r.text
+    r = money["vows"].post("/api/finance/statements", json={"terminal_id": t, "day": day, "total": "۱٬۸۰۰٬۰۰۰", "count": 3})
+    assert r.json()["matches"] is False and r.json()["difference"] == 300_000
+
+
+def test_bad_amounts_and_unknown_terminals_change_nothing(system, money):
+    db = system.db("finance")
+    before = (db.receipts.count_documents({}), db.postings.count_documents({}))
+    at = jalali.format_date(TODAY - timedelta(days=1)) + " 10:00"
+    base = {"terminal_id": money["terminal"], "rrn": "9001", "at": at, "amount": 1000}
+    cases = [({**base, "amount": 1.5}, 422, "amount"), ({**base, "amount": "۱۲٫۵"}, 422, "amount"),
+             ({**base, "amount": -100}, 422, "amount"), ({**base, "amount": 0}, 422, "amount"),
+             ({**base, "amount": 1000.0}, 422, "amount"), ({**base, "terminal_id": "POS-NOWHERE"}, 404, "terminal_id"),
+             ({**base, "at": "1404/13/40 10:00"}, 422, "at"), ({**base, "channel": "bribe"}, 422, "channel"),
+             ({**base, "at": jalali.format_date(TODAY + timedelta(days=2)) + " 10:00"}, 422, "at")]
+    for payload, status, field in cases:
+        r = money["vows"].post("/api/finance/receipts", json=payload)
+        assert r.status_code == status and r.json()["field"] == field, (payload, r.text)
+    assert (db.receipts.count_documents({}), db.postings.count_documents({})) == before

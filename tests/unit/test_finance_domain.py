@@ -1,0 +1,182 @@
+"""The finance service's rules with no I/O: whole rials, the ledger's invariant (every posting and
+every reversal sums to zero, balances follow), receipts and their reversal, quiet terminals,
+reconciliation, period figures, and reading a file's rows."""
+from datetime import date, datetime, timedelta, timezone
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from kernel.clock import FixedClock
+from kernel.errors import Conflict, Invalid
+from kernel.jalali import parse_period
+from services.finance.domain import figures
+from services.finance.domain.batches import header_map, read_row
+from services.finance.domain.ledger import balances, check_balanced
+from services.finance.domain.money import rials
+from services.finance.domain.receipts import Channel, Receipt
+from services.finance.domain.reconciliation import Statement, reconcile
+from services.finance.domain.terminals import Terminal, TerminalKind
+
+C = FixedClock(datetime(2025, 11, 11, 12, 0, tzinfo=timezone.utc))   # 1404/08/20 15:30 in Tehran
+PATH = ["IR", "IR-R5", "IR-09", "IR-09-MSH", "kn_a"]
+
+
+def terminal(tid="POS-1", owner="kn_a", path=PATH):
+    t, _ = Terminal.register(terminal_id=tid, kind=TerminalKind.pos, label="کارتخوان", province_id="IR-09",
+                             owner_id=owner, owner_path=path, clock=FixedClock(C.now() - timedelta(days=30)))
+    return t
+
+
+def receipt(t=None, rrn="1001", amount=1_200_000, at=None, **kw):
+    return Receipt.record(terminal=t or terminal(), rrn=rrn, at=at or C.now() - timedelta(hours=1), amount=amount,
+                          channel=kw.pop("channel", Channel.vow), intent=kw.pop("intent", "اطعام"),
+                          donor=kw.pop("donor", None), by="vx", clock=C, **kw)
+
+
+# ---------------------------------------------------------------- money
+
+@pytest.mark.parametrize("given_,expected", [
+    (1200000, 1200000), ("1200000", 1200000), ("۱٬۲۰۰٬۰۰۰", 1200000), ("1,200,000", 1200000),
+    ("١٢٠٠٠٠٠", 1200000), (" 5 000 ", 5000),
+])
+def test_amounts_are_whole_rials_in_any_digits(given_, expected):
+    assert rials(given_) == expected
+
+
+@pytest.mark.parametrize("bad", [1.5, 1200000.0, "12.5", "۱۲٫۵", "-5", 0, -1, True, "abc", "", None, 10 ** 16])
+def test_fractions_floats_signs_and_nonsense_are_refused(bad):
+    with pytest.raises(Invalid) as exc:
+        rials(bad)
+    assert exc.value.field == "amount"
+
+
+# ---------------------------------------------------------------- the ledger
+
+def test_a_posting_balances_and_names_its_accounts():
+    check_balanced([("a:1", 5), ("b:1", -5)])
+    for lines in ([("a:1", 5)], [("a:1", 5), ("b:1", -4)], [("a:1", 0), ("b:1", 0)], [("a:1", 5.0), ("b:1", -5.0)],
+                  [("nocolon", 5), ("b:1", -5)]):
+        with pytest.raises(Invalid):
+            check_balanced(lines)
+
+
+amounts = st.integers(min_value=1, max_value=10 ** 12)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["POS-1", "POS-2", "SW-1"]), st.sampled_from(list(Channel)), amounts,
+                          st.booleans()), min_size=1, max_size=40))
+def test_every_operation_keeps_the_ledger_at_zero_and_reversals_undo_exactly(ops):
+    """Whatever receipts are recorded and reversed, every posting sums to zero, the whole ledger
+    sums to zero, and the balances equal the receipts kept (the reversed ones leave no trace)."""
+    postings = []
+    kept: dict[str, int] = {}
+    terms = {tid: terminal(tid) for tid in ("POS-1", "POS-2", "SW-1")}
+    for n, (tid, channel, amount, undo) in enumerate(ops):
+        r, p, events = receipt(terms[tid], rrn=str(n), amount=amount, channel=channel)
+        assert sum(x.amount for x in p.lines) == 0
+        assert events[-1].lines == [[x.account, x.amount] for x in p.lines]
+        postings.append(p)
+        if undo:
+            u, _ = r.reverse(p, "ثبت اشتباه", "fx", C)
+            assert sum(x.amount for x in u.lines) == 0 and u.reverses == p.id and p.reversed_by == u.id
+            postings.append(u)
+        else:
+            kept[f"terminal:{tid}"] = kept.get(f"terminal:{tid}", 0) + amount
+            kept[f"income:{channel}:kn_a"] = kept.get(f"income:{channel}:kn_a", 0) - amount
+    assert sum(x.amount for p in postings for x in p.lines) == 0
+    assert balances(postings) == {k: v for k, v in kept.items() if v}
+
+
+def test_a_reversal_is_not_reversed_and_a_posting_is_reversed_once():
+    r, p, _ = receipt()
+    u, events = r.reverse(p, "تراکنش آزمایشی", "fx", C)
+    assert [e.event_type for e in events] == ["finance.receipt.reversed.v1", "finance.posting.recorded.v1"]
+    with pytest.raises(Conflict):
+        r.reverse(p, "دوباره", "fx", C)
+    with pytest.raises(Conflict):
+        p.reversal(ref="x", by="fx", clock=C)
+    with pytest.raises(Conflict):
+        u.reversal(ref="x", by="fx", clock=C)
+    r2, p2, _ = receipt(rrn="1002")
+    with pytest.raises(Invalid):
+        r2.reverse(p2, " ", "fx", C)
+
+
+# ---------------------------------------------------------------- receipts
+
+def test_a_receipt_credits_its_kanoon_or_its_project_and_carries_no_donor_on_the_bus():
+    r, p, events = receipt(donor="حاج آقا رضایی")
+    assert r.id == "POS-1:1001" and r.month == "1404-08"
+    assert [(x.account, x.amount) for x in p.lines] == [("terminal:POS-1", 1_200_000), ("income:vow:kn_a", -1_200_000)]
+    assert all("رضایی" not in str(e.model_dump()) for e in events)
+    _, p, _ = receipt(rrn="1003", project_id="pr_9")
+    assert p.lines[1].account == "project:pr_9"
+    with pytest.raises(Invalid) as exc:
+        receipt(rrn="1004", at=C.now() + timedelta(minutes=5))
+    assert exc.value.field == "at"
+    retired = terminal()
+    retired.retired = True
+    with pytest.raises(Conflict):
+        receipt(retired)
+
+
+def test_a_silent_terminal_is_flagged_once_and_a_receipt_clears_it():
+    t = terminal()   # registered 30 days ago, nothing received
+    [event] = t.check(None, C.now(), days=7)
+    assert event.event_type == "finance.terminal.went_quiet.v1" and t.quiet_since == C.now()
+    assert t.check(None, C.now() + timedelta(days=1), days=7) == []   # flagged once
+    assert t.check(C.now() - timedelta(days=2), C.now(), days=7) == [] and t.quiet_since is None
+    assert t.check(C.now() - timedelta(days=6), C.now(), days=7) == []
+    assert len(t.check(C.now() - timedelta(days=8), C.now(), days=7)) == 1
+
+
+def test_a_statement_is_reconciled_against_the_days_receipts():
+    st_ = Statement(id="POS-1:2025-11-11", terminal_id="POS-1", day=date(2025, 11, 11), total=3_000_000, count=2,
+                    province_id="IR-09")
+    ok = reconcile(st_, [(1_000_000, False), (2_000_000, False), (500_000, True)])
+    assert ok.matches and ok.difference == 0 and ok.recorded_count == 2
+    missing = reconcile(st_, [(1_000_000, False)])
+    assert not missing.matches and missing.difference == 2_000_000
+    extra = reconcile(st_.model_copy(update={"total": 0, "count": 0}), [(1_000_000, False)])
+    assert extra.difference == -1_000_000
+
+
+def test_figures_count_receipts_by_channel_intent_and_terminal_and_reversals_take_them_back():
+    r1, _, e1 = receipt(amount=1000, intent="اطعام")
+    r2, p2, e2 = receipt(rrn="2", amount=500, channel=Channel.gift, intent="عمومی")
+    _, e3 = r2.reverse(p2, "اشتباه", "fx", C)
+    doc: dict = {}
+    for e in e1 + e2 + e3:
+        for k, v in figures.deltas(e.event_type, e.model_dump()).items():
+            node = doc
+            *parents, leaf = k.split(".")
+            for part in parents:
+                node = node.setdefault(part, {})
+            node[leaf] = node.get(leaf, 0) + v
+    out = figures.summarize("kn_a", parse_period("1404-08"), [doc])
+    assert (out["amount"], out["count"]) == (1000, 1)
+    assert out["by_channel"] == {"vow": {"amount": 1000, "count": 1}}
+    assert out["by_intent"] == {"اطعام": {"amount": 1000, "count": 1}}
+    assert out["by_terminal"] == {"POS-1": {"amount": 1000, "count": 1}}
+
+
+# ---------------------------------------------------------------- rows of a file
+
+def test_a_files_header_is_read_in_english_or_persian_and_rows_name_their_faults():
+    cols = header_map(["شماره ترمینال", "شماره مرجع", "تاریخ و ساعت", "مبلغ", "نیت", "نوع"])
+    row = read_row(1, ["POS-1", "۱۲۳۴۵", "۱۴۰۴/۰۸/۲۰ ۱۴:۳۰", "۱٬۲۰۰٬۰۰۰", "اطعام", "نذر"], cols)
+    assert (row.terminal_id, row.rrn, row.amount, row.channel) == ("POS-1", "12345", 1_200_000, Channel.vow)
+    assert row.at == datetime(2025, 11, 11, 11, 0, tzinfo=timezone.utc)
+    with pytest.raises(Invalid) as exc:
+        header_map(["terminal", "amount"])
+    assert exc.value.field == "file" and "rrn" in exc.value.message
+    cols = header_map(["terminal_id", "rrn", "at", "amount", "channel"])
+    for cells, field in ((["POS-1", "1", "1404/08/20 14:30", "12.5"], "amount"),
+                         (["POS-1", "1", "1404/13/20 14:30", "100"], "at"),
+                         (["POS-1", "", "1404/08/20 14:30", "100"], "rrn"),
+                         (["POS-1", "1", "1404/08/20 14:30", "100", "bribe"], "channel")):
+        with pytest.raises(Invalid) as exc:
+            read_row(2, cells, cols)
+        assert exc.value.field == field
