@@ -3,6 +3,7 @@ request) and a `call` that runs one RPC carrying who is calling, the request id,
 for a state-changing request, its idempotency key; service errors map to HTTP in `app.py`."""
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import time
@@ -39,6 +40,10 @@ def _canonical(body: bytes) -> bytes:
         return body
 
 
+def _is_form(content_type: str) -> bool:
+    return content_type.lower().startswith(("multipart/form-data", "application/x-www-form-urlencoded"))
+
+
 async def command_terms(request: Request) -> tuple[str, str] | None:
     """For a state-changing request: its idempotency key (the client's `Idempotency-Key`, or one made
     here so that a redelivered request is still done once) and the fingerprint of the request."""
@@ -49,6 +54,18 @@ async def command_terms(request: Request) -> tuple[str, str] | None:
         raise Invalid("an Idempotency-Key is 1 to 255 visible ASCII characters", "Idempotency-Key")
     key = f"client:{given}" if given is not None else f"auto:{uuid.uuid4().hex}"
     target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    if _is_form(request.headers.get("content-type", "")):
+        # An upload: its form was read already (the boundary is drawn anew by each send, so the
+        # fingerprint is of the fields and the files' contents, not of the raw body).
+        digest = hashlib.sha256()
+        for name, value in sorted((await request.form()).multi_items(), key=lambda kv: kv[0]):
+            digest.update(name.encode() + b"\0")
+            if hasattr(value, "read"):
+                digest.update((await value.read()) + b"\0")
+                await value.seek(0)
+            else:
+                digest.update(str(value).encode() + b"\0")
+        return key, fingerprint(request.method, target, digest.hexdigest().encode())
     return key, fingerprint(request.method, target, _canonical(await request.body()))
 
 

@@ -237,6 +237,33 @@ class ReceiptPage(Page):
     items: list[Receipt]
 
 
+class RowOutcome(BaseModel):
+    model_config = OPEN
+    row: int
+    status: str            # accepted | duplicate | refused
+    receipt_id: str | None = None
+    field: str | None = None
+    reason: str | None = None
+
+
+class ReceiptBatch(BaseModel):
+    model_config = OPEN
+    id: str
+    file_name: str
+    format: str            # csv | xlsx
+    status: str            # pending | running | done
+    progress: float        # 0 to 1
+    rows: int
+    accepted: int
+    duplicates: int
+    refused: int
+    amount: int            # rials accepted
+    created_at: JalaliInstant
+    finished_at: JalaliInstant | None = None
+    outcomes: list[RowOutcome] = []
+    outcomes_total: int | None = None
+
+
 class FinanceFigures(BaseModel):
     model_config = OPEN
     unit_id: str

@@ -3,9 +3,13 @@ a decimal point or a float is refused). Bodies are validated with the service's 
 models; the service checks the caller's roles against its read model of the registry."""
 from __future__ import annotations
 
-from typing import Annotated
+import base64
+from typing import Annotated, Literal
 
-from fastapi import Query
+from fastapi import Query, Response, UploadFile
+from fastapi.concurrency import run_in_threadpool
+
+from kernel.errors import Invalid
 
 from services.finance import schemas as s
 
@@ -14,6 +18,7 @@ from ..deps import CallerDep, Limit, Skip
 
 router = out.Router(prefix="/api/finance", tags=["finance"])
 R = "finance"
+MAX_UPLOAD = 25 * 1024 * 1024
 PeriodQ = Annotated[str, Query(pattern=r"^1[34][0-9]{2}(-(0[1-9]|1[0-2]|Q[1-4]|H[12]))?$",
                                description="Jalali month 1404-07, season 1404-Q3, half-year 1404-H1 or year 1404")]
 
@@ -62,6 +67,29 @@ def receipts(call: CallerDep, unit_id: str, period: PeriodQ, limit: Limit = 100,
     """Receipts of a unit or kanoon in a Jalali period, newest first (donors' names for the finance
     staff only)."""
     return call(R, "receipts", unit_id, period, limit, skip)
+
+
+@router.post("/receipt-batches", status_code=202, response_model=out.ReceiptBatch)
+async def import_receipts(call: CallerDep, file: UploadFile, response: Response):
+    """A file of receipts (CSV or Excel .xlsx, as the receipt software or the bank exports it; the
+    format is read from the content, not the name). Every row is checked at once; the receipts are
+    then recorded in the background: follow the batch at its `Location`. Columns: terminal_id, rrn,
+    at (1404/08/20 14:30), amount (whole rials), and optionally intent, channel, donor, project_id
+    (Persian names such as ترمینال، شماره مرجع، تاریخ و ساعت، مبلغ، نیت are read too)."""
+    content = await file.read(MAX_UPLOAD + 1)
+    if len(content) > MAX_UPLOAD:
+        raise Invalid(f"the file is larger than {MAX_UPLOAD // (1024 * 1024)} MB; split it", "file")
+    payload = {"file_name": file.filename or "receipts", "content": base64.b64encode(content).decode()}
+    result = await run_in_threadpool(call, R, "import_receipts", payload)
+    response.headers["Location"] = f"/api/finance/receipt-batches/{result['id']}"
+    return result
+
+
+@router.get("/receipt-batches/{batch_id}", response_model=out.ReceiptBatch)
+def batch(call: CallerDep, batch_id: str, status: Literal["accepted", "duplicate", "refused"] | None = None,
+          limit: Limit = 100, skip: Skip = 0):
+    """A file's import: status (pending, running, done), progress, counts, and its rows' outcomes."""
+    return call(R, "batch", batch_id, status, limit, skip)
 
 
 # -- reconciliation (§5.1)

@@ -57,6 +57,15 @@ class ReceiptReversed(ReceiptFacts):
     posting_id: str            # the reversing posting
 
 
+@event_type("finance.receipts.imported.v1", "batch/{batch_id}")
+class ReceiptsImported(EventData):
+    """A chunk of a file's receipts, recorded in one commit: each receipt's facts (as in
+    `receipt.recorded`) with its posting (`posting_id`, `lines`)."""
+    batch_id: str
+    chunk: int
+    receipts: list[dict]
+
+
 @event_type("finance.batch.imported.v1", "batch/{batch_id}")
 class BatchImported(EventData):
     batch_id: str

@@ -13,14 +13,12 @@ from .repository import FIGURES, Repository
 
 def apply_own_event(db: Db, envelope: dict) -> None:
     d = envelope.get("data") or {}
-    kind = envelope["type"].rsplit(".", 1)[0]
     repo = Repository(db)
-    if kind == "finance.posting.recorded":
-        repo.add_balance_delta(envelope["id"], d["lines"])
-        return
-    inc = figures.deltas(envelope["type"], d)
-    if inc:
-        repo.add_figure_delta(envelope["id"], d["owner_path"], d["month"], inc)
+    lines = figures.posting_lines(envelope["type"], d)
+    if lines:
+        repo.add_balance_delta(envelope["id"], lines)
+    for n, (path, month, inc) in enumerate(figures.grouped(envelope["type"], d)):
+        repo.add_figure_delta(f"{envelope['id']}:{n}", path, month, inc)
 
 
 def fold_figures(db: Db, rows: list[dict]) -> None:

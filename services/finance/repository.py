@@ -19,7 +19,6 @@ from kernel.jalali import Period
 from kernel.registry_view import RegistryView
 from kernel.registry_view import ensure_indexes as registry_view_indexes
 
-from .domain.batches import BatchReport
 from .domain.ledger import Posting
 from .domain.receipts import Receipt
 from .domain.reconciliation import Statement
@@ -31,6 +30,8 @@ INDEXES = {
                  [("batch_id", ASCENDING)]],
     "postings": [[("ref", ASCENDING)]],
     "statements": [[("province_id", ASCENDING), ("day", ASCENDING)]],
+    "batches": [[("status", ASCENDING), ("created_at", ASCENDING)]],
+    "batch_chunks": [[("batch_id", ASCENDING), ("chunk", ASCENDING)]],
 }
 FIGURES, FIGURE_DELTAS = "figures", "figure_deltas"
 
@@ -103,6 +104,14 @@ class Repository(RegistryView):
             raise Conflict(f"the receipt {r.rrn} of terminal {r.terminal_id} is recorded already", "rrn") from None
         self.add_posting(p)
 
+    def add_receipts(self, recorded: list[tuple[Receipt, Posting]]) -> None:
+        """A chunk of receipts and their postings (a file's import)."""
+        try:
+            self.db.receipts.insert_many([to_doc(r) for r, _ in recorded])
+        except DuplicateKeyError:
+            raise Conflict("a receipt of this chunk was recorded meanwhile", "rrn") from None
+        self.db.postings.insert_many([to_doc(p) for _, p in recorded])
+
     def save_receipt(self, r: Receipt) -> None:
         self._save("receipts", r)
 
@@ -130,17 +139,17 @@ class Repository(RegistryView):
         return [(d["amount"], bool(d.get("reversed"))) for d in rows]
 
     # -- batches and statements
-    def add_batch(self, b: BatchReport, province_id: str, by: str, at: datetime) -> None:
-        doc = b.model_dump(mode="python")
-        doc["_id"] = doc.pop("id")
-        doc.update(province_id=province_id, imported_by=by, imported_at=at)
-        self.db.batches.insert_one(doc)
-
     def batch(self, batch_id: str) -> dict:
         doc = self.db.batches.find_one({"_id": batch_id})
         if doc is None:
             raise NotFound(f"no batch {batch_id}", "batch_id")
         return doc
+
+    def batch_outcomes(self, batch_id: str, status: str | None, limit: int, skip: int) -> tuple[list[dict], int]:
+        out = []
+        for chunk in self.db.batch_chunks.find({"batch_id": batch_id}, {"outcomes": 1}, sort=[("chunk", ASCENDING)]):
+            out += [o for o in chunk.get("outcomes") or [] if status is None or o["status"] == status]
+        return out[skip:skip + limit], len(out)
 
     def put_statement(self, s: Statement) -> None:
         self.db.statements.replace_one({"_id": s.id}, to_doc(s), upsert=True)

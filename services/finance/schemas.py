@@ -68,6 +68,12 @@ class ReverseReceipt(Command):
     reason: LongText = Field(min_length=3)
 
 
+class ImportReceipts(Command):
+    """A file of receipts as the receipt software or the bank exports it (CSV or Excel), base64."""
+    file_name: Text
+    content: str = Field(min_length=4, max_length=36 * 1024 * 1024)
+
+
 class ImportStatement(Command):
     """A day's settlement statement of a terminal, as the bank reports it."""
     model_config = _ex({"terminal_id": "POS-0912345", "day": "1404/08/20", "total": 5400000, "count": 4})

@@ -3,6 +3,9 @@ and store the result with its events in one transaction. It learns units, kanoon
 the registry's events and keeps its period figures and balances from its own events."""
 from __future__ import annotations
 
+import base64
+import binascii
+import hashlib
 import logging
 from datetime import timedelta
 
@@ -22,6 +25,7 @@ from .domain.receipts import Receipt
 from .domain.reconciliation import Statement, reconcile
 from .domain.terminals import DEFAULT_QUIET_DAYS, Terminal
 from .events import StatementReconciled
+from .imports import BatchRunner, prepare, report
 from .projections import apply_own_event, apply_registry_event, fold_balances, fold_figures
 from .repository import Repository, ensure_indexes
 
@@ -92,6 +96,7 @@ class FinanceService(DomainService):
 
     store = StoreProvider(indexes=ensure_indexes, periodic={"check-terminals": (600, check_terminals)})
     ctx = ContextProvider()
+    imports = BatchRunner()
 
     def _actor(self, repo: Repository):
         return repo.actor(self.ctx.user_id, self.ctx.person_id, clock.today())
@@ -193,6 +198,54 @@ class FinanceService(DomainService):
         rules.see_money(self._actor(repo), path)
         items, total = repo.receipts_under(unit_id, p.start_utc, p.end_utc, limit, skip)
         return {"total": total, "items": [self._receipt_view(repo, r) for r in items]}
+
+    # ------------------------------------------------------------ files of receipts (§5.1)
+
+    @rpc
+    def import_receipts(self, payload: dict) -> dict:
+        """A file (CSV or Excel, base64 in `content`) read and checked row by row; its receipts are
+        recorded by the runner. Answers with the batch (status pending) at once."""
+        cmd = parse(s.ImportReceipts, payload)
+        try:
+            content = base64.b64decode(cmd.content, validate=True)
+        except (binascii.Error, ValueError):
+            raise Invalid("the file's content is not base64", "content") from None
+        repo = self._read()
+        actor = rules.signed_in(self._actor(repo))
+        if not actor.grants_of(*rules.VOWS_STAFF) and not actor.is_admin:
+            raise rules.Forbidden("only the vows-system expert, the finance expert or the manager imports receipts")
+        # A retried request (same Idempotency-Key) prepares the same batch id, so its rows are
+        # written once and the first answer is returned again.
+        idem = self.ctx.idempotency
+        batch_id = ("bt_" + hashlib.sha256(idem.key.encode()).hexdigest()[:16]) if idem else clock.new_id("bt")
+        batch, chunks = prepare(repo, actor, batch_id, cmd.file_name, content, actor.person_id)
+        for chunk in chunks:  # too many rows for one transaction: written first, idempotently
+            self.store.db.batch_chunks.replace_one({"_id": chunk["_id"]}, chunk, upsert=True)
+
+        def work(repo: Repository, tx: Transaction):
+            tx.db.batches.insert_one(batch)
+            return report(batch, [])
+        out = self._write(work)
+        self.imports.kick()
+        return out
+
+    @rpc
+    def batch(self, batch_id: str, status: str | None = None, limit: int = 100, skip: int = 0) -> dict:
+        """A file's import: its progress and counts, and its rows' outcomes (`status`: accepted,
+        duplicate or refused)."""
+        limit, skip = page_args(limit, skip)
+        if status not in (None, "accepted", "duplicate", "refused"):
+            raise Invalid("status is accepted, duplicate or refused", "status")
+        repo = self._read()
+        b = repo.batch(batch_id)
+        actor = rules.signed_in(self._actor(repo))
+        if actor.person_id != b["imported_by"] and not any(
+                actor.covers(repo.unit_path(p)[0], rules.FINANCE_STAFF) for p in b["province_ids"]):
+            raise rules.Forbidden("this import is neither yours nor of a province you cover")
+        outcomes, total = repo.batch_outcomes(batch_id, status, limit, skip)
+        out = report(b, outcomes)
+        out["outcomes_total"] = total
+        return out
 
     # ------------------------------------------------------------ reconciliation (§5.1)
 

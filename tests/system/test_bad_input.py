@@ -167,6 +167,9 @@ case("POST", "/api/finance/statements", {"terminal_id": "POS-NONE", "day": "1404
 case("POST", "/api/finance/statements", {"terminal_id": "POS-NONE", "day": "1404/01/01", "total": 0, "count": 0}, 404, "terminal_id")
 case("GET", "/api/finance/units/IR-09/figures?period=1404-Q5", None, 422, "period")
 case("GET", "/api/finance/units/NOWHERE/balances", None, 404, "unit_id")
+case("POST", "/api/finance/receipt-batches", {}, 422, "file")
+case("GET", "/api/finance/receipt-batches/bt_missing", None, 404, "batch_id")
+case("GET", "/api/finance/receipt-batches/bt_missing?status=lost", None, 422, "status")
 case("GET", "/api/ops/registry/outbox?x=1", None, None, None)  # listed for coverage; a read
 case("POST", "/api/ops/registry/parked/pm_missing/replay", None, 404, "parked_id")
 case("GET", "/api/ops/registry/parked", None, None, None)

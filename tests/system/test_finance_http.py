@@ -119,3 +119,79 @@ def test_bad_amounts_and_unknown_terminals_change_nothing(system, money):
         r = money["vows"].post("/api/finance/receipts", json=payload)
         assert r.status_code == status and r.json()["field"] == field, (payload, r.text)
     assert (db.receipts.count_documents({}), db.postings.count_documents({})) == before
+
+
+def wait_done(api, batch_id, timeout=60):
+    def done():
+        b = api.get(f"/api/finance/receipt-batches/{batch_id}").json()
+        return b if b["status"] == "done" else None
+    return eventually(done, timeout)
+
+
+def test_a_file_of_receipts_is_recorded_row_by_row_once(money):
+    t = money["terminal"]
+    when = jalali.format_datetime(WHEN - timedelta(hours=2))
+    csv_text = "\n".join([
+        "شماره ترمینال,شماره مرجع,تاریخ و ساعت,مبلغ,نیت,نوع,نام نیکوکار",
+        f"{t},۷۰۰۱,{when},۱۰۰۰۰۰,اطعام,نذر,آقای احمدی",
+        f"{t},7002,{when},\"250,000\",عمومی,هدیه,",
+        f"{t},7001,{when},100000,اطعام,نذر,",          # the same receipt again in the file
+        f"{t},5001,{when},1200000,اطعام,نذر,",         # recorded before (the single receipts' test)
+        f"{t},7003,{when},12.5,عمومی,نذر,",            # a fraction
+        f"POS-NOWHERE,7004,{when},5000,عمومی,نذر,",     # no such terminal
+    ]).encode("utf-8")
+    files = {"file": ("receipts.csv", csv_text, "text/csv")}
+    assert money["head_a"].post("/api/finance/receipt-batches", files=files).status_code == 403
+    r = money["vows"].post("/api/finance/receipt-batches", files=files)
+    assert r.status_code == 202, r.text
+    assert r.headers["Location"].endswith(r.json()["id"]) and r.json()["format"] == "csv"
+    b = wait_done(money["vows"], r.json()["id"])
+    assert b, money["vows"].get(r.headers["Location"]).json()
+    assert (b["rows"], b["accepted"], b["duplicates"], b["refused"], b["amount"]) == (6, 2, 2, 2, 350_000)
+    refused = money["vows"].get(r.headers["Location"], params={"status": "refused"}).json()["outcomes"]
+    assert [(o["row"], o["field"]) for o in refused] == [(5, "amount"), (6, "terminal_id")]
+    assert money["head_b"].get(r.headers["Location"]).status_code == 403
+    # The same file again: every row is known now; nothing is recorded twice.
+    again = money["vows"].post("/api/finance/receipt-batches", files=files)
+    b2 = wait_done(money["vows"], again.json()["id"])
+    assert (b2["accepted"], b2["duplicates"], b2["refused"]) == (0, 4, 2)
+
+
+def test_an_excel_file_is_read_by_its_content_and_a_forged_one_refused(system, money):
+    import io
+
+    import openpyxl
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["terminal_id", "rrn", "at", "amount", "intent"])
+    when = jalali.format_datetime(WHEN - timedelta(hours=3))
+    for n in range(1, 4):
+        sheet.append([money["terminal"], f"X{n:04d}", when, 10_000 * n, "کمک به ایتام"])
+    data = io.BytesIO()
+    book.save(data)
+    # Named .csv, read as the workbook it is.
+    r = money["vows"].post("/api/finance/receipt-batches", files={"file": ("export.csv", data.getvalue())})
+    assert r.status_code == 202 and r.json()["format"] == "xlsx", r.text
+    b = wait_done(money["vows"], r.json()["id"])
+    assert b and (b["accepted"], b["amount"]) == (3, 60_000)
+    db = system.db("finance")
+    before = db.batches.count_documents({})
+    png = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4
+    r = money["vows"].post("/api/finance/receipt-batches", files={"file": ("receipts.xlsx", png)})
+    assert r.status_code == 422 and r.json()["field"] == "file"
+    r = money["vows"].post("/api/finance/receipt-batches", files={"file": ("empty.csv", b"terminal_id,rrn,at,amount\n")})
+    assert r.status_code == 422 and r.json()["field"] == "file"
+    assert db.batches.count_documents({}) == before
+
+
+def test_an_upload_retried_with_its_key_is_one_batch(system, money):
+    when = jalali.format_datetime(WHEN - timedelta(hours=4))
+    body = f"terminal_id,rrn,at,amount\n{money['terminal']},K0001,{when},7000\n".encode()
+    key = {"Idempotency-Key": uuid.uuid4().hex}
+    first = money["vows"].post("/api/finance/receipt-batches", files={"file": ("a.csv", body)}, headers=key)
+    second = money["vows"].post("/api/finance/receipt-batches", files={"file": ("a.csv", body)}, headers=key)
+    assert first.status_code == second.status_code == 202 and first.json()["id"] == second.json()["id"]
+    other = money["vows"].post("/api/finance/receipt-batches", files={"file": ("a.csv", body + body[-30:])}, headers=key)
+    assert other.status_code == 422   # the same key with another file
+    assert system.db("finance").batches.count_documents({"_id": first.json()["id"]}) == 1
+    assert wait_done(money["vows"], first.json()["id"])["accepted"] == 1

@@ -10,6 +10,7 @@ from pydantic import BaseModel
 from kernel import jalali
 from kernel.errors import Invalid
 from kernel.persian import normalize_digits, normalize_text
+from .. import events as ev
 from .money import rials
 from .receipts import Channel
 
@@ -96,6 +97,12 @@ def _channel(text: str) -> Channel:
         return Channel(text)
     except ValueError:
         raise Invalid("the kind is vow, contribution, gift or endowment (نذر، مشارکت، هدیه، وقف)", "channel") from None
+
+
+def chunk_event(batch_id: str, chunk: int, recorded: list) -> "ev.ReceiptsImported":
+    """One event for a chunk of receipts recorded together: `recorded` is [(receipt, posting)]."""
+    return ev.ReceiptsImported(batch_id=batch_id, chunk=chunk, receipts=[
+        {**r.facts(), "posting_id": p.id, "lines": [[x.account, x.amount] for x in p.lines]} for r, p in recorded])
 
 
 class Outcome(BaseModel):

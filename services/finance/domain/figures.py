@@ -8,6 +8,30 @@ from collections.abc import Iterable
 from kernel.jalali import Period
 
 
+def grouped(event_type: str, data: dict) -> list[tuple[list[str], str, dict[str, int]]]:
+    """The increments an event makes, as (path, month, increments), summed per path and month (a
+    chunk of imported receipts makes one entry per kanoon and month, not one per receipt)."""
+    if event_type.rsplit(".", 1)[0] == "finance.receipts.imported":
+        out: dict[tuple[tuple[str, ...], str], dict[str, int]] = {}
+        for r in data["receipts"]:
+            into = out.setdefault((tuple(r["owner_path"]), r["month"]), {})
+            for k, v in deltas("finance.receipt.recorded.v1", r).items():
+                into[k] = into.get(k, 0) + v
+        return [(list(path), month, inc) for (path, month), inc in out.items()]
+    inc = deltas(event_type, data)
+    return [(data["owner_path"], data["month"], inc)] if inc else []
+
+
+def posting_lines(event_type: str, data: dict) -> list[list]:
+    """The ledger lines an event records (a posting, or a chunk of imported receipts' postings)."""
+    kind = event_type.rsplit(".", 1)[0]
+    if kind == "finance.posting.recorded":
+        return data["lines"]
+    if kind == "finance.receipts.imported":
+        return [line for r in data["receipts"] for line in r["lines"]]
+    return []
+
+
 def deltas(event_type: str, data: dict) -> dict[str, int]:
     kind = event_type.rsplit(".", 1)[0]
     if kind == "finance.receipt.recorded":

@@ -5,6 +5,7 @@ names are for the finance staff only. Roles are named as in the registry's catal
 from __future__ import annotations
 
 from kernel.access import Actor, require, signed_in  # noqa: F401
+from kernel.errors import Forbidden  # noqa: F401
 
 FINANCE_STAFF = frozenset({"finance_expert", "vows_expert", "secretariat_head", "province_manager"})
 VOWS_STAFF = frozenset({"vows_expert", "finance_expert", "province_manager"})

@@ -1,0 +1,214 @@
+"""Importing a file of receipts (DOMAIN §5.1) as a job: the request reads and checks every row and
+answers at once with the batch's id; a runner beside the service's workers records the accepted
+rows a chunk at a time, each chunk in one transaction with its receipts, postings, one event and the
+batch's progress. A row is applied whole or not at all; a run cut short resumes where it stopped
+(another instance takes the batch over when its lease lapses), and a file imported again finds its
+rows recorded and reports them as duplicates."""
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+from datetime import datetime, timedelta, timezone
+
+from nameko.extensions import DependencyProvider
+from pymongo import ReturnDocument
+from pymongo.errors import PyMongoError
+
+from kernel.clock import SYSTEM as clock
+from kernel.errors import Conflict, DomainError, Invalid
+from kernel.messaging import owner_of
+from kernel.settings import load_settings
+from kernel.store import Store, Transaction
+
+from .domain import rules
+from .domain.batches import MAX_ROWS, Outcome, Row, chunk_event, header_map, read_row
+from .domain.receipts import Receipt
+from .events import BatchImported
+from .files import rows_of
+from .repository import Repository
+
+log = logging.getLogger(__name__)
+CHUNK = 500
+LEASE = timedelta(seconds=60)
+
+
+def prepare(repo: Repository, actor, batch_id: str, file_name: str, content: bytes, by: str) -> tuple[dict, list[dict]]:
+    """Read and check every row (nothing is recorded yet): the batch document and its chunks of rows,
+    each row either to record or already decided (refused, or a duplicate earlier in the file)."""
+    fmt, header, raw = rows_of(content, MAX_ROWS)
+    columns = header_map(header)
+    parsed: list[Row | Outcome] = []
+    for n, cells in enumerate(raw, start=1):
+        try:
+            parsed.append(read_row(n, list(cells), columns))
+        except Invalid as exc:
+            parsed.append(Outcome(row=n, status="refused", field=exc.field, reason=exc.message))
+    terminals = repo.terminals(sorted({r.terminal_id for r in parsed if isinstance(r, Row)}))
+    provinces: set[str] = set()
+    seen: set[str] = set()
+    rows: list[dict] = []
+    for item in parsed:
+        if isinstance(item, Outcome):
+            rows.append({"row": item.row, "outcome": item.model_dump()})
+            continue
+        t = terminals.get(item.terminal_id)
+        key = Receipt.key(item.terminal_id, item.rrn)
+        refusal = None
+        if t is None:
+            refusal = ("terminal_id", f"no terminal {item.terminal_id}")
+        elif t.retired:
+            refusal = ("terminal_id", f"the terminal {t.id} is retired")
+        elif not actor.covers(t.owner_path, rules.VOWS_STAFF):
+            refusal = ("terminal_id", f"the terminal {t.id} is not in a province you cover")
+        elif key in seen:
+            rows.append({"row": item.row, "outcome": Outcome(row=item.row, status="duplicate", receipt_id=key,
+                                                             reason="the same receipt earlier in this file").model_dump()})
+            continue
+        if refusal:
+            rows.append({"row": item.row, "outcome": Outcome(row=item.row, status="refused", field=refusal[0],
+                                                             reason=refusal[1]).model_dump()})
+            continue
+        seen.add(key)
+        provinces.add(t.province_id)
+        rows.append({"row": item.row, "data": item.model_dump(mode="json")})
+    if not rows:
+        raise Invalid("the file has a header but no receipts", "file")
+    chunks = [{"_id": f"{batch_id}:{i // CHUNK:05d}", "batch_id": batch_id, "chunk": i // CHUNK,
+               "rows": rows[i:i + CHUNK]} for i in range(0, len(rows), CHUNK)]
+    now = clock.now()
+    batch = {"_id": batch_id, "file_name": file_name[:200], "format": fmt, "status": "pending", "rows": len(rows),
+             "chunks": len(chunks), "cursor": 0, "accepted": 0, "duplicates": 0, "refused": 0, "amount": 0,
+             "province_ids": sorted(provinces), "imported_by": by, "created_at": now, "finished_at": None,
+             "lease_owner": None, "lease_until": None}
+    return batch, chunks
+
+
+def record_chunk(tx: Transaction, batch_id: str, chunk: dict, expected_cursor: int) -> None:
+    """Record one chunk's rows in the caller's transaction, with the batch's progress."""
+    repo = Repository(tx.db)
+    todo = [r for r in chunk["rows"] if "data" in r]
+    keys = [Receipt.key(r["data"]["terminal_id"], r["data"]["rrn"]) for r in todo]
+    already = repo.recorded(keys)
+    terminals = repo.terminals(sorted({r["data"]["terminal_id"] for r in todo}))
+    recorded, outcomes = [], []
+    counts = {"accepted": 0, "duplicates": 0, "refused": 0, "amount": 0}
+    for r in chunk["rows"]:
+        if "outcome" in r:
+            o = Outcome(**r["outcome"])
+        else:
+            row = Row(**r["data"])
+            key = Receipt.key(row.terminal_id, row.rrn)
+            if key in already:
+                o = Outcome(row=row.row, status="duplicate", receipt_id=key, reason="recorded before")
+            else:
+                try:
+                    receipt, posting, _ = Receipt.record(
+                        terminal=terminals[row.terminal_id], rrn=row.rrn, at=row.at, amount=row.amount,
+                        channel=row.channel, intent=row.intent, donor=row.donor, project_id=row.project_id,
+                        by=chunk.get("by", "import"), clock=clock, batch_id=batch_id)
+                except (Invalid, Conflict) as exc:
+                    o = Outcome(row=row.row, status="refused", field=exc.field, reason=exc.message)
+                else:
+                    recorded.append((receipt, posting))
+                    o = Outcome(row=row.row, status="accepted", receipt_id=key)
+                    counts["amount"] += row.amount
+        outcomes.append(o.model_dump())
+        counts[{"accepted": "accepted", "duplicate": "duplicates", "refused": "refused"}[o.status]] += 1
+    if recorded:
+        repo.add_receipts(recorded)
+        tx.emit(chunk_event(batch_id, chunk["chunk"], recorded))
+    tx.db.batch_chunks.update_one({"_id": chunk["_id"]}, {"$set": {"outcomes": outcomes}})
+    done = expected_cursor + 1 >= chunk["of"]
+    update = {"$inc": counts, "$set": {"cursor": expected_cursor + 1}}
+    if done:
+        update["$set"].update(status="done", finished_at=clock.now(), lease_owner=None, lease_until=None)
+    res = tx.db.batches.find_one_and_update({"_id": batch_id, "cursor": expected_cursor}, update,
+                                            return_document=ReturnDocument.AFTER)
+    if res is None:
+        raise Conflict("another runner recorded this chunk meanwhile", "batch_id")
+    if done:
+        tx.emit(BatchImported(batch_id=batch_id, province_id=",".join(res["province_ids"]), rows=res["rows"],
+                              accepted=res["accepted"], duplicates=res["duplicates"], refused=res["refused"],
+                              amount=res["amount"]))
+
+
+class BatchRunner(DependencyProvider):
+    """Beside the service's workers: takes pending batches (by lease) and records them chunk by
+    chunk. Workers get `kick()` to start at once rather than at the next poll."""
+
+    def setup(self):
+        settings = load_settings()
+        self.service = owner_of(self.container)
+        self.store = Store.connect(settings.mongo_uri, settings.database_name(self.service))
+        self.me = f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
+        self.kicked = threading.Event()
+        self.stopping = threading.Event()
+
+    def start(self):
+        self.container.spawn_managed_thread(self._loop, identifier="receipt-imports")
+
+    def stop(self):
+        self.stopping.set()
+        self.kicked.set()
+
+    def kill(self):
+        self.stop()
+
+    def get_dependency(self, worker_ctx):
+        return self
+
+    def kick(self) -> None:
+        self.kicked.set()
+
+    def _loop(self) -> None:
+        while not self.stopping.is_set():
+            self.kicked.wait(2.0)
+            self.kicked.clear()
+            try:
+                while not self.stopping.is_set() and self.run_once():
+                    pass
+            except (PyMongoError, DomainError) as exc:
+                log.warning("receipt import pass failed, again shortly: %s", exc)
+
+    def _claim(self) -> dict | None:
+        now = datetime.now(timezone.utc)
+        return self.store.db.batches.find_one_and_update(
+            {"status": {"$in": ["pending", "running"]},
+             "$or": [{"lease_until": None}, {"lease_until": {"$lt": now}}, {"lease_owner": self.me}]},
+            {"$set": {"status": "running", "lease_owner": self.me, "lease_until": now + LEASE}},
+            sort=[("created_at", 1)], return_document=ReturnDocument.AFTER)
+
+    def run_once(self) -> bool:
+        batch = self._claim()
+        if batch is None:
+            return False
+        while batch["cursor"] < batch["chunks"] and not self.stopping.is_set():
+            chunk = self.store.db.batch_chunks.find_one({"_id": f"{batch['_id']}:{batch['cursor']:05d}"})
+            chunk.update(of=batch["chunks"], by=batch["imported_by"])
+            cursor = batch["cursor"]
+            try:
+                self.store.transaction(lambda tx: record_chunk(tx, batch["_id"], chunk, cursor),
+                                       correlation_id=f"import-{batch['_id']}-{cursor}")
+            except Conflict:
+                return True   # another runner moved on: claim again
+            batch = self.store.db.batches.find_one_and_update(
+                {"_id": batch["_id"], "lease_owner": self.me},
+                {"$set": {"lease_until": datetime.now(timezone.utc) + LEASE}}, return_document=ReturnDocument.AFTER)
+            if batch is None:
+                return True   # lease lost
+        return True
+
+
+def report(batch: dict, outcomes: list[dict]) -> dict:
+    out = {k: batch[k] for k in ("file_name", "format", "status", "rows", "chunks", "accepted", "duplicates",
+                                  "refused", "amount", "created_at", "finished_at")}
+    out["id"] = batch["_id"]
+    for k in ("created_at", "finished_at"):
+        out[k] = out[k].isoformat() if out[k] is not None else None
+    out["progress"] = round(batch["cursor"] / batch["chunks"], 4) if batch["chunks"] else 1.0
+    out["outcomes"] = outcomes
+    return out
+
+
