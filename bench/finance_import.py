@@ -1,0 +1,120 @@
+"""Receipts from a file into the ledger and the period figures, through the running system:
+HTTP upload → gateway → finance service (rows checked) → the import runner (chunks of receipts,
+postings and one event each) → the relay → the figures and balances folded from the events.
+
+    python -m bench.finance_import                      # 100,000 receipts; starts what `make run` starts
+    python -m bench.finance_import --receipts 20000 --terminals 50
+
+It creates a city with a kanoon, the vows-system expert and the terminals, writes a CSV of receipts
+spread over the current Jalali year's months so far, uploads it, and times: the upload's answer
+(every row read and checked), the batch's recording (all receipts in the ledger), and the moment
+the province × year figures count every receipt. It then reads the province × year and a city ×
+month figure (read model) and prints their latency (median of repeated reads).
+"""
+from __future__ import annotations
+
+import argparse
+import io
+import random
+import statistics
+import tempfile
+import time
+import uuid
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+from bench.reports_ingest import start_system
+from devenv.launch import stop
+from kernel import jalali
+from tests.system.helpers import form_kanoon, member, sign_in, staff
+
+ADMIN_PASSWORD = "bench-admin-password"
+
+
+def run(base: str, receipts: int, terminals: int) -> None:
+    admin = sign_in(base, "admin", ADMIN_PASSWORD)
+    tag = uuid.uuid4().hex[:4]
+    city = f"IR-09-F{tag.upper()}"
+    assert admin.post("/api/units", json={"id": city, "name": "شهر", "kind": "city", "parent_id": "IR-09"}).status_code == 201
+    sec, _ = staff(admin, base, f"sec.{tag}", "city_secretary", city, city=city)
+    head, deputy = member(admin, city=city), member(admin, city=city)
+    kid = form_kanoon(admin, head, deputy, sec, "کانون سنجش مالی", unit=city)
+    vows, _ = staff(admin, base, f"vows.{tag}", "vows_expert", "IR-09", city=city)
+    ids = [f"B{tag.upper()}{n:04d}" for n in range(terminals)]
+    deadline = time.monotonic() + 60
+    for tid in ids:
+        while (r := vows.post("/api/finance/terminals", json={"terminal_id": tid, "kind": "pos", "label": "کارتخوان",
+                                                              "owner_id": kid})).status_code != 201:
+            if time.monotonic() > deadline:
+                raise SystemExit(f"the finance service never learnt the kanoon or the role: {r.text}")
+            time.sleep(0.25)
+    now = datetime.now(timezone.utc)
+    year = jalali.period_of(now, "year")
+    span = max(60.0, (now - year.start_utc).total_seconds() - 60)
+    rng = random.Random(7)
+    out = io.StringIO()
+    out.write("terminal_id,rrn,at,amount,intent,channel\n")
+    total = 0
+    for n in range(receipts):
+        at = now - timedelta(seconds=rng.uniform(60, span))
+        amount = rng.choice((50_000, 100_000, 200_000, 500_000, 1_000_000))
+        total += amount
+        out.write(f"{ids[n % terminals]},{n:09d},{at.isoformat()},{amount},"
+                  f"{rng.choice(('اطعام', 'عمومی', 'ایتام'))},{rng.choice(('vow', 'vow', 'gift', 'contribution'))}\n")
+    content = out.getvalue().encode()
+
+    t0 = time.perf_counter()
+    r = vows.post("/api/finance/receipt-batches", files={"file": ("bench.csv", content, "text/csv")}, timeout=600)
+    if r.status_code != 202:
+        raise SystemExit(f"{r.status_code}: {r.text}")
+    t_checked = time.perf_counter() - t0
+    batch = r.json()["id"]
+    while (b := vows.get(f"/api/finance/receipt-batches/{batch}", params={"limit": 1}).json())["status"] != "done":
+        time.sleep(0.5)
+    t_recorded = time.perf_counter() - t0
+    if b["accepted"] != receipts:
+        raise SystemExit(f"accepted {b['accepted']} of {receipts}: {b}")
+
+    def counted() -> int:
+        return vows.get("/api/finance/units/IR-09/figures", params={"period": str(year)}).json()["count"]
+    while counted() < receipts:
+        if time.perf_counter() - t0 > t_recorded + 1200:
+            raise SystemExit(f"the figures count {counted()} of {receipts}")
+        time.sleep(0.5)
+    t_counted = time.perf_counter() - t0
+    figures = vows.get("/api/finance/units/IR-09/figures", params={"period": str(year)}).json()
+    assert figures["amount"] >= total
+
+    def latency(path: str, params: dict, repeat: int = 30) -> float:
+        times = []
+        for _ in range(repeat):
+            s = time.perf_counter()
+            assert vows.get(path, params=params).status_code == 200
+            times.append(time.perf_counter() - s)
+        return statistics.median(times) * 1000
+
+    province_year = latency("/api/finance/units/IR-09/figures", {"period": str(year)})
+    city_month = latency(f"/api/finance/units/{city}/figures", {"period": str(jalali.period_of(now))})
+    print(f"{receipts:,} receipts on {terminals} terminals in one file ({len(content) / 1e6:.1f} MB), "
+          "the local store (SecantusDB on WiredTiger)")
+    print(f"upload answered (every row read and checked): {t_checked:7.1f}s")
+    print(f"recorded in the ledger:                       {t_recorded:7.1f}s  {receipts / t_recorded:8.0f} receipts/s")
+    print(f"counted in the province x year figures:      {t_counted:7.1f}s  {receipts / t_counted:8.0f} receipts/s")
+    print(f"read model over HTTP, median of 30: province x year {province_year:.1f} ms, city x month {city_month:.1f} ms")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--receipts", type=int, default=100_000)
+    ap.add_argument("--terminals", type=int, default=20)
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory(prefix="khadem-bench-") as data:
+        proc, base = start_system(Path(data))
+        try:
+            run(base, args.receipts, args.terminals)
+        finally:
+            stop(proc)
+
+
+if __name__ == "__main__":
+    main()
