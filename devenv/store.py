@@ -32,8 +32,9 @@ def store_python() -> str:
 
 def command(port: int, path: Path | None, host: str = "127.0.0.1") -> list[str]:
     storage = ":memory:" if path is None else str(path)
+    extra = os.environ.get("KHADEM_STORE_ARGS", "").split()   # e.g. "--cache-size 2G"
     return [store_python(), "-m", "secantus", "--host", host, "--port", str(port),
-            "--storage-path", storage, "--log-level", "WARNING"]
+            "--storage-path", storage, "--log-level", os.environ.get("KHADEM_STORE_LOG_LEVEL", "WARNING"), *extra]
 
 
 def uri(port: int, host: str = "127.0.0.1") -> str:

@@ -202,6 +202,7 @@ class Store:
         if time.time() >= deadline:
             raise Unavailable("the request's deadline passed before the store was reached; nothing was done")
         delay = 0.005
+        started, attempts, told = time.monotonic(), 0, False
         while True:
             tx = Transaction(Db(self.raw), correlation_id)
             try:
@@ -211,6 +212,11 @@ class Store:
             except PyMongoError as exc:
                 if not is_transient(exc):
                     raise
+                attempts += 1
+                if not told and time.monotonic() - started > 1.0:
+                    told = True  # once per transaction: what keeps conflicting, for the operator
+                    log.warning("transaction %s retried %d times over %.1fs: %s", correlation_id, attempts,
+                                time.monotonic() - started, exc)
                 if time.time() + delay >= deadline:
                     raise Unavailable("the store is busy with a conflicting change; nothing was done, "
                                       "try again shortly") from None

@@ -59,11 +59,18 @@ class ReceiptReversed(ReceiptFacts):
 
 @event_type("finance.receipts.imported.v1", "batch/{batch_id}")
 class ReceiptsImported(EventData):
-    """A chunk of a file's receipts, recorded in one commit: each receipt's facts (as in
-    `receipt.recorded`) with its posting (`posting_id`, `lines`)."""
+    """A chunk of a file's receipts, recorded in one commit: which receipts and postings, what they
+    add to each unit's month (`figures`: path, month, increments, as `receipt.recorded` would) and
+    to each ledger account (`lines`, summed; they sum to zero). The receipts themselves are read
+    from the service (`GET /api/finance/receipts/{id}`)."""
     batch_id: str
     chunk: int
-    receipts: list[dict]
+    count: int
+    amount: int
+    receipt_ids: list[str]
+    posting_ids: list[str]
+    figures: list[dict]        # [{"path": [...], "month": "1404-08", "inc": {"total.amount": …}}]
+    lines: list[list]          # [account, rials] summed over the chunk's postings
 
 
 @event_type("finance.batch.imported.v1", "batch/{batch_id}")

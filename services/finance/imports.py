@@ -10,6 +10,7 @@ import logging
 import os
 import socket
 import threading
+import time
 from datetime import datetime, timedelta, timezone
 
 from nameko.extensions import DependencyProvider
@@ -30,7 +31,9 @@ from .files import rows_of
 from .repository import Repository
 
 log = logging.getLogger(__name__)
-CHUNK = 500
+# Rows per transaction. Small: on the local store a long transaction stalls every other one
+# (docs/decisions.md, Finance); a production MongoDB takes far more.
+CHUNK = int(os.environ.get("FINANCE_IMPORT_CHUNK", "50"))
 LEASE = timedelta(seconds=60)
 
 
@@ -119,7 +122,9 @@ def record_chunk(tx: Transaction, batch_id: str, chunk: dict, expected_cursor: i
     if recorded:
         repo.add_receipts(recorded)
         tx.emit(chunk_event(batch_id, chunk["chunk"], recorded))
-    tx.db.batch_chunks.update_one({"_id": chunk["_id"]}, {"$set": {"outcomes": outcomes}})
+    # The outcomes go in a document of their own: a chunk's rows are written once and never rewritten.
+    tx.db.batch_outcomes.insert_one({"_id": chunk["_id"], "batch_id": batch_id, "chunk": chunk["chunk"],
+                                     "outcomes": outcomes})
     done = expected_cursor + 1 >= chunk["of"]
     update = {"$inc": counts, "$set": {"cursor": expected_cursor + 1}}
     if done:
@@ -188,11 +193,14 @@ class BatchRunner(DependencyProvider):
             chunk = self.store.db.batch_chunks.find_one({"_id": f"{batch['_id']}:{batch['cursor']:05d}"})
             chunk.update(of=batch["chunks"], by=batch["imported_by"])
             cursor = batch["cursor"]
+            started = time.monotonic()
             try:
                 self.store.transaction(lambda tx: record_chunk(tx, batch["_id"], chunk, cursor),
                                        correlation_id=f"import-{batch['_id']}-{cursor}")
             except Conflict:
                 return True   # another runner moved on: claim again
+            log.info("batch %s: chunk %d of %d recorded in %.2fs", batch["_id"], cursor + 1, batch["chunks"],
+                     time.monotonic() - started)
             batch = self.store.db.batches.find_one_and_update(
                 {"_id": batch["_id"], "lease_owner": self.me},
                 {"$set": {"lease_until": datetime.now(timezone.utc) + LEASE}}, return_document=ReturnDocument.AFTER)

@@ -32,6 +32,7 @@ INDEXES = {
     "statements": [[("province_id", ASCENDING), ("day", ASCENDING)]],
     "batches": [[("status", ASCENDING), ("created_at", ASCENDING)]],
     "batch_chunks": [[("batch_id", ASCENDING), ("chunk", ASCENDING)]],
+    "batch_outcomes": [[("batch_id", ASCENDING), ("chunk", ASCENDING)]],
 }
 FIGURES, FIGURE_DELTAS = "figures", "figure_deltas"
 
@@ -147,7 +148,7 @@ class Repository(RegistryView):
 
     def batch_outcomes(self, batch_id: str, status: str | None, limit: int, skip: int) -> tuple[list[dict], int]:
         out = []
-        for chunk in self.db.batch_chunks.find({"batch_id": batch_id}, {"outcomes": 1}, sort=[("chunk", ASCENDING)]):
+        for chunk in self.db.batch_outcomes.find({"batch_id": batch_id}, sort=[("chunk", ASCENDING)]):
             out += [o for o in chunk.get("outcomes") or [] if status is None or o["status"] == status]
         return out[skip:skip + limit], len(out)
 

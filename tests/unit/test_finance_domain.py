@@ -180,3 +180,29 @@ def test_a_files_header_is_read_in_english_or_persian_and_rows_name_their_faults
         with pytest.raises(Invalid) as exc:
             read_row(2, cells, cols)
         assert exc.value.field == field
+
+
+def test_a_chunks_event_carries_the_same_figures_and_lines_as_its_receipts_one_by_one():
+    from services.finance.domain.batches import chunk_event
+    t1, t2 = terminal("POS-1"), terminal("POS-2", owner="kn_b", path=PATH[:-1] + ["kn_b"])
+    recorded, singles = [], []
+    for n, (t, amount, channel) in enumerate([(t1, 1000, Channel.vow), (t1, 2500, Channel.gift),
+                                              (t2, 700, Channel.vow)]):
+        r, p, events = receipt(t, rrn=f"C{n}", amount=amount, channel=channel)
+        recorded.append((r, p))
+        singles += events
+    event = chunk_event("bt_1", 0, recorded)
+    assert event.count == 3 and event.amount == 4200 and sum(a for _, a in event.lines) == 0
+    one_by_one: dict = {}
+    for e in singles:
+        for path, month, inc in figures.grouped(e.event_type, e.model_dump()):
+            for k, v in inc.items():
+                one_by_one[(tuple(path), month, k)] = one_by_one.get((tuple(path), month, k), 0) + v
+    together = {(tuple(path), month, k): v for path, month, inc in figures.grouped(event.event_type, event.model_dump())
+                for k, v in inc.items()}
+    assert together == one_by_one
+    lines = {}
+    for e in singles:
+        for a, n in figures.posting_lines(e.event_type, e.model_dump()):
+            lines[a] = lines.get(a, 0) + n
+    assert dict(map(tuple, figures.posting_lines(event.event_type, event.model_dump()))) == lines

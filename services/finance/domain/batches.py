@@ -11,6 +11,7 @@ from kernel import jalali
 from kernel.errors import Invalid
 from kernel.persian import normalize_digits, normalize_text
 from .. import events as ev
+from . import figures
 from .money import rials
 from .receipts import Channel
 
@@ -100,9 +101,21 @@ def _channel(text: str) -> Channel:
 
 
 def chunk_event(batch_id: str, chunk: int, recorded: list) -> "ev.ReceiptsImported":
-    """One event for a chunk of receipts recorded together: `recorded` is [(receipt, posting)]."""
-    return ev.ReceiptsImported(batch_id=batch_id, chunk=chunk, receipts=[
-        {**r.facts(), "posting_id": p.id, "lines": [[x.account, x.amount] for x in p.lines]} for r, p in recorded])
+    """One event for a chunk of receipts recorded together (`recorded`: [(receipt, posting)]): the
+    figures and ledger lines they add, summed, so the event stays small whatever the chunk."""
+    figs: dict[tuple[tuple[str, ...], str], dict[str, int]] = {}
+    lines: dict[str, int] = {}
+    for r, p in recorded:
+        into = figs.setdefault((tuple(r.owner_path), r.month), {})
+        for k, v in figures.deltas("finance.receipt.recorded.v1", r.facts()).items():
+            into[k] = into.get(k, 0) + v
+        for x in p.lines:
+            lines[x.account] = lines.get(x.account, 0) + x.amount
+    return ev.ReceiptsImported(
+        batch_id=batch_id, chunk=chunk, count=len(recorded), amount=sum(r.amount for r, _ in recorded),
+        receipt_ids=[r.id for r, _ in recorded], posting_ids=[p.id for _, p in recorded],
+        figures=[{"path": list(path), "month": month, "inc": inc} for (path, month), inc in figs.items()],
+        lines=[[a, n] for a, n in sorted(lines.items()) if n])
 
 
 class Outcome(BaseModel):

@@ -12,12 +12,7 @@ def grouped(event_type: str, data: dict) -> list[tuple[list[str], str, dict[str,
     """The increments an event makes, as (path, month, increments), summed per path and month (a
     chunk of imported receipts makes one entry per kanoon and month, not one per receipt)."""
     if event_type.rsplit(".", 1)[0] == "finance.receipts.imported":
-        out: dict[tuple[tuple[str, ...], str], dict[str, int]] = {}
-        for r in data["receipts"]:
-            into = out.setdefault((tuple(r["owner_path"]), r["month"]), {})
-            for k, v in deltas("finance.receipt.recorded.v1", r).items():
-                into[k] = into.get(k, 0) + v
-        return [(list(path), month, inc) for (path, month), inc in out.items()]
+        return [(f["path"], f["month"], f["inc"]) for f in data["figures"]]
     inc = deltas(event_type, data)
     return [(data["owner_path"], data["month"], inc)] if inc else []
 
@@ -28,7 +23,7 @@ def posting_lines(event_type: str, data: dict) -> list[list]:
     if kind == "finance.posting.recorded":
         return data["lines"]
     if kind == "finance.receipts.imported":
-        return [line for r in data["receipts"] for line in r["lines"]]
+        return data["lines"]
     return []
 
 
