@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, PlainSerializer, WithJsonSchema, cre
 
 from kernel import jalali
 from kernel.access import Actor
+from services.finance.domain import assets as money_assets
 from services.finance.domain import ledger, reconciliation
 from services.finance.domain import receipts as money_receipts
 from services.finance.domain import terminals as money_terminals
@@ -235,6 +236,13 @@ Reconciliation = public(reconciliation.Reconciliation)
 
 class ReceiptPage(Page):
     items: list[Receipt]
+
+
+Asset = public(money_assets.Asset, "Asset", exclude={"version"})
+
+
+class AssetPage(Page):
+    items: list[Asset]
 
 
 class RowOutcome(BaseModel):

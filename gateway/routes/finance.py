@@ -92,6 +92,42 @@ def batch(call: CallerDep, batch_id: str, status: Literal["accepted", "duplicate
     return call(R, "batch", batch_id, status, limit, skip)
 
 
+# -- asset custody (§5.5)
+
+@router.post("/assets", status_code=201, response_model=out.Asset)
+def register_asset(call: CallerDep, cmd: s.RegisterAsset):
+    """An asset of the Foundation in the province, in a person's custody (the secretariat head)."""
+    return call(R, "register_asset", body(cmd))
+
+
+@router.get("/assets/{asset_id}", response_model=out.Asset)
+def get_asset(call: CallerDep, asset_id: str):
+    """The asset and its history (the keepers of the register, its custodian and its receiver)."""
+    return call(R, "get_asset", asset_id)
+
+
+@router.get("/units/{unit_id}/assets", response_model=out.AssetPage)
+def assets(call: CallerDep, unit_id: str, custodian_id: str | None = None, limit: Limit = 100, skip: Skip = 0):
+    return call(R, "assets", unit_id, custodian_id, limit, skip)
+
+
+@router.post("/assets/{asset_id}/handover", response_model=out.Asset)
+def request_asset_handover(call: CallerDep, asset_id: str, cmd: s.RequestAssetHandover):
+    """The custody is to pass to another person; it passes when both acknowledge."""
+    return call(R, "request_asset_handover", asset_id, body(cmd))
+
+
+@router.post("/assets/{asset_id}/handover/acknowledgement", response_model=out.Asset)
+def acknowledge_asset_handover(call: CallerDep, asset_id: str):
+    """The present custodian acknowledges handing it over, or the new one receiving it."""
+    return call(R, "acknowledge_asset_handover", asset_id)
+
+
+@router.post("/assets/{asset_id}/handover/cancellation", response_model=out.Asset)
+def cancel_asset_handover(call: CallerDep, asset_id: str):
+    return call(R, "cancel_asset_handover", asset_id)
+
+
 # -- reconciliation (§5.1)
 
 @router.post("/statements", response_model=out.Reconciliation)

@@ -90,3 +90,27 @@ class StatementReconciled(EventData):
     day: date
     matches: bool
     difference: int            # statement − recorded, rials
+
+
+@event_type("finance.asset.registered.v1", "asset/{asset_id}")
+class AssetRegistered(EventData):
+    asset_id: str
+    province_id: str
+    unit_id: str
+    custodian_id: str
+    value: int
+
+
+@event_type("finance.asset.handover_requested.v1", "asset/{asset_id}")
+class AssetHandoverRequested(EventData):
+    asset_id: str
+    from_custodian_id: str
+    to_custodian_id: str
+    by: str
+
+
+@event_type("finance.asset.handed_over.v1", "asset/{asset_id}")
+class AssetHandedOver(EventData):
+    asset_id: str
+    from_custodian_id: str
+    to_custodian_id: str

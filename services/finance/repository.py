@@ -19,6 +19,7 @@ from kernel.jalali import Period
 from kernel.registry_view import RegistryView
 from kernel.registry_view import ensure_indexes as registry_view_indexes
 
+from .domain.assets import Asset
 from .domain.ledger import Posting
 from .domain.receipts import Receipt
 from .domain.reconciliation import Statement
@@ -31,6 +32,7 @@ INDEXES = {
     "postings": [[("ref", ASCENDING)]],
     "statements": [[("province_id", ASCENDING), ("day", ASCENDING)]],
     "batches": [[("status", ASCENDING), ("created_at", ASCENDING)]],
+    "assets": [[("unit_path", ASCENDING)], [("custodian_id", ASCENDING)]],
     "batch_chunks": [[("batch_id", ASCENDING), ("chunk", ASCENDING)]],
     "batch_outcomes": [[("batch_id", ASCENDING), ("chunk", ASCENDING)]],
 }
@@ -138,6 +140,26 @@ class Repository(RegistryView):
         rows = self.db.receipts.find({"terminal_id": terminal_id, "at": {"$gte": start, "$lt": end}},
                                      {"amount": 1, "reversed": 1})
         return [(d["amount"], bool(d.get("reversed"))) for d in rows]
+
+    # -- assets (§5.5)
+    def asset(self, asset_id: str) -> Asset:
+        return self._get("assets", Asset, asset_id, "asset", "asset_id")
+
+    def add_asset(self, a: Asset) -> None:
+        try:
+            self.db.assets.insert_one(to_doc(a))
+        except DuplicateKeyError:
+            raise Conflict(f"an asset with the code {a.code} is registered in this province", "code") from None
+
+    def save_asset(self, a: Asset) -> None:
+        self._save("assets", a)
+
+    def assets_under(self, unit_id: str, custodian_id: str | None, limit: int, skip: int) -> tuple[list[Asset], int]:
+        q: dict = {"unit_path": unit_id}
+        if custodian_id:
+            q["custodian_id"] = custodian_id
+        rows = self.db.assets.find(q, sort=[("_id", ASCENDING)], skip=skip, limit=limit)
+        return [from_doc(Asset, d) for d in rows], self.db.assets.count_documents(q)
 
     # -- batches and statements
     def batch(self, batch_id: str) -> dict:

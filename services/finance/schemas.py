@@ -81,3 +81,19 @@ class ImportStatement(Command):
     day: JalaliDate
     total: RialsOrZero
     count: int = Field(ge=0, le=1_000_000)
+
+
+class RegisterAsset(Command):
+    model_config = _ex({"code": "PC-0142", "description": "رایانه رومیزی دبیرخانه", "unit_id": "IR-09",
+                        "custodian_id": "p_1a2b3c4d5e6f7a8b", "value": 450000000, "acquired_on": "1403/05/10"})
+    code: Reference
+    description: Text
+    unit_id: Id = Field(description="the province (its HQ) or a kanoon where the asset is")
+    custodian_id: Id = Field(description="the person who holds it")
+    value: Rials
+    acquired_on: JalaliDate
+
+
+class RequestAssetHandover(Command):
+    model_config = _ex({"to_custodian_id": "p_9c8d7e6f5a4b3c2d"})
+    to_custodian_id: Id

@@ -21,6 +21,7 @@ from kernel.store import Store, Transaction
 
 from . import schemas as s
 from .domain import figures, rules
+from .domain.assets import Asset
 from .domain.receipts import Receipt
 from .domain.reconciliation import Statement, reconcile
 from .domain.terminals import DEFAULT_QUIET_DAYS, Terminal
@@ -246,6 +247,75 @@ class FinanceService(DomainService):
         out = report(b, outcomes)
         out["outcomes_total"] = total
         return out
+
+    # ------------------------------------------------------------ asset custody (§5.5)
+
+    @rpc
+    def register_asset(self, payload: dict) -> dict:
+        cmd = parse(s.RegisterAsset, payload)
+
+        def work(repo: Repository, tx: Transaction):
+            path, kind = repo.unit_path(cmd.unit_id)
+            if kind not in ("province", "kanoon"):
+                raise Invalid("an asset is at the province's HQ or at a kanoon", "unit_id")
+            province = self._province_of(repo, path, "unit_id")
+            actor = rules.manage_assets(self._actor(repo), path)
+            a, events = Asset.register(code=cmd.code, description=cmd.description, province_id=province,
+                                       unit_id=cmd.unit_id, unit_path=path, custodian_id=cmd.custodian_id,
+                                       value=cmd.value, acquired_on=cmd.acquired_on, by=actor.person_id, clock=clock)
+            repo.add_asset(a)
+            tx.emit(*events)
+            return view(a)
+        return self._write(work)
+
+    def _change_asset(self, asset_id: str, change) -> dict:
+        def work(repo: Repository, tx: Transaction):
+            a = repo.asset(asset_id)
+            tx.emit(*change(repo, a, rules.signed_in(self._actor(repo))))
+            repo.save_asset(a)
+            return view(a)
+        return self._write(work)
+
+    @rpc
+    def request_asset_handover(self, asset_id: str, payload: dict) -> dict:
+        cmd = parse(s.RequestAssetHandover, payload)
+
+        def change(repo, a, actor):
+            if actor.person_id != a.custodian_id:
+                rules.manage_assets(actor, a.unit_path)
+            return a.request_handover(cmd.to_custodian_id, actor.person_id, clock)
+        return self._change_asset(asset_id, change)
+
+    @rpc
+    def acknowledge_asset_handover(self, asset_id: str) -> dict:
+        return self._change_asset(asset_id, lambda repo, a, actor: a.acknowledge(actor.person_id, clock))
+
+    @rpc
+    def cancel_asset_handover(self, asset_id: str) -> dict:
+        def change(repo, a, actor):
+            if a.handover is not None and actor.person_id != a.handover.requested_by:
+                rules.manage_assets(actor, a.unit_path)
+            return a.cancel_handover(actor.person_id, clock)
+        return self._change_asset(asset_id, change)
+
+    @rpc
+    def get_asset(self, asset_id: str) -> dict:
+        repo = self._read()
+        a = repo.asset(asset_id)
+        rules.see_asset(self._actor(repo), a.unit_path, a.custodian_id,
+                        a.handover.to_custodian_id if a.handover else None)
+        return view(a)
+
+    @rpc
+    def assets(self, unit_id: str, custodian_id: str | None = None, limit: int = 100, skip: int = 0) -> dict:
+        limit, skip = page_args(limit, skip)
+        repo = self._read()
+        path, _ = repo.unit_path(unit_id)
+        actor = rules.signed_in(self._actor(repo))
+        if custodian_id != actor.person_id:
+            rules.require(actor, path, rules.ASSET_KEEPERS | rules.FINANCE_STAFF, "see the assets here")
+        items, total = repo.assets_under(unit_id, custodian_id, limit, skip)
+        return {"total": total, "items": [view(a) for a in items]}
 
     # ------------------------------------------------------------ reconciliation (§5.1)
 

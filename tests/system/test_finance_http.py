@@ -195,3 +195,31 @@ def test_an_upload_retried_with_its_key_is_one_batch(system, money):
     assert other.status_code == 422   # the same key with another file
     assert system.db("finance").batches.count_documents({"_id": first.json()["id"]}) == 1
     assert wait_done(money["vows"], first.json()["id"])["accepted"] == 1
+
+
+def test_an_asset_changes_custodian_when_both_acknowledge(system, admin, money):
+    tag = money["tag"]
+    keeper, _ = staff(admin, system.base, f"secretariat.{tag}", "secretariat_head", "IR-14", city=money["city"])
+    old_pid, new_pid = member(admin, city=money["city"]), member(admin, city=money["city"])
+    old = account(admin, system.base, old_pid, f"custodian.old.{tag}")
+    new = account(admin, system.base, new_pid, f"custodian.new.{tag}")
+    body = {"code": f"PC-{tag}", "description": "رایانه رومیزی دبیرخانه", "unit_id": "IR-14",
+            "custodian_id": old_pid, "value": "۴۵۰٬۰۰۰٬۰۰۰", "acquired_on": "1403/05/10"}
+    assert money["vows"].post("/api/finance/assets", json=body).status_code == 403
+    r = until_status(lambda: keeper.post("/api/finance/assets", json=body), 201)
+    assert r is not None and r.json()["value"] == 450_000_000
+    aid = r.json()["id"]
+    assert keeper.post("/api/finance/assets", json=body).status_code == 409
+    r = old.post(f"/api/finance/assets/{aid}/handover", json={"to_custodian_id": new_pid})
+    assert r.status_code == 200 and r.json()["handover"]["to_custodian_id"] == new_pid
+    assert money["head_a"].post(f"/api/finance/assets/{aid}/handover/acknowledgement").status_code == 403
+    r = new.post(f"/api/finance/assets/{aid}/handover/acknowledgement")
+    assert r.status_code == 200 and r.json()["custodian_id"] == old_pid   # not yet: the giver has not
+    r = old.post(f"/api/finance/assets/{aid}/handover/acknowledgement")
+    assert r.json()["custodian_id"] == new_pid and r.json()["handover"] is None
+    history = new.get(f"/api/finance/assets/{aid}").json()["history"]
+    assert [h["what"] for h in history] == ["registered", "handover_requested", "handed_over"]
+    assert "/" in history[0]["at"]                      # Jalali, as a person reads it
+    mine = new.get("/api/finance/units/IR-14/assets", params={"custodian_id": new_pid}).json()
+    assert [a["id"] for a in mine["items"]] == [aid]
+    assert old.get("/api/finance/units/IR-14/assets").status_code == 403

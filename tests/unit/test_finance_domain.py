@@ -206,3 +206,31 @@ def test_a_chunks_event_carries_the_same_figures_and_lines_as_its_receipts_one_b
         for a, n in figures.posting_lines(e.event_type, e.model_dump()):
             lines[a] = lines.get(a, 0) + n
     assert dict(map(tuple, figures.posting_lines(event.event_type, event.model_dump()))) == lines
+
+
+def test_an_assets_custody_passes_only_when_both_sides_acknowledge_and_its_history_tells():
+    from kernel.errors import Forbidden
+    from services.finance.domain.assets import Asset
+    a, [registered] = Asset.register(code="PC-1", description="رایانه", province_id="IR-09", unit_id="IR-09",
+                                     unit_path=["IR", "IR-R5", "IR-09"], custodian_id="p_old", value=45_000_000,
+                                     acquired_on=date(2024, 1, 1), by="sec", clock=C)
+    assert a.id == "IR-09:PC-1" and registered.event_type == "finance.asset.registered.v1"
+    with pytest.raises(Invalid):
+        Asset.register(code="PC-2", description="x", province_id="IR-07", unit_id="IR-09", unit_path=a.unit_path,
+                       custodian_id="p", value=1, acquired_on=date(2024, 1, 1), by="sec", clock=C)
+    with pytest.raises(Invalid):
+        a.request_handover("p_old", "sec", C)
+    a.request_handover("p_new", "sec", C)
+    with pytest.raises(Conflict):
+        a.request_handover("p_other", "sec", C)
+    with pytest.raises(Forbidden):
+        a.acknowledge("p_stranger", C)
+    assert a.acknowledge("p_new", C) == [] and a.custodian_id == "p_old"
+    with pytest.raises(Conflict):
+        a.acknowledge("p_new", C)
+    [handed] = a.acknowledge("p_old", C)
+    assert a.custodian_id == "p_new" and a.handover is None and handed.to_custodian_id == "p_new"
+    assert [h.what for h in a.history] == ["registered", "handover_requested", "handed_over"]
+    a.request_handover("p_third", "p_new", C)
+    a.cancel_handover("p_new", C)
+    assert a.custodian_id == "p_new" and a.history[-1].what == "handover_cancelled"

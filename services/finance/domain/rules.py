@@ -10,7 +10,7 @@ from kernel.errors import Forbidden  # noqa: F401
 FINANCE_STAFF = frozenset({"finance_expert", "vows_expert", "secretariat_head", "province_manager"})
 VOWS_STAFF = frozenset({"vows_expert", "finance_expert", "province_manager"})
 KANOON_OFFICIALS = frozenset({"kanoon_head", "kanoon_deputy"})
-ROLE_NAMES = FINANCE_STAFF | VOWS_STAFF | KANOON_OFFICIALS
+ROLE_NAMES = FINANCE_STAFF | VOWS_STAFF | KANOON_OFFICIALS | frozenset({"secretariat_head"})
 
 
 def manage_terminals(actor: Actor | None, province_path: list[str]) -> Actor:
@@ -39,3 +39,18 @@ def sees_donors(actor: Actor | None, path: list[str]) -> bool:
 def see_terminals(actor: Actor | None, province_path: list[str]) -> Actor:
     return require(actor, province_path, VOWS_STAFF | frozenset({"secretariat_head"}),
                    "see this province's terminals")
+
+
+ASSET_KEEPERS = frozenset({"secretariat_head", "province_manager"})
+
+
+def manage_assets(actor: Actor | None, path: list[str]) -> Actor:
+    """The register of assets is the secretariat head's (§1: asset custody) and the manager's."""
+    return require(actor, path, ASSET_KEEPERS, "keep this province's register of assets")
+
+
+def see_asset(actor: Actor | None, path: list[str], custodian_id: str, receiver_id: str | None) -> Actor:
+    actor = signed_in(actor)
+    if actor.person_id in (custodian_id, receiver_id):
+        return actor
+    return require(actor, path, ASSET_KEEPERS | FINANCE_STAFF, "see this asset")
