@@ -22,6 +22,7 @@ from kernel import jalali
 from kernel.access import Actor
 from services.finance.domain import assets as money_assets
 from services.finance.domain import ledger, reconciliation
+from services.finance.domain import projects as money_projects
 from services.finance.domain import receipts as money_receipts
 from services.finance.domain import terminals as money_terminals
 from services.registry.domain import kanoons, people, roles, selection, settings, transfers, units
@@ -239,6 +240,7 @@ class ReceiptPage(Page):
 
 
 Asset = public(money_assets.Asset, "Asset", exclude={"version"})
+Project = public(money_projects.Project, "Project", exclude={"version"}, raised=(int, ...), status=(str, ...))
 
 
 class AssetPage(Page):

@@ -92,6 +92,30 @@ def batch(call: CallerDep, batch_id: str, status: Literal["accepted", "duplicate
     return call(R, "batch", batch_id, status, limit, skip)
 
 
+# -- projects (§5.2)
+
+@router.post("/projects", status_code=201, response_model=out.Project)
+def define_project(call: CallerDep, cmd: s.DefineProject):
+    """A kanoon's fundraising project with its target; receipts earmarked to it (`project_id`) raise it."""
+    return call(R, "define_project", body(cmd))
+
+
+@router.get("/projects/{project_id}", response_model=out.Project)
+def get_project(call: CallerDep, project_id: str):
+    """The project with what it raised (from the ledger) and its status: open, reached or closed."""
+    return call(R, "get_project", project_id)
+
+
+@router.get("/units/{unit_id}/projects", response_model=list[out.Project])
+def projects(call: CallerDep, unit_id: str):
+    return call(R, "projects", unit_id)
+
+
+@router.post("/projects/{project_id}/closing", response_model=out.Project)
+def close_project(call: CallerDep, project_id: str, cmd: s.CloseProject):
+    return call(R, "close_project", project_id, body(cmd))
+
+
 # -- asset custody (§5.5)
 
 @router.post("/assets", status_code=201, response_model=out.Asset)

@@ -114,3 +114,20 @@ class AssetHandedOver(EventData):
     asset_id: str
     from_custodian_id: str
     to_custodian_id: str
+
+
+@event_type("finance.project.defined.v1", "project/{project_id}")
+class ProjectDefined(EventData):
+    project_id: str
+    kanoon_id: str
+    kanoon_path: list[str]
+    target: int
+
+
+@event_type("finance.project.closed.v1", "project/{project_id}")
+class ProjectClosed(EventData):
+    project_id: str
+    kanoon_id: str
+    raised: int                # rials, from the ledger
+    target: int
+    by: str

@@ -95,6 +95,7 @@ def record_chunk(tx: Transaction, batch_id: str, chunk: dict, expected_cursor: i
     keys = [Receipt.key(r["data"]["terminal_id"], r["data"]["rrn"]) for r in todo]
     already = repo.recorded(keys)
     terminals = repo.terminals(sorted({r["data"]["terminal_id"] for r in todo}))
+    projects = repo.projects(sorted({r["data"]["project_id"] for r in todo if r["data"].get("project_id")}))
     recorded, outcomes = [], []
     counts = {"accepted": 0, "duplicates": 0, "refused": 0, "amount": 0}
     for r in chunk["rows"]:
@@ -107,6 +108,10 @@ def record_chunk(tx: Transaction, batch_id: str, chunk: dict, expected_cursor: i
                 o = Outcome(row=row.row, status="duplicate", receipt_id=key, reason="recorded before")
             else:
                 try:
+                    if row.project_id:
+                        if row.project_id not in projects:
+                            raise Invalid(f"no project {row.project_id}", "project_id")
+                        projects[row.project_id].check_open_for(terminals[row.terminal_id].owner_path)
                     receipt, posting, _ = Receipt.record(
                         terminal=terminals[row.terminal_id], rrn=row.rrn, at=row.at, amount=row.amount,
                         channel=row.channel, intent=row.intent, donor=row.donor, project_id=row.project_id,

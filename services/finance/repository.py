@@ -21,6 +21,7 @@ from kernel.registry_view import ensure_indexes as registry_view_indexes
 
 from .domain.assets import Asset
 from .domain.ledger import Posting
+from .domain.projects import Project
 from .domain.receipts import Receipt
 from .domain.reconciliation import Statement
 from .domain.terminals import Terminal
@@ -33,6 +34,7 @@ INDEXES = {
     "statements": [[("province_id", ASCENDING), ("day", ASCENDING)]],
     "batches": [[("status", ASCENDING), ("created_at", ASCENDING)]],
     "assets": [[("unit_path", ASCENDING)], [("custodian_id", ASCENDING)]],
+    "projects": [[("kanoon_path", ASCENDING)]],
     "batch_chunks": [[("batch_id", ASCENDING), ("chunk", ASCENDING)]],
     "batch_outcomes": [[("batch_id", ASCENDING), ("chunk", ASCENDING)]],
 }
@@ -140,6 +142,27 @@ class Repository(RegistryView):
         rows = self.db.receipts.find({"terminal_id": terminal_id, "at": {"$gte": start, "$lt": end}},
                                      {"amount": 1, "reversed": 1})
         return [(d["amount"], bool(d.get("reversed"))) for d in rows]
+
+    # -- projects (§5.2)
+    def project(self, project_id: str) -> Project:
+        return self._get("projects", Project, project_id, "project", "project_id")
+
+    def projects(self, ids: list[str]) -> dict[str, Project]:
+        return {d["_id"]: from_doc(Project, d) for d in self.db.projects.find({"_id": {"$in": ids}})}
+
+    def add_project(self, p: Project) -> None:
+        self.db.projects.insert_one(to_doc(p))
+
+    def save_project(self, p: Project) -> None:
+        self._save("projects", p)
+
+    def projects_under(self, unit_id: str) -> list[Project]:
+        return [from_doc(Project, d) for d in self.db.projects.find({"kanoon_path": unit_id},
+                                                                    sort=[("created_at", DESCENDING)], limit=500)]
+
+    def raised(self, project: Project) -> int:
+        """Rials raised: the project fund's credit balance in the ledger (read model)."""
+        return -self.balances([project.account]).get(project.account, 0)
 
     # -- assets (§5.5)
     def asset(self, asset_id: str) -> Asset:

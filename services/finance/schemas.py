@@ -97,3 +97,17 @@ class RegisterAsset(Command):
 class RequestAssetHandover(Command):
     model_config = _ex({"to_custodian_id": "p_9c8d7e6f5a4b3c2d"})
     to_custodian_id: Id
+
+
+class DefineProject(Command):
+    model_config = _ex({"kanoon_id": "kn_0f1e2d3c4b5a6978", "title": "تعمیر سقف مسجد",
+                        "description": "بازسازی سقف شبستان پیش از زمستان", "target": 800000000})
+    kanoon_id: Id
+    title: Text
+    description: LongText
+    target: Rials
+
+
+class CloseProject(Command):
+    model_config = _ex({"note": "هدف محقق شد و کار انجام شد"})
+    note: LongText = Field(min_length=3)

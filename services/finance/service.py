@@ -22,6 +22,7 @@ from kernel.store import Store, Transaction
 from . import schemas as s
 from .domain import figures, rules
 from .domain.assets import Asset
+from .domain.projects import Project
 from .domain.receipts import Receipt
 from .domain.reconciliation import Statement, reconcile
 from .domain.terminals import DEFAULT_QUIET_DAYS, Terminal
@@ -157,6 +158,8 @@ class FinanceService(DomainService):
         def work(repo: Repository, tx: Transaction):
             t = repo.terminal(cmd.terminal_id)
             actor = rules.record_receipts(self._actor(repo), t.owner_path)
+            if cmd.project_id:
+                repo.project(cmd.project_id).check_open_for(t.owner_path)
             r, posting, events = Receipt.record(terminal=t, rrn=cmd.rrn, at=at, amount=cmd.amount,
                                                 channel=cmd.channel, intent=cmd.intent, donor=cmd.donor,
                                                 by=actor.person_id, clock=clock, project_id=cmd.project_id)
@@ -247,6 +250,57 @@ class FinanceService(DomainService):
         out = report(b, outcomes)
         out["outcomes_total"] = total
         return out
+
+    # ------------------------------------------------------------ projects (§5.2)
+
+    def _project_view(self, repo: Repository, p: Project) -> dict:
+        raised = repo.raised(p)
+        return {**view(p), "raised": raised, "status": p.status(raised)}
+
+    @rpc
+    def define_project(self, payload: dict) -> dict:
+        cmd = parse(s.DefineProject, payload)
+
+        def work(repo: Repository, tx: Transaction):
+            path, kind = repo.unit_path(cmd.kanoon_id)
+            if kind != "kanoon":
+                raise Invalid("a project is a kanoon's", "kanoon_id")
+            actor = rules.define_project(self._actor(repo), path)
+            kanoon = repo.db.kanoons.find_one({"_id": cmd.kanoon_id}, {"status": 1}) or {}
+            p, events = Project.define(title=cmd.title, description=cmd.description, kanoon_id=cmd.kanoon_id,
+                                       kanoon_path=path, kanoon_active=kanoon.get("status") == "active",
+                                       province_id=self._province_of(repo, path, "kanoon_id"), target=cmd.target,
+                                       by=actor.person_id, clock=clock)
+            repo.add_project(p)
+            tx.emit(*events)
+            return self._project_view(repo, p)
+        return self._write(work)
+
+    @rpc
+    def get_project(self, project_id: str) -> dict:
+        repo = self._read()
+        p = repo.project(project_id)
+        rules.see_money(self._actor(repo), p.kanoon_path)
+        return self._project_view(repo, p)
+
+    @rpc
+    def projects(self, unit_id: str) -> list[dict]:
+        repo = self._read()
+        path, _ = repo.unit_path(unit_id)
+        rules.see_money(self._actor(repo), path)
+        return [self._project_view(repo, p) for p in repo.projects_under(unit_id)]
+
+    @rpc
+    def close_project(self, project_id: str, payload: dict) -> dict:
+        cmd = parse(s.CloseProject, payload)
+
+        def work(repo: Repository, tx: Transaction):
+            p = repo.project(project_id)
+            actor = rules.define_project(self._actor(repo), p.kanoon_path)
+            tx.emit(*p.close(cmd.note, actor.person_id, clock, repo.raised(p)))
+            repo.save_project(p)
+            return self._project_view(repo, p)
+        return self._write(work)
 
     # ------------------------------------------------------------ asset custody (§5.5)
 

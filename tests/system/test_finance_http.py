@@ -223,3 +223,30 @@ def test_an_asset_changes_custodian_when_both_acknowledge(system, admin, money):
     mine = new.get("/api/finance/units/IR-14/assets", params={"custodian_id": new_pid}).json()
     assert [a["id"] for a in mine["items"]] == [aid]
     assert old.get("/api/finance/units/IR-14/assets").status_code == 403
+
+
+def test_a_project_is_raised_by_the_receipts_earmarked_to_it(money):
+    r = money["head_b"].post("/api/finance/projects", json={"kanoon_id": money["a"], "title": "تعمیر سقف مسجد",
+                                                            "description": "پیش از زمستان", "target": 1_000_000})
+    assert r.status_code == 403
+    r = until_status(lambda: money["head_a"].post("/api/finance/projects", json={
+        "kanoon_id": money["a"], "title": "تعمیر سقف مسجد", "description": "پیش از زمستان", "target": "۱٬۰۰۰٬۰۰۰"}), 201)
+    assert r is not None and r.json()["status"] == "open" and r.json()["raised"] == 0
+    pid = r.json()["id"]
+    at = jalali.format_datetime(WHEN - timedelta(hours=5))
+    base = {"terminal_id": money["terminal"], "at": at, "project_id": pid}
+    for rrn, amount in (("P001", 600_000), ("P002", 500_000)):
+        assert money["vows"].post("/api/finance/receipts", json={**base, "rrn": rrn, "amount": amount}).status_code == 201
+    r = money["vows"].post("/api/finance/receipts", json={**base, "rrn": "P003", "amount": 1, "project_id": "pr_missing"})
+    assert r.status_code == 404 and r.json()["field"] == "project_id"
+
+    def reached():
+        p = money["head_a"].get(f"/api/finance/projects/{pid}").json()
+        return p if p["status"] == "reached" else None
+    p = eventually(reached)
+    assert p and p["raised"] == 1_100_000
+    r = money["head_a"].post(f"/api/finance/projects/{pid}/closing", json={"note": "سقف تعمیر شد"})
+    assert r.status_code == 200 and r.json()["status"] == "closed"
+    r = money["vows"].post("/api/finance/receipts", json={**base, "rrn": "P004", "amount": 5})
+    assert r.status_code == 409 and r.json()["field"] == "project_id"
+    assert pid in [x["id"] for x in money["head_a"].get(f"/api/finance/units/{money['a']}/projects").json()]

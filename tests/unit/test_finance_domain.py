@@ -234,3 +234,28 @@ def test_an_assets_custody_passes_only_when_both_sides_acknowledge_and_its_histo
     a.request_handover("p_third", "p_new", C)
     a.cancel_handover("p_new", C)
     assert a.custodian_id == "p_new" and a.history[-1].what == "handover_cancelled"
+
+
+def test_a_project_is_raised_by_its_receipts_and_refuses_others_and_closes_once():
+    from services.finance.domain.projects import Project
+    with pytest.raises(Conflict):
+        Project.define(title="x", description="y", kanoon_id="kn_a", kanoon_path=PATH, kanoon_active=False,
+                       province_id="IR-09", target=1000, by="h", clock=C)
+    p, [defined] = Project.define(title="تعمیر سقف", description="شبستان", kanoon_id="kn_a", kanoon_path=PATH,
+                                  kanoon_active=True, province_id="IR-09", target=1_000_000, by="h", clock=C)
+    assert defined.event_type == "finance.project.defined.v1" and p.status(0) == "open"
+    p.check_open_for(PATH)                                     # the kanoon's own terminal
+    p.check_open_for(["IR", "IR-R5", "IR-09"])                 # the province's own account
+    with pytest.raises(Invalid):
+        p.check_open_for(PATH[:-1] + ["kn_b"])                 # another kanoon's terminal
+    _, posting, _ = receipt(rrn="P1", amount=1_200_000, project_id=p.id)
+    raised = -balances([posting]).get(p.account, 0)
+    assert raised == 1_200_000 and p.status(raised) == "reached"
+    with pytest.raises(Invalid):
+        p.close(" ", "h", C, raised)
+    [closed] = p.close("هدف محقق شد", "h", C, raised)
+    assert p.status(raised) == "closed" and closed.raised == 1_200_000
+    with pytest.raises(Conflict):
+        p.check_open_for(PATH)
+    with pytest.raises(Conflict):
+        p.close("دوباره", "h", C, raised)

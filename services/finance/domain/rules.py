@@ -54,3 +54,8 @@ def see_asset(actor: Actor | None, path: list[str], custodian_id: str, receiver_
     if actor.person_id in (custodian_id, receiver_id):
         return actor
     return require(actor, path, ASSET_KEEPERS | FINANCE_STAFF, "see this asset")
+
+
+def define_project(actor: Actor | None, kanoon_path: list[str]) -> Actor:
+    """A kanoon's head or deputy defines its projects (§5.2); the finance staff may too."""
+    return require(actor, kanoon_path, KANOON_OFFICIALS | FINANCE_STAFF, "define projects for this kanoon")
