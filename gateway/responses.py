@@ -21,6 +21,8 @@ from pydantic import BaseModel, ConfigDict, PlainSerializer, WithJsonSchema, cre
 from kernel import jalali
 from kernel.access import Actor
 from services.finance.domain import assets as money_assets
+from services.finance.domain import documents as money_documents
+from services.finance.domain import expenses as money_expenses
 from services.finance.domain import ledger, reconciliation
 from services.finance.domain import projects as money_projects
 from services.finance.domain import receipts as money_receipts
@@ -240,6 +242,14 @@ class ReceiptPage(Page):
 
 
 Asset = public(money_assets.Asset, "Asset", exclude={"version"})
+DocumentFile = public(money_documents.DocumentFile)
+Expense = public(money_expenses.Expense, "Expense", exclude={"version"})
+ExpenseWithDocuments = public(money_expenses.Expense, "ExpenseWithDocuments", exclude={"version"},
+                              documents=(list[DocumentFile], ...))
+
+
+class ExpensePage(Page):
+    items: list[Expense]
 Project = public(money_projects.Project, "Project", exclude={"version"}, raised=(int, ...), status=(str, ...))
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import base64
 from typing import Annotated, Literal
 
-from fastapi import Query, Response, UploadFile
+from fastapi import Form, Query, Response, UploadFile
 from fastapi.concurrency import run_in_threadpool
 
 from kernel.errors import Invalid
@@ -19,6 +19,7 @@ from ..deps import CallerDep, Limit, Skip
 router = out.Router(prefix="/api/finance", tags=["finance"])
 R = "finance"
 MAX_UPLOAD = 25 * 1024 * 1024
+MAX_DOCUMENT = 10 * 1024 * 1024
 PeriodQ = Annotated[str, Query(pattern=r"^1[34][0-9]{2}(-(0[1-9]|1[0-2]|Q[1-4]|H[12]))?$",
                                description="Jalali month 1404-07, season 1404-Q3, half-year 1404-H1 or year 1404")]
 
@@ -90,6 +91,52 @@ def batch(call: CallerDep, batch_id: str, status: Literal["accepted", "duplicate
           limit: Limit = 100, skip: Skip = 0):
     """A file's import: status (pending, running, done), progress, counts, and its rows' outcomes."""
     return call(R, "batch", batch_id, status, limit, skip)
+
+
+# -- documents and expenses (§5.3)
+
+@router.post("/documents", status_code=201, response_model=out.DocumentFile)
+async def upload_document(call: CallerDep, file: UploadFile, owner_id: Annotated[str, Form(min_length=1, max_length=64)]):
+    """An invoice or a receipt (PDF, JPEG or PNG, at most 10 MB; the type is read from the content)
+    for a kanoon or the province; an expense then names it."""
+    content = await file.read(MAX_DOCUMENT + 1)
+    if len(content) > MAX_DOCUMENT:
+        raise Invalid(f"a document is at most {MAX_DOCUMENT // (1024 * 1024)} MB", "file")
+    payload = {"owner_id": owner_id, "name": file.filename or "document",
+               "content": base64.b64encode(content).decode()}
+    return await run_in_threadpool(call, R, "upload_document", payload)
+
+
+@router.get("/documents/{document_id}", response_model=out.DocumentFile)
+def get_document(call: CallerDep, document_id: str):
+    return call(R, "get_document", document_id)
+
+
+@router.get("/documents/{document_id}/content", response_class=Response,
+            responses={200: {"content": {t: {"schema": {"type": "string", "format": "binary"}}
+                                         for t in ("application/pdf", "image/jpeg", "image/png")}}})
+def document_content(call: CallerDep, document_id: str):
+    """The file itself, as it was uploaded (its sha256 is in the document's record)."""
+    d = call(R, "get_document", document_id, True)
+    return Response(base64.b64decode(d["content"]), media_type=d["content_type"],
+                    headers={"X-Content-SHA256": d["sha256"], "Content-Disposition": "attachment"})
+
+
+@router.post("/expenses", status_code=201, response_model=out.Expense)
+def record_expense(call: CallerDep, cmd: s.RecordExpense):
+    """Spending with its documents: refused without at least one uploaded document of the same
+    kanoon or province, not attached to another expense."""
+    return call(R, "record_expense", body(cmd))
+
+
+@router.get("/expenses/{expense_id}", response_model=out.ExpenseWithDocuments)
+def get_expense(call: CallerDep, expense_id: str):
+    return call(R, "get_expense", expense_id)
+
+
+@router.get("/units/{unit_id}/expenses", response_model=out.ExpensePage)
+def expenses(call: CallerDep, unit_id: str, limit: Limit = 100, skip: Skip = 0):
+    return call(R, "expenses", unit_id, limit, skip)
 
 
 # -- projects (§5.2)

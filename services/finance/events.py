@@ -131,3 +131,13 @@ class ProjectClosed(EventData):
     raised: int                # rials, from the ledger
     target: int
     by: str
+
+
+@event_type("finance.expense.recorded.v1", "expense/{expense_id}")
+class ExpenseRecorded(EventData):
+    expense_id: str
+    owner_id: str
+    owner_path: list[str]
+    category: str
+    amount: int
+    documents: int             # how many documents carry it

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
+import gridfs
 from pydantic import BaseModel
 from pymongo import ASCENDING, DESCENDING
 from pymongo.errors import DuplicateKeyError
@@ -20,6 +21,8 @@ from kernel.registry_view import RegistryView
 from kernel.registry_view import ensure_indexes as registry_view_indexes
 
 from .domain.assets import Asset
+from .domain.documents import DocumentFile
+from .domain.expenses import Expense
 from .domain.ledger import Posting
 from .domain.projects import Project
 from .domain.receipts import Receipt
@@ -35,6 +38,8 @@ INDEXES = {
     "batches": [[("status", ASCENDING), ("created_at", ASCENDING)]],
     "assets": [[("unit_path", ASCENDING)], [("custodian_id", ASCENDING)]],
     "projects": [[("kanoon_path", ASCENDING)]],
+    "expenses": [[("owner_path", ASCENDING), ("spent_on", DESCENDING)]],
+    "document_files": [[("owner_path", ASCENDING)], [("expense_id", ASCENDING)]],
     "batch_chunks": [[("batch_id", ASCENDING), ("chunk", ASCENDING)]],
     "batch_outcomes": [[("batch_id", ASCENDING), ("chunk", ASCENDING)]],
 }
@@ -163,6 +168,51 @@ class Repository(RegistryView):
     def raised(self, project: Project) -> int:
         """Rials raised: the project fund's credit balance in the ledger (read model)."""
         return -self.balances([project.account]).get(project.account, 0)
+
+    # -- documents and expenses (§5.3)
+    def store_file(self, doc_id: str, name: str, content: bytes, content_type: str) -> None:
+        """The file's bytes in GridFS (bucket `documents`), before its record is committed: a file
+        whose record never commits is an orphan, never a record without its file."""
+        bucket = gridfs.GridFSBucket(self.db.raw, bucket_name="documents")
+        bucket.upload_from_stream_with_id(doc_id, name, content, metadata={"content_type": content_type})
+
+    def file_content(self, doc_id: str) -> bytes:
+        bucket = gridfs.GridFSBucket(self.db.raw, bucket_name="documents")
+        try:
+            return bucket.open_download_stream(doc_id).read()
+        except gridfs.errors.NoFile:
+            raise NotFound(f"no file for the document {doc_id}", "document_id") from None
+
+    def add_document(self, d: DocumentFile) -> None:
+        self.db.document_files.insert_one(to_doc(d))
+
+    def document(self, doc_id: str) -> DocumentFile:
+        return self._get("document_files", DocumentFile, doc_id, "document", "document_id")
+
+    def documents(self, ids: list[str]) -> list[DocumentFile]:
+        found = {d["_id"]: from_doc(DocumentFile, d) for d in self.db.document_files.find({"_id": {"$in": ids}})}
+        missing = [i for i in ids if i not in found]
+        if missing:
+            raise NotFound(f"no document {missing[0]}", "document_ids")
+        return [found[i] for i in ids]
+
+    def attach_documents(self, docs: list[DocumentFile], expense_id: str) -> None:
+        res = self.db.document_files.update_many({"_id": {"$in": [d.id for d in docs]}, "expense_id": None},
+                                                 {"$set": {"expense_id": expense_id}})
+        if res.modified_count != len(docs):
+            raise Conflict("a document was attached to another expense meanwhile", "document_ids")
+
+    def add_expense(self, e: Expense, p: Posting) -> None:
+        self.db.expenses.insert_one(to_doc(e))
+        self.add_posting(p)
+
+    def expense(self, expense_id: str) -> Expense:
+        return self._get("expenses", Expense, expense_id, "expense", "expense_id")
+
+    def expenses_under(self, unit_id: str, limit: int, skip: int) -> tuple[list[Expense], int]:
+        q = {"owner_path": unit_id}
+        rows = self.db.expenses.find(q, sort=[("spent_on", DESCENDING), ("_id", ASCENDING)], skip=skip, limit=limit)
+        return [from_doc(Expense, d) for d in rows], self.db.expenses.count_documents(q)
 
     # -- assets (§5.5)
     def asset(self, asset_id: str) -> Asset:

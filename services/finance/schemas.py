@@ -111,3 +111,21 @@ class DefineProject(Command):
 class CloseProject(Command):
     model_config = _ex({"note": "هدف محقق شد و کار انجام شد"})
     note: LongText = Field(min_length=3)
+
+
+class UploadDocument(Command):
+    """An invoice or a receipt (PDF, JPEG or PNG), base64, for a kanoon or the province."""
+    owner_id: Id
+    name: Text
+    content: str = Field(min_length=4, max_length=15 * 1024 * 1024)
+
+
+class RecordExpense(Command):
+    model_config = _ex({"owner_id": "kn_0f1e2d3c4b5a6978", "category": "پذیرایی", "description": "پذیرایی برنامه چهارشنبه امام رضایی",
+                        "amount": 3500000, "spent_on": "1404/08/19", "document_ids": ["doc_1a2b3c4d5e6f7a8b"]})
+    owner_id: Id = Field(description="the kanoon, or the province for the HQ's own spending")
+    category: Text
+    description: LongText
+    amount: Rials
+    spent_on: JalaliDate
+    document_ids: list[Id] = Field(default=[], max_length=50)

@@ -7,6 +7,8 @@ import base64
 import binascii
 import hashlib
 import logging
+
+import gridfs
 from datetime import timedelta
 
 from kernel import jalali
@@ -22,6 +24,8 @@ from kernel.store import Store, Transaction
 from . import schemas as s
 from .domain import figures, rules
 from .domain.assets import Asset
+from .domain.documents import describe
+from .domain.expenses import Expense
 from .domain.projects import Project
 from .domain.receipts import Receipt
 from .domain.reconciliation import Statement, reconcile
@@ -301,6 +305,81 @@ class FinanceService(DomainService):
             repo.save_project(p)
             return self._project_view(repo, p)
         return self._write(work)
+
+    # ------------------------------------------------------------ documents and expenses (§5.3)
+
+    @rpc
+    def upload_document(self, payload: dict) -> dict:
+        cmd = parse(s.UploadDocument, payload)
+        try:
+            content = base64.b64decode(cmd.content, validate=True)
+        except (binascii.Error, ValueError):
+            raise Invalid("the file's content is not base64", "content") from None
+        repo = self._read()
+        path, kind = repo.unit_path(cmd.owner_id)
+        if kind not in ("kanoon", "province"):
+            raise Invalid("a document is a kanoon's or the province's", "owner_id")
+        actor = rules.record_spending(self._actor(repo), path)
+        doc = describe(clock.new_id("doc"), cmd.name, content, cmd.owner_id, path, actor.person_id)
+        idem = self.ctx.idempotency
+        if idem:  # a retried upload keeps its id (and its file is written once)
+            doc.id = "doc_" + hashlib.sha256(idem.key.encode()).hexdigest()[:16]
+        if self.store.db.document_files.find_one({"_id": doc.id}) is None:
+            try:
+                repo.store_file(doc.id, doc.name, content, doc.content_type)
+            except gridfs.errors.FileExists:
+                pass
+
+        def work(repo: Repository, tx: Transaction):
+            repo.add_document(doc)
+            return view(doc)
+        return self._write(work)
+
+    @rpc
+    def get_document(self, document_id: str, with_content: bool = False) -> dict:
+        repo = self._read()
+        d = repo.document(document_id)
+        rules.see_money(self._actor(repo), d.owner_path)
+        out = view(d)
+        if with_content:
+            out["content"] = base64.b64encode(repo.file_content(d.id)).decode()
+        return out
+
+    @rpc
+    def record_expense(self, payload: dict) -> dict:
+        cmd = parse(s.RecordExpense, payload)
+
+        def work(repo: Repository, tx: Transaction):
+            path, kind = repo.unit_path(cmd.owner_id)
+            if kind not in ("kanoon", "province"):
+                raise Invalid("an expense is a kanoon's or the province's", "owner_id")
+            actor = rules.record_spending(self._actor(repo), path)
+            docs = repo.documents(cmd.document_ids) if cmd.document_ids else []
+            e, posting, events = Expense.record(
+                owner_id=cmd.owner_id, owner_path=path, province_id=self._province_of(repo, path, "owner_id"),
+                category=cmd.category, description=cmd.description, amount=cmd.amount, spent_on=cmd.spent_on,
+                documents=docs, by=actor.person_id, clock=clock)
+            repo.attach_documents(docs, e.id)
+            repo.add_expense(e, posting)
+            tx.emit(*events)
+            return view(e)
+        return self._write(work)
+
+    @rpc
+    def get_expense(self, expense_id: str) -> dict:
+        repo = self._read()
+        e = repo.expense(expense_id)
+        rules.see_money(self._actor(repo), e.owner_path)
+        return {**view(e), "documents": [view(d) for d in repo.documents(e.document_ids)]}
+
+    @rpc
+    def expenses(self, unit_id: str, limit: int = 100, skip: int = 0) -> dict:
+        limit, skip = page_args(limit, skip)
+        repo = self._read()
+        path, _ = repo.unit_path(unit_id)
+        rules.see_money(self._actor(repo), path)
+        items, total = repo.expenses_under(unit_id, limit, skip)
+        return {"total": total, "items": [view(e) for e in items]}
 
     # ------------------------------------------------------------ asset custody (§5.5)
 

@@ -250,3 +250,33 @@ def test_a_project_is_raised_by_the_receipts_earmarked_to_it(money):
     r = money["vows"].post("/api/finance/receipts", json={**base, "rrn": "P004", "amount": 5})
     assert r.status_code == 409 and r.json()["field"] == "project_id"
     assert pid in [x["id"] for x in money["head_a"].get(f"/api/finance/units/{money['a']}/projects").json()]
+
+
+def test_an_expense_is_recorded_only_with_its_documents(system, money):
+    pdf = b"%PDF-1.7\n% invoice of the kanoon's program\n" + bytes(range(200))
+    r = money["head_b"].post("/api/finance/documents", files={"file": ("factor.pdf", pdf)}, data={"owner_id": money["a"]})
+    assert r.status_code == 403
+    r = until_status(lambda: money["head_a"].post("/api/finance/documents", files={"file": ("factor.pdf", pdf)},
+                                                  data={"owner_id": money["a"]}), 201)
+    assert r is not None and r.json()["content_type"] == "application/pdf", r
+    doc = r.json()
+    fake = b"MZ\x90\x00 not a pdf at all"
+    r = money["head_a"].post("/api/finance/documents", files={"file": ("invoice.pdf", fake)}, data={"owner_id": money["a"]})
+    assert r.status_code == 422 and r.json()["field"] == "file"
+    body = {"owner_id": money["a"], "category": "پذیرایی", "description": "پذیرایی چهارشنبه امام رضایی",
+            "amount": "۳٬۵۰۰٬۰۰۰", "spent_on": jalali.format_date(TODAY - timedelta(days=1))}
+    r = money["head_a"].post("/api/finance/expenses", json=body)
+    assert r.status_code == 422 and r.json()["field"] == "document_ids"
+    r = money["head_a"].post("/api/finance/expenses", json={**body, "document_ids": [doc["id"]]})
+    assert r.status_code == 201 and r.json()["amount"] == 3_500_000, r.text
+    eid = r.json()["id"]
+    r = money["head_a"].post("/api/finance/expenses", json={**body, "document_ids": [doc["id"]]})
+    assert r.status_code == 409 and r.json()["field"] == "document_ids"
+    got = money["finance"].get(f"/api/finance/expenses/{eid}").json()
+    assert [d["id"] for d in got["documents"]] == [doc["id"]]
+    r = money["finance"].get(f"/api/finance/documents/{doc['id']}/content")
+    assert r.status_code == 200 and r.content == pdf and r.headers["content-type"] == "application/pdf"
+    assert r.headers["x-content-sha256"] == doc["sha256"]
+    assert money["head_b"].get(f"/api/finance/documents/{doc['id']}/content").status_code == 403
+    listed = money["head_a"].get(f"/api/finance/units/{money['a']}/expenses").json()
+    assert [e["id"] for e in listed["items"]] == [eid]

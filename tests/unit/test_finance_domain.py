@@ -259,3 +259,35 @@ def test_a_project_is_raised_by_its_receipts_and_refuses_others_and_closes_once(
         p.check_open_for(PATH)
     with pytest.raises(Conflict):
         p.close("دوباره", "h", C, raised)
+
+
+def test_a_document_is_known_by_its_content_and_an_expense_needs_its_documents():
+    from services.finance.domain.documents import content_type_of, describe
+    from services.finance.domain.expenses import Expense
+    assert content_type_of(b"%PDF-1.7 ...") == "application/pdf"
+    assert content_type_of(b"\xff\xd8\xff\xe0 jpeg") == "image/jpeg"
+    assert content_type_of(b"\x89PNG\r\n\x1a\n...") == "image/png"
+    for bad in (b"", b"MZ\x90\x00 an executable named invoice.pdf", b"plain text"):
+        with pytest.raises(Invalid) as exc:
+            content_type_of(bad)
+        assert exc.value.field == "file"
+    pdf = describe("doc_1", "فاکتور.pdf", b"%PDF-1.7 invoice", "kn_a", PATH, "h")
+    assert len(pdf.sha256) == 64 and pdf.size == 16
+
+    def record(docs, owner="kn_a", spent=date(2025, 11, 10)):
+        return Expense.record(owner_id=owner, owner_path=PATH, province_id="IR-09", category="پذیرایی",
+                              description="برنامه", amount=3_500_000, spent_on=spent, documents=docs, by="h", clock=C)
+    with pytest.raises(Invalid) as exc:
+        record([])
+    assert exc.value.field == "document_ids"
+    other = describe("doc_2", "x.pdf", b"%PDF-1.7 other", "kn_b", PATH, "h")
+    with pytest.raises(Invalid):
+        record([other])
+    with pytest.raises(Invalid):
+        record([pdf], spent=date(2025, 12, 1))
+    e, posting, events = record([pdf])
+    assert pdf.expense_id == e.id and sum(x.amount for x in posting.lines) == 0
+    assert [(x.account, x.amount) for x in posting.lines] == [("expense:پذیرایی:kn_a", 3_500_000), ("due:kn_a", -3_500_000)]
+    assert events[0].event_type == "finance.expense.recorded.v1" and events[0].documents == 1
+    with pytest.raises(Conflict):
+        record([pdf])    # a document documents one expense

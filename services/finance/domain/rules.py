@@ -59,3 +59,8 @@ def see_asset(actor: Actor | None, path: list[str], custodian_id: str, receiver_
 def define_project(actor: Actor | None, kanoon_path: list[str]) -> Actor:
     """A kanoon's head or deputy defines its projects (§5.2); the finance staff may too."""
     return require(actor, kanoon_path, KANOON_OFFICIALS | FINANCE_STAFF, "define projects for this kanoon")
+
+
+def record_spending(actor: Actor | None, path: list[str]) -> Actor:
+    """A kanoon's head or deputy documents its own spending; the finance staff any in the province."""
+    return require(actor, path, KANOON_OFFICIALS | FINANCE_STAFF, "record spending and its documents here")
