@@ -25,6 +25,7 @@ from services.finance.domain import documents as money_documents
 from services.finance.domain import expenses as money_expenses
 from services.finance.domain import ledger, reconciliation
 from services.finance.domain import projects as money_projects
+from services.finance.domain import vouchers as money_vouchers
 from services.finance.domain import receipts as money_receipts
 from services.finance.domain import terminals as money_terminals
 from services.registry.domain import kanoons, people, roles, selection, settings, transfers, units
@@ -250,6 +251,9 @@ ExpenseWithDocuments = public(money_expenses.Expense, "ExpenseWithDocuments", ex
 
 class ExpensePage(Page):
     items: list[Expense]
+
+
+Voucher = public(money_vouchers.Voucher, "Voucher", exclude={"version"}, overdue=(bool, False))
 Project = public(money_projects.Project, "Project", exclude={"version"}, raised=(int, ...), status=(str, ...))
 
 

@@ -139,6 +139,45 @@ def expenses(call: CallerDep, unit_id: str, limit: Limit = 100, skip: Skip = 0):
     return call(R, "expenses", unit_id, limit, skip)
 
 
+# -- financial documents (§5.4)
+
+@router.post("/vouchers", status_code=201, response_model=out.Voucher)
+def gather_voucher(call: CallerDep, cmd: s.GatherVoucher):
+    """A financial document gathering a kanoon's or the province's expenses (each in one document)."""
+    return call(R, "gather_voucher", body(cmd))
+
+
+@router.post("/vouchers/{voucher_id}/check", response_model=out.Voucher)
+def check_voucher(call: CallerDep, voucher_id: str, cmd: s.CheckVoucher):
+    """Checked against the rules: every expense documented and the total right (by the service),
+    and what the finance expert attests."""
+    return call(R, "check_voucher", voucher_id, body(cmd))
+
+
+@router.post("/vouchers/{voucher_id}/sending", response_model=out.Voucher)
+def send_voucher(call: CallerDep, voucher_id: str):
+    """Sent to the Center (a checked document)."""
+    return call(R, "send_voucher", voucher_id)
+
+
+@router.post("/vouchers/{voucher_id}/reimbursement", response_model=out.Voucher)
+def reimburse_voucher(call: CallerDep, voucher_id: str):
+    """The Center paid it back: posted to the ledger."""
+    return call(R, "reimburse_voucher", voucher_id)
+
+
+@router.post("/vouchers/{voucher_id}/return", response_model=out.Voucher)
+def return_voucher(call: CallerDep, voucher_id: str, cmd: s.ReturnVoucher):
+    """Returned with the reason; it is checked again once corrected."""
+    return call(R, "return_voucher", voucher_id, body(cmd))
+
+
+@router.get("/units/{unit_id}/vouchers", response_model=list[out.Voucher])
+def vouchers(call: CallerDep, unit_id: str, status: str | None = None, overdue: bool = False):
+    """Financial documents of a unit; `overdue=true`: sent and not settled in the province's days."""
+    return call(R, "vouchers", unit_id, status, overdue)
+
+
 # -- projects (§5.2)
 
 @router.post("/projects", status_code=201, response_model=out.Project)

@@ -141,3 +141,19 @@ class ExpenseRecorded(EventData):
     category: str
     amount: int
     documents: int             # how many documents carry it
+
+
+@event_type("finance.voucher.drafted.v1", "voucher/{voucher_id}")
+class VoucherDrafted(EventData):
+    voucher_id: str
+    owner_id: str
+    total: int
+    expenses: int
+
+
+@event_type("finance.voucher.stepped.v1", "voucher/{voucher_id}")
+class VoucherStepped(EventData):
+    voucher_id: str
+    owner_id: str
+    status: str                # checked | sent | reimbursed | returned
+    by: str

@@ -25,6 +25,7 @@ from .domain.documents import DocumentFile
 from .domain.expenses import Expense
 from .domain.ledger import Posting
 from .domain.projects import Project
+from .domain.vouchers import Voucher
 from .domain.receipts import Receipt
 from .domain.reconciliation import Statement
 from .domain.terminals import Terminal
@@ -38,6 +39,7 @@ INDEXES = {
     "batches": [[("status", ASCENDING), ("created_at", ASCENDING)]],
     "assets": [[("unit_path", ASCENDING)], [("custodian_id", ASCENDING)]],
     "projects": [[("kanoon_path", ASCENDING)]],
+    "vouchers": [[("owner_path", ASCENDING), ("status", ASCENDING)], [("expense_ids", ASCENDING)]],
     "expenses": [[("owner_path", ASCENDING), ("spent_on", DESCENDING)]],
     "document_files": [[("owner_path", ASCENDING)], [("expense_id", ASCENDING)]],
     "batch_chunks": [[("batch_id", ASCENDING), ("chunk", ASCENDING)]],
@@ -213,6 +215,33 @@ class Repository(RegistryView):
         q = {"owner_path": unit_id}
         rows = self.db.expenses.find(q, sort=[("spent_on", DESCENDING), ("_id", ASCENDING)], skip=skip, limit=limit)
         return [from_doc(Expense, d) for d in rows], self.db.expenses.count_documents(q)
+
+    # -- financial documents (§5.4)
+    def voucher(self, voucher_id: str) -> Voucher:
+        return self._get("vouchers", Voucher, voucher_id, "financial document", "voucher_id")
+
+    def add_voucher(self, v: Voucher) -> None:
+        self.db.vouchers.insert_one(to_doc(v))
+
+    def save_voucher(self, v: Voucher) -> None:
+        self._save("vouchers", v)
+
+    def expenses_by_id(self, ids: list[str]) -> list[Expense]:
+        found = {d["_id"]: from_doc(Expense, d) for d in self.db.expenses.find({"_id": {"$in": ids}})}
+        missing = [i for i in ids if i not in found]
+        if missing:
+            raise NotFound(f"no expense {missing[0]}", "expense_ids")
+        return [found[i] for i in ids]
+
+    def expenses_in_vouchers(self, ids: list[str]) -> set[str]:
+        return {e for d in self.db.vouchers.find({"expense_ids": {"$in": ids}}, {"expense_ids": 1})
+                for e in d["expense_ids"] if e in ids}
+
+    def vouchers_under(self, unit_id: str, status: str | None) -> list[Voucher]:
+        q: dict = {"owner_path": unit_id}
+        if status:
+            q["status"] = status
+        return [from_doc(Voucher, d) for d in self.db.vouchers.find(q, sort=[("_id", ASCENDING)], limit=1000)]
 
     # -- assets (§5.5)
     def asset(self, asset_id: str) -> Asset:

@@ -129,3 +129,22 @@ class RecordExpense(Command):
     amount: Rials
     spent_on: JalaliDate
     document_ids: list[Id] = Field(default=[], max_length=50)
+
+
+class GatherVoucher(Command):
+    model_config = _ex({"owner_id": "kn_0f1e2d3c4b5a6978", "expense_ids": ["ex_1a2b3c4d5e6f7a8b"]})
+    owner_id: Id
+    expense_ids: list[Id] = Field(min_length=1, max_length=200)
+
+
+class CheckVoucher(Command):
+    """What the finance expert attests; the rest is checked by the service."""
+    model_config = _ex({"signed_by_officials": True, "within_budget_heading": True, "invoices_legible": True})
+    signed_by_officials: bool = False
+    within_budget_heading: bool = False
+    invoices_legible: bool = False
+
+
+class ReturnVoucher(Command):
+    model_config = _ex({"reason": "فاکتور دوم ناخوانا است"})
+    reason: LongText = Field(min_length=3)

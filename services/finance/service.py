@@ -27,6 +27,7 @@ from .domain.assets import Asset
 from .domain.documents import describe
 from .domain.expenses import Expense
 from .domain.projects import Project
+from .domain.vouchers import DEFAULT_OVERDUE_DAYS, Voucher, VoucherStatus
 from .domain.receipts import Receipt
 from .domain.reconciliation import Statement, reconcile
 from .domain.terminals import DEFAULT_QUIET_DAYS, Terminal
@@ -380,6 +381,80 @@ class FinanceService(DomainService):
         rules.see_money(self._actor(repo), path)
         items, total = repo.expenses_under(unit_id, limit, skip)
         return {"total": total, "items": [view(e) for e in items]}
+
+    # ------------------------------------------------------------ financial documents (§5.4)
+
+    @rpc
+    def gather_voucher(self, payload: dict) -> dict:
+        cmd = parse(s.GatherVoucher, payload)
+
+        def work(repo: Repository, tx: Transaction):
+            path, kind = repo.unit_path(cmd.owner_id)
+            if kind not in ("kanoon", "province"):
+                raise Invalid("a financial document is a kanoon's or the province's", "owner_id")
+            actor = rules.record_spending(self._actor(repo), path)
+            expenses = repo.expenses_by_id(cmd.expense_ids)
+            v, events = Voucher.gather(owner_id=cmd.owner_id, owner_path=path,
+                                       province_id=self._province_of(repo, path, "owner_id"), expenses=expenses,
+                                       taken=repo.expenses_in_vouchers(cmd.expense_ids), by=actor.person_id,
+                                       clock=clock)
+            repo.add_voucher(v)
+            tx.emit(*events)
+            return view(v)
+        return self._write(work)
+
+    def _step_voucher(self, voucher_id: str, step) -> dict:
+        def work(repo: Repository, tx: Transaction):
+            v = repo.voucher(voucher_id)
+            tx.emit(*step(repo, v))
+            repo.save_voucher(v)
+            return view(v)
+        return self._write(work)
+
+    @rpc
+    def check_voucher(self, voucher_id: str, payload: dict) -> dict:
+        cmd = parse(s.CheckVoucher, payload)
+
+        def step(repo, v):
+            actor = rules.check_vouchers(self._actor(repo), v.owner_path)
+            return v.check(cmd.model_dump(), repo.expenses_by_id(v.expense_ids), actor.person_id, clock)
+        return self._step_voucher(voucher_id, step)
+
+    @rpc
+    def send_voucher(self, voucher_id: str) -> dict:
+        return self._step_voucher(voucher_id, lambda repo, v: v.send(
+            rules.send_vouchers(self._actor(repo), v.owner_path).person_id, clock))
+
+    @rpc
+    def reimburse_voucher(self, voucher_id: str) -> dict:
+        def step(repo, v):
+            actor = rules.check_vouchers(self._actor(repo), v.owner_path)
+            posting, events = v.reimburse(actor.person_id, clock)
+            repo.add_posting(posting)
+            return events
+        return self._step_voucher(voucher_id, step)
+
+    @rpc
+    def return_voucher(self, voucher_id: str, payload: dict) -> dict:
+        cmd = parse(s.ReturnVoucher, payload)
+        return self._step_voucher(voucher_id, lambda repo, v: v.give_back(
+            cmd.reason, rules.check_vouchers(self._actor(repo), v.owner_path).person_id, clock))
+
+    @rpc
+    def vouchers(self, unit_id: str, status: str | None = None, overdue: bool = False) -> list[dict]:
+        if status is not None and status not in {s_.value for s_ in VoucherStatus}:
+            raise Invalid("status is draft, checked, sent, reimbursed or returned", "status")
+        repo = self._read()
+        path, _ = repo.unit_path(unit_id)
+        rules.see_money(self._actor(repo), path)
+        now = clock.now()
+        out = []
+        for v in repo.vouchers_under(unit_id, "sent" if overdue else status):
+            days = int(repo.settings_of(v.owner_path).get("voucher_overdue_days") or DEFAULT_OVERDUE_DAYS)
+            if overdue and not v.overdue(now, days):
+                continue
+            out.append({**view(v), "overdue": v.overdue(now, days)})
+        return out
 
     # ------------------------------------------------------------ asset custody (§5.5)
 

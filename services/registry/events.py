@@ -137,6 +137,7 @@ class ProvinceSettingsSet(EventData):
     report_window_days: int | None = None
     monthly_deadline_day: int | None = None
     terminal_quiet_days: int | None = None
+    voucher_overdue_days: int | None = None
 
 
 @event_type("registry.transfer.requested.v1", "transfer/{transfer_id}")

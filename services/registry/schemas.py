@@ -143,6 +143,7 @@ class SetProvinceSettings(Command):
     report_window_days: int = Field(60, ge=1, le=365, description="how many days back a service may be reported")
     monthly_deadline_day: int = Field(5, ge=1, le=29, description="a month's report is on time until the end of this day of the next month")
     terminal_quiet_days: int = Field(7, ge=1, le=90, description="days without receipts after which a vows terminal is flagged")
+    voucher_overdue_days: int = Field(30, ge=1, le=365, description="days after sending after which an unsettled financial document is overdue")
 
 
 class Handover(Command):

@@ -280,3 +280,34 @@ def test_an_expense_is_recorded_only_with_its_documents(system, money):
     assert money["head_b"].get(f"/api/finance/documents/{doc['id']}/content").status_code == 403
     listed = money["head_a"].get(f"/api/finance/units/{money['a']}/expenses").json()
     assert [e["id"] for e in listed["items"]] == [eid]
+
+
+def test_a_financial_document_goes_to_the_center_and_back(system, admin, money):
+    keeper, _ = staff(admin, system.base, f"secretariat.fd.{money['tag']}", "secretariat_head", "IR-14", city=money["city"])
+    pdf = b"%PDF-1.7\n% travel invoice\n" + bytes(range(64))
+    doc = until_status(lambda: money["head_a"].post("/api/finance/documents", files={"file": ("t.pdf", pdf)},
+                                                    data={"owner_id": money["a"]}), 201).json()
+    exp = money["head_a"].post("/api/finance/expenses", json={
+        "owner_id": money["a"], "category": "ایاب و ذهاب", "description": "اردوی جهادی", "amount": 2_000_000,
+        "spent_on": jalali.format_date(TODAY - timedelta(days=2)), "document_ids": [doc["id"]]}).json()
+    r = money["head_a"].post("/api/finance/vouchers", json={"owner_id": money["a"], "expense_ids": [exp["id"]]})
+    assert r.status_code == 201 and r.json()["total"] == 2_000_000, r.text
+    vid = r.json()["id"]
+    assert money["head_a"].post("/api/finance/vouchers", json={"owner_id": money["a"], "expense_ids": [exp["id"]]}).status_code == 409
+    attested = {"signed_by_officials": True, "within_budget_heading": True, "invoices_legible": True}
+    assert money["head_a"].post(f"/api/finance/vouchers/{vid}/check", json=attested).status_code == 403
+    r = money["finance"].post(f"/api/finance/vouchers/{vid}/check", json={**attested, "invoices_legible": False})
+    assert r.status_code == 422 and r.json()["field"] == "checks"
+    assert money["finance"].post(f"/api/finance/vouchers/{vid}/check", json=attested).json()["status"] == "checked"
+    assert keeper.post(f"/api/finance/vouchers/{vid}/sending").json()["status"] == "sent"
+    r = money["finance"].post(f"/api/finance/vouchers/{vid}/return", json={"reason": "امضای مسئول کانون ندارد"})
+    assert r.json()["status"] == "returned" and r.json()["return_reason"].startswith("امضای")
+    money["finance"].post(f"/api/finance/vouchers/{vid}/check", json=attested)
+    keeper.post(f"/api/finance/vouchers/{vid}/sending")
+    r = money["finance"].post(f"/api/finance/vouchers/{vid}/reimbursement")
+    assert r.status_code == 200 and r.json()["status"] == "reimbursed" and r.json()["posting_id"]
+    steps = [s["step"] for s in r.json()["steps"]]
+    assert steps == ["drafted", "checked", "sent", "returned", "checked", "sent", "reimbursed"]
+    listed = money["head_a"].get(f"/api/finance/units/{money['a']}/vouchers", params={"status": "reimbursed"}).json()
+    assert [v["id"] for v in listed] == [vid]
+    assert money["head_a"].get(f"/api/finance/units/{money['a']}/vouchers", params={"overdue": True}).json() == []

@@ -291,3 +291,42 @@ def test_a_document_is_known_by_its_content_and_an_expense_needs_its_documents()
     assert events[0].event_type == "finance.expense.recorded.v1" and events[0].documents == 1
     with pytest.raises(Conflict):
         record([pdf])    # a document documents one expense
+
+
+def test_a_financial_document_is_checked_sent_and_reimbursed_or_returned():
+    from services.finance.domain.documents import describe
+    from services.finance.domain.expenses import Expense
+    from services.finance.domain.vouchers import Voucher
+
+    def expense(n, amount):
+        doc = describe(f"doc_{n}", "f.pdf", b"%PDF-1.7 x", "kn_a", PATH, "h")
+        e, _, _ = Expense.record(owner_id="kn_a", owner_path=PATH, province_id="IR-09", category="سفر",
+                                 description="x", amount=amount, spent_on=date(2025, 11, 1), documents=[doc], by="h",
+                                 clock=C)
+        return e
+    e1, e2 = expense(1, 1_000_000), expense(2, 250_000)
+    with pytest.raises(Conflict):
+        Voucher.gather(owner_id="kn_a", owner_path=PATH, province_id="IR-09", expenses=[e1], taken={e1.id}, by="h", clock=C)
+    v, _ = Voucher.gather(owner_id="kn_a", owner_path=PATH, province_id="IR-09", expenses=[e1, e2], taken=set(), by="h",
+                          clock=C)
+    assert v.total == 1_250_000 and v.status == "draft"
+    with pytest.raises(Conflict):
+        v.send("s", C)                                           # not checked yet
+    with pytest.raises(Invalid, match="invoices_legible"):
+        v.check({"signed_by_officials": True, "within_budget_heading": True}, [e1, e2], "f", C)
+    with pytest.raises(Invalid, match="total_matches"):
+        v.check(dict.fromkeys(("signed_by_officials", "within_budget_heading", "invoices_legible"), True), [e1], "f", C)
+    attested = dict.fromkeys(("signed_by_officials", "within_budget_heading", "invoices_legible"), True)
+    v.check(attested, [e1, e2], "f", C)
+    v.send("s", C)
+    assert not v.overdue(C.now() + timedelta(days=30), 30) and v.overdue(C.now() + timedelta(days=31), 30)
+    v.give_back("فاکتور ناخوانا", "f", C)
+    assert v.status == "returned" and v.sent_at is None
+    v.check(attested, [e1, e2], "f", C)
+    v.send("s", C)
+    posting, events = v.reimburse("f", C)
+    assert v.status == "reimbursed" and sum(x.amount for x in posting.lines) == 0
+    assert [(x.account, x.amount) for x in posting.lines] == [("due:kn_a", 1_250_000), ("center:IR-09", -1_250_000)]
+    assert [s.step for s in v.steps] == ["drafted", "checked", "sent", "returned", "checked", "sent", "reimbursed"]
+    with pytest.raises(Conflict):
+        v.give_back("دیر", "f", C)

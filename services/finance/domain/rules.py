@@ -64,3 +64,13 @@ def define_project(actor: Actor | None, kanoon_path: list[str]) -> Actor:
 def record_spending(actor: Actor | None, path: list[str]) -> Actor:
     """A kanoon's head or deputy documents its own spending; the finance staff any in the province."""
     return require(actor, path, KANOON_OFFICIALS | FINANCE_STAFF, "record spending and its documents here")
+
+
+def check_vouchers(actor: Actor | None, path: list[str]) -> Actor:
+    return require(actor, path, frozenset({"finance_expert", "province_manager"}),
+                   "check, return or settle financial documents (the finance expert does)")
+
+
+def send_vouchers(actor: Actor | None, path: list[str]) -> Actor:
+    return require(actor, path, frozenset({"secretariat_head", "finance_expert", "province_manager"}),
+                   "send financial documents to the Center")

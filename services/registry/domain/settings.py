@@ -13,6 +13,7 @@ DEFAULT_MOVE_WINDOW_DAYS = 90
 DEFAULT_REPORT_WINDOW_DAYS = 60
 DEFAULT_MONTHLY_DEADLINE_DAY = 5
 DEFAULT_TERMINAL_QUIET_DAYS = 7
+DEFAULT_VOUCHER_OVERDUE_DAYS = 30
 
 
 class ProvinceSettings(BaseModel):
@@ -22,3 +23,4 @@ class ProvinceSettings(BaseModel):
     report_window_days: int = DEFAULT_REPORT_WINDOW_DAYS
     monthly_deadline_day: int = DEFAULT_MONTHLY_DEADLINE_DAY
     terminal_quiet_days: int = DEFAULT_TERMINAL_QUIET_DAYS
+    voucher_overdue_days: int = DEFAULT_VOUCHER_OVERDUE_DAYS
