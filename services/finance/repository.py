@@ -154,6 +154,9 @@ class Repository(RegistryView):
     def project(self, project_id: str) -> Project:
         return self._get("projects", Project, project_id, "project", "project_id")
 
+    def kanoon_active(self, kanoon_id: str) -> bool:
+        return (self.db.kanoons.find_one({"_id": kanoon_id}, {"status": 1}) or {}).get("status") == "active"
+
     def projects(self, ids: list[str]) -> dict[str, Project]:
         return {d["_id"]: from_doc(Project, d) for d in self.db.projects.find({"_id": {"$in": ids}})}
 

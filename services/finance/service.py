@@ -118,6 +118,14 @@ class FinanceService(DomainService):
             raise Invalid("not inside a province", field)
         return province
 
+    def _owner(self, repo: Repository, unit_id: str, field: str, refusal: str,
+               kinds: tuple[str, ...] = ("kanoon", "province")) -> tuple[list[str], str]:
+        """The path and province of what a record belongs to: a kanoon, or the province's own HQ."""
+        path, kind = repo.unit_path(unit_id)
+        if kind not in kinds:
+            raise Invalid(refusal, field)
+        return path, self._province_of(repo, path, field)
+
     def _receipt_view(self, repo: Repository, r: Receipt) -> dict:
         out = view(r)
         if not rules.sees_donors(self._actor(repo), r.owner_path):
@@ -131,10 +139,8 @@ class FinanceService(DomainService):
         cmd = parse(s.RegisterTerminal, payload)
 
         def work(repo: Repository, tx: Transaction):
-            path, kind = repo.unit_path(cmd.owner_id)
-            if kind not in ("kanoon", "province"):
-                raise Invalid("a terminal serves a kanoon or the province's own account", "owner_id")
-            province = self._province_of(repo, path, "owner_id")
+            path, province = self._owner(repo, cmd.owner_id, "owner_id",
+                                         "a terminal serves a kanoon or the province's own account")
             rules.manage_terminals(self._actor(repo), path)
             t, events = Terminal.register(terminal_id=cmd.terminal_id, kind=cmd.kind, label=cmd.label,
                                           province_id=province, owner_id=cmd.owner_id, owner_path=path, clock=clock)
@@ -267,14 +273,11 @@ class FinanceService(DomainService):
         cmd = parse(s.DefineProject, payload)
 
         def work(repo: Repository, tx: Transaction):
-            path, kind = repo.unit_path(cmd.kanoon_id)
-            if kind != "kanoon":
-                raise Invalid("a project is a kanoon's", "kanoon_id")
+            path, province = self._owner(repo, cmd.kanoon_id, "kanoon_id", "a project is a kanoon's", ("kanoon",))
             actor = rules.define_project(self._actor(repo), path)
-            kanoon = repo.db.kanoons.find_one({"_id": cmd.kanoon_id}, {"status": 1}) or {}
             p, events = Project.define(title=cmd.title, description=cmd.description, kanoon_id=cmd.kanoon_id,
-                                       kanoon_path=path, kanoon_active=kanoon.get("status") == "active",
-                                       province_id=self._province_of(repo, path, "kanoon_id"), target=cmd.target,
+                                       kanoon_path=path, kanoon_active=repo.kanoon_active(cmd.kanoon_id),
+                                       province_id=province, target=cmd.target,
                                        by=actor.person_id, clock=clock)
             repo.add_project(p)
             tx.emit(*events)
@@ -317,9 +320,7 @@ class FinanceService(DomainService):
         except (binascii.Error, ValueError):
             raise Invalid("the file's content is not base64", "content") from None
         repo = self._read()
-        path, kind = repo.unit_path(cmd.owner_id)
-        if kind not in ("kanoon", "province"):
-            raise Invalid("a document is a kanoon's or the province's", "owner_id")
+        path, _ = self._owner(repo, cmd.owner_id, "owner_id", "a document is a kanoon's or the province's")
         actor = rules.record_spending(self._actor(repo), path)
         doc = describe(clock.new_id("doc"), cmd.name, content, cmd.owner_id, path, actor.person_id)
         idem = self.ctx.idempotency
@@ -351,13 +352,11 @@ class FinanceService(DomainService):
         cmd = parse(s.RecordExpense, payload)
 
         def work(repo: Repository, tx: Transaction):
-            path, kind = repo.unit_path(cmd.owner_id)
-            if kind not in ("kanoon", "province"):
-                raise Invalid("an expense is a kanoon's or the province's", "owner_id")
+            path, province = self._owner(repo, cmd.owner_id, "owner_id", "an expense is a kanoon's or the province's")
             actor = rules.record_spending(self._actor(repo), path)
             docs = repo.documents(cmd.document_ids) if cmd.document_ids else []
             e, posting, events = Expense.record(
-                owner_id=cmd.owner_id, owner_path=path, province_id=self._province_of(repo, path, "owner_id"),
+                owner_id=cmd.owner_id, owner_path=path, province_id=province,
                 category=cmd.category, description=cmd.description, amount=cmd.amount, spent_on=cmd.spent_on,
                 documents=docs, by=actor.person_id, clock=clock)
             repo.attach_documents(docs, e.id)
@@ -389,13 +388,11 @@ class FinanceService(DomainService):
         cmd = parse(s.GatherVoucher, payload)
 
         def work(repo: Repository, tx: Transaction):
-            path, kind = repo.unit_path(cmd.owner_id)
-            if kind not in ("kanoon", "province"):
-                raise Invalid("a financial document is a kanoon's or the province's", "owner_id")
+            path, province = self._owner(repo, cmd.owner_id, "owner_id",
+                                         "a financial document is a kanoon's or the province's")
             actor = rules.record_spending(self._actor(repo), path)
             expenses = repo.expenses_by_id(cmd.expense_ids)
-            v, events = Voucher.gather(owner_id=cmd.owner_id, owner_path=path,
-                                       province_id=self._province_of(repo, path, "owner_id"), expenses=expenses,
+            v, events = Voucher.gather(owner_id=cmd.owner_id, owner_path=path, province_id=province, expenses=expenses,
                                        taken=repo.expenses_in_vouchers(cmd.expense_ids), by=actor.person_id,
                                        clock=clock)
             repo.add_voucher(v)
@@ -463,10 +460,7 @@ class FinanceService(DomainService):
         cmd = parse(s.RegisterAsset, payload)
 
         def work(repo: Repository, tx: Transaction):
-            path, kind = repo.unit_path(cmd.unit_id)
-            if kind not in ("province", "kanoon"):
-                raise Invalid("an asset is at the province's HQ or at a kanoon", "unit_id")
-            province = self._province_of(repo, path, "unit_id")
+            path, province = self._owner(repo, cmd.unit_id, "unit_id", "an asset is at the province's HQ or at a kanoon")
             actor = rules.manage_assets(self._actor(repo), path)
             a, events = Asset.register(code=cmd.code, description=cmd.description, province_id=province,
                                        unit_id=cmd.unit_id, unit_path=path, custodian_id=cmd.custodian_id,

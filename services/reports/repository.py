@@ -13,6 +13,7 @@ from kernel.errors import Conflict, NotFound
 from kernel import buckets
 from kernel.jalali import Period
 from kernel.registry_view import RegistryView
+from kernel.registry_view import ensure_indexes as registry_view_indexes
 from kernel.registry_view import event_time  # noqa: F401 (projections)
 from kernel.persian import name_tokens
 from kernel.store import Db
@@ -40,12 +41,11 @@ INDEXES = {
                       [("national_id", ASCENDING)], [("mobile", ASCENDING)]],
     "needs": [[("kanoon_id", ASCENDING), ("status", ASCENDING)]],
     "projects": [[("invited_kanoon_ids", ASCENDING)]],
-    "kanoons": [[("unit_path", ASCENDING)]],
-    "grants": [[("person_id", ASCENDING)]],
 }
 
 
 def ensure_indexes(db: Db) -> None:
+    registry_view_indexes(db)
     for coll, specs in INDEXES.items():
         for keys in specs:
             db[coll].create_index(keys)

@@ -106,3 +106,19 @@ def form_kanoon(head_api, head, deputy, secretary, name, unit="IR-09-MSH", found
     r = secretary.post(f"/api/kanoons/{kid}/approval", json=approval)
     assert r.status_code == 200, r.text
     return kid
+
+
+def eventually(fn, timeout=20):
+    """The first truthy result of `fn`, polled until `timeout` (what another service learns from
+    events arrives soon, not at once); the last result when time runs out."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = fn()
+        if result or time.monotonic() > deadline:
+            return result
+        time.sleep(0.25)
+
+
+def until_status(call, status):
+    """The response of `call()` once it answers `status`, or None."""
+    return eventually(lambda: (lambda r: r if r.status_code == status else None)(call()))

@@ -3,30 +3,18 @@ records receipts (a duplicate reference is recorded once), reverses one by a pos
 it, reconciles a day's statement, and the month's figures and the ledger's balances agree; a
 kanoon's head sees its own money without donors' names, another kanoon's head sees nothing; bad
 amounts change nothing."""
-import time
 import uuid
 from datetime import datetime, timedelta, timezone
 
 import pytest
 
 from kernel import jalali
-from tests.system.helpers import account, form_kanoon, member, staff
+from tests.system.helpers import account, eventually, form_kanoon, member, staff, until_status
 
 TODAY = jalali.today()
 WHEN = datetime.now(timezone.utc) - timedelta(minutes=3)   # receipts are recorded after they happen
 
 
-def eventually(fn, timeout=20):
-    deadline = time.monotonic() + timeout
-    while True:
-        result = fn()
-        if result or time.monotonic() > deadline:
-            return result
-        time.sleep(0.25)
-
-
-def until_status(call, status):
-    return eventually(lambda: (lambda r: r if r.status_code == status else None)(call()))
 
 
 @pytest.fixture(scope="module")

@@ -2,7 +2,6 @@
 a member reports, their head approves, another kanoon's head is refused; a month without a program
 shows as missed; a monthly report is returned and resubmitted; aggregates match what was entered;
 beneficiaries stay with their kanoon; bad input changes nothing."""
-import time
 import uuid
 from datetime import datetime, timedelta, timezone
 
@@ -10,7 +9,7 @@ import pytest
 
 from kernel import jalali
 from services.reports.domain.monthly import monthly_deadline
-from tests.system.helpers import account, form_kanoon, member, staff
+from tests.system.helpers import account, eventually, form_kanoon, member, staff
 
 TODAY = jalali.today()
 THIS = jalali.period_of(TODAY)
@@ -21,13 +20,6 @@ def jday(d):
     return jalali.format_date(d)
 
 
-def eventually(fn, timeout=20):
-    deadline = time.monotonic() + timeout
-    while True:
-        result = fn()
-        if result or time.monotonic() > deadline:
-            return result
-        time.sleep(0.25)
 
 
 @pytest.fixture(scope="module")

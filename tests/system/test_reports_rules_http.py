@@ -4,14 +4,13 @@ them; beneficiaries are found in either letter form; reservations are cancelled;
 program joins kanoons of the other kind; a resubmitted report meets its campaign's terms again;
 aggregates split khademyars' and yavars' activity; a need finds a specialized khademyar where the
 city has no kanoon of its field."""
-import time
 import uuid
 from datetime import timedelta
 
 import pytest
 
 from kernel import jalali
-from tests.system.helpers import ATTEST, account, form_kanoon, member, staff
+from tests.system.helpers import ATTEST, account, eventually, form_kanoon, member, staff, until_status
 
 TODAY = jalali.today()
 
@@ -20,17 +19,6 @@ def jday(d):
     return jalali.format_date(d)
 
 
-def eventually(fn, timeout=20):
-    deadline = time.monotonic() + timeout
-    while True:
-        result = fn()
-        if result or time.monotonic() > deadline:
-            return result
-        time.sleep(0.25)
-
-
-def until_status(call, status):
-    return eventually(lambda: (lambda r: r if r.status_code == status else None)(call()))
 
 
 @pytest.fixture(scope="module")
