@@ -21,6 +21,8 @@ from pydantic import BaseModel, ConfigDict, PlainSerializer, WithJsonSchema, cre
 from kernel import jalali
 from kernel.access import Actor
 from services.finance.domain import assets as money_assets
+from services.finance.domain import consolidated as money_consolidated
+from services.finance.domain import fundings as money_fundings
 from services.finance.domain import documents as money_documents
 from services.finance.domain import expenses as money_expenses
 from services.finance.domain import ledger, reconciliation
@@ -304,6 +306,49 @@ class Balances(BaseModel):
     model_config = OPEN
     unit_id: str
     accounts: dict[str, int]   # account → rials (debits positive)
+
+
+Funding = public(money_fundings.Funding, "Funding", exclude={"version"}, returned=(int, ...), missing=(int, ...),
+                 days_waiting=(int | None, None))
+Certificate = public(money_fundings.Certificate)
+
+
+class Settlement(BaseModel):
+    model_config = OPEN
+    funding_id: str
+    body: str
+    received: int
+    documented: int
+    returned: int
+    missing: int               # rials neither documented nor returned
+    complete: bool
+    certificate_id: str | None = None
+    certificate: Certificate | None = None
+    expenses: list[ExpenseWithDocuments]
+
+
+ExecutiveProjectMoney = public(money_fundings.ExecutiveProjectView, "ExecutiveProjectMoney", funded=(int, ...),
+                               spent=(int, ...), balance=(int, ...), funding_ids=(list[str], []),
+                               expense_ids=(list[str], []))
+Consolidated = public(money_consolidated.Consolidated, "Consolidated", exclude={"version"})
+
+
+class ReportDocument(DocumentFile):
+    expense_id: str
+    spent_on: JalaliDay
+    amount: int
+
+
+class PeriodReport(BaseModel):
+    model_config = OPEN
+    unit_id: str
+    period: str
+    received: FinanceFigures
+    fundings: list[Funding]
+    expenses_total: int
+    expenses_count: int
+    expenses: list[Expense]
+    documents: list[ReportDocument]
 
 
 # ---------------------------------------------------------------- operations

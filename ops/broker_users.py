@@ -37,7 +37,7 @@ import urllib.request
 from dataclasses import dataclass
 
 # Each service and the event exchanges it consumes.
-SERVICES = {"registry": [], "reports": ["registry", "reports"], "finance": ["registry", "finance"]}
+SERVICES = {"registry": [], "reports": ["registry", "reports"], "finance": ["registry", "reports", "finance"]}
 PUBLISHERS = sorted(SERVICES)
 
 

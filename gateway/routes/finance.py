@@ -4,11 +4,15 @@ models; the service checks the caller's roles against its read model of the regi
 from __future__ import annotations
 
 import base64
+import csv
+import io
+from datetime import date
 from typing import Annotated, Literal
 
 from fastapi import Form, Query, Response, UploadFile
 from fastapi.concurrency import run_in_threadpool
 
+from kernel import jalali
 from kernel.errors import Invalid
 
 from services.finance import schemas as s
@@ -258,3 +262,120 @@ def figures(call: CallerDep, unit_id: str, period: PeriodQ):
 @router.get("/units/{unit_id}/balances", response_model=out.Balances)
 def balances(call: CallerDep, unit_id: str):
     return call(R, "balances", unit_id)
+
+
+@router.get("/units/{unit_id}/report", response_model=out.PeriodReport,
+            responses={200: {"content": {"text/csv": {}}}})
+def period_report(call: CallerDep, unit_id: str, period: PeriodQ, format: Literal["json", "csv"] = "json"):
+    """A unit's or kanoon's money in a Jalali period: received (by channel, intent, terminal), money
+    from bodies, expenses, and the list of their documents. `format=csv`: the documents' list as a
+    spreadsheet (UTF-8 with BOM, Jalali dates)."""
+    report = call(R, "period_report", unit_id, period)
+    if format == "json":
+        return report
+    return Response(content=documents_csv(report), media_type="text/csv; charset=utf-8", headers={
+        "Content-Disposition": f'attachment; filename="finance-{unit_id}-{report["period"]}.csv"'})
+
+
+def documents_csv(report: dict) -> bytes:
+    buf = io.StringIO()
+    w = csv.writer(buf)
+    w.writerow(["تاریخ هزینه", "شناسه هزینه", "مبلغ هزینه (ریال)", "شناسه سند", "نام فایل", "نوع", "اندازه (بایت)",
+                "sha256"])
+    for d in report["documents"]:
+        w.writerow([jalali.format_date(date.fromisoformat(str(d["spent_on"])[:10])), d["expense_id"], d["amount"],
+                    d["id"], d["name"], d["content_type"], d["size"], d["sha256"]])
+    return ("\ufeff" + buf.getvalue()).encode("utf-8")
+
+
+# -- money from bodies, settlement and discharges (§5.4, §5.6)
+
+@router.post("/fundings", status_code=201, response_model=out.Funding)
+def receive_funding(call: CallerDep, cmd: s.ReceiveFunding):
+    """Money a body gave a kanoon or the province (the finance expert); held in its own fund until
+    expenses document it (`funding_id` on the expense) or the rest is returned."""
+    return call(R, "receive_funding", body(cmd))
+
+
+@router.get("/fundings/{funding_id}", response_model=out.Funding)
+def get_funding(call: CallerDep, funding_id: str):
+    return call(R, "get_funding", funding_id)
+
+
+@router.get("/units/{unit_id}/fundings", response_model=list[out.Funding])
+def fundings(call: CallerDep, unit_id: str, outstanding: bool = False):
+    """`outstanding=true`: those whose settlement is not certified or whose discharge is not received."""
+    return call(R, "fundings", unit_id, outstanding)
+
+
+@router.post("/fundings/{funding_id}/return", response_model=out.Funding)
+def return_funding(call: CallerDep, funding_id: str, cmd: s.ReturnFunding):
+    """The unspent rest paid back to the body."""
+    return call(R, "return_funding", funding_id, body(cmd))
+
+
+@router.get("/fundings/{funding_id}/settlement", response_model=out.Settlement)
+def settlement(call: CallerDep, funding_id: str):
+    """Received against documented spending and returns: what is missing, the expenses and their
+    documents, the certificate once issued."""
+    return call(R, "settlement", funding_id)
+
+
+@router.post("/fundings/{funding_id}/certificate", response_model=out.Funding)
+def certify_funding(call: CallerDep, funding_id: str):
+    """The settlement certificate (مفاصاحساب): 409 with the missing amount until fully documented."""
+    return call(R, "certify_funding", funding_id)
+
+
+@router.post("/fundings/{funding_id}/discharge/request", response_model=out.Funding)
+def request_discharge(call: CallerDep, funding_id: str, cmd: s.DischargeNote):
+    """The HQ asks the body for its discharge (after the certificate)."""
+    return call(R, "request_discharge", funding_id, body(cmd))
+
+
+@router.post("/fundings/{funding_id}/discharge/follow-ups", response_model=out.Funding)
+def follow_up_discharge(call: CallerDep, funding_id: str, cmd: s.DischargeNote):
+    return call(R, "follow_up_discharge", funding_id, body(cmd))
+
+
+@router.post("/fundings/{funding_id}/discharge/receipt", response_model=out.Funding)
+def receive_discharge(call: CallerDep, funding_id: str, cmd: s.ReceiveDischarge):
+    """The body's discharge letter, uploaded first as a document."""
+    return call(R, "receive_discharge", funding_id, body(cmd))
+
+
+# -- executive projects' money (§3, §5.2)
+
+@router.get("/executive-projects/{project_id}", response_model=out.ExecutiveProjectMoney)
+def executive_project(call: CallerDep, project_id: str):
+    """An executive project of the reports service: what bodies funded and what was spent on it."""
+    return call(R, "executive_project", project_id)
+
+
+@router.get("/units/{unit_id}/executive-projects", response_model=list[out.ExecutiveProjectMoney])
+def executive_projects(call: CallerDep, unit_id: str):
+    return call(R, "executive_projects", unit_id)
+
+
+# -- consolidated statements (§5.6)
+
+@router.post("/statements/consolidated", status_code=201, response_model=out.Consolidated)
+def issue_statement(call: CallerDep, cmd: s.IssueStatement):
+    """The province's consolidated statement of an ended Jalali period, issued once."""
+    return call(R, "issue_statement", body(cmd))
+
+
+@router.get("/statements/consolidated/{statement_id}", response_model=out.Consolidated)
+def get_statement(call: CallerDep, statement_id: str):
+    return call(R, "get_statement", statement_id)
+
+
+@router.get("/units/{province_id}/statements", response_model=list[out.Consolidated])
+def statements(call: CallerDep, province_id: str):
+    return call(R, "statements", province_id)
+
+
+@router.post("/statements/consolidated/{statement_id}/sending", response_model=out.Consolidated)
+def send_statement(call: CallerDep, statement_id: str, cmd: s.SendStatement):
+    """Sent to the Astan bodies, the province bodies or the Center (each once, dated)."""
+    return call(R, "send_statement", statement_id, body(cmd))

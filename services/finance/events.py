@@ -141,6 +141,8 @@ class ExpenseRecorded(EventData):
     category: str
     amount: int
     documents: int             # how many documents carry it
+    funding_id: str | None = None            # spent from a body's funding, not reimbursed by the Center
+    executive_project_id: str | None = None  # one of the reports service's executive projects
 
 
 @event_type("finance.voucher.drafted.v1", "voucher/{voucher_id}")
@@ -156,4 +158,61 @@ class VoucherStepped(EventData):
     voucher_id: str
     owner_id: str
     status: str                # checked | sent | reimbursed | returned
+    by: str
+
+
+@event_type("finance.funding.received.v1", "funding/{funding_id}")
+class FundingReceived(EventData):
+    funding_id: str
+    body: str                  # the body that gave it (an institution, never a person's name)
+    body_kind: str             # center | astan | province_body | charity | other
+    owner_id: str
+    owner_path: list[str]
+    amount: int
+    executive_project_id: str | None = None
+
+
+@event_type("finance.funding.returned.v1", "funding/{funding_id}")
+class FundingReturned(EventData):
+    funding_id: str
+    owner_id: str
+    amount: int                # paid back to the body
+    missing: int               # still neither documented nor returned
+
+
+@event_type("finance.settlement.certified.v1", "funding/{funding_id}")
+class SettlementCertified(EventData):
+    funding_id: str
+    certificate_id: str
+    owner_id: str
+    received: int
+    documented: int
+    returned: int
+
+
+@event_type("finance.discharge.stepped.v1", "funding/{funding_id}")
+class DischargeStepped(EventData):
+    funding_id: str
+    owner_id: str
+    body: str
+    status: str                # requested | received
+    follow_ups: int
+    by: str
+
+
+@event_type("finance.consolidated.issued.v1", "consolidated/{statement_id}")
+class ConsolidatedIssued(EventData):
+    statement_id: str
+    province_id: str
+    period: str                # Jalali: 1404-07, 1404-Q3, 1404-H1 or 1404
+    received: int              # receipts (vows, contributions, gifts, endowments)
+    funded: int                # from bodies
+    spent: int                 # expenses
+
+
+@event_type("finance.consolidated.sent.v1", "consolidated/{statement_id}")
+class ConsolidatedSent(EventData):
+    statement_id: str
+    province_id: str
+    recipient: str             # astan_bodies | province_bodies | center
     by: str

@@ -22,7 +22,9 @@ from kernel.registry_view import ensure_indexes as registry_view_indexes
 
 from .domain.assets import Asset
 from .domain.documents import DocumentFile
+from .domain.consolidated import Consolidated
 from .domain.expenses import Expense
+from .domain.fundings import ExecutiveProjectView, Funding
 from .domain.ledger import Posting
 from .domain.projects import Project
 from .domain.vouchers import Voucher
@@ -39,8 +41,14 @@ INDEXES = {
     "batches": [[("status", ASCENDING), ("created_at", ASCENDING)]],
     "assets": [[("unit_path", ASCENDING)], [("custodian_id", ASCENDING)]],
     "projects": [[("kanoon_path", ASCENDING)]],
-    "vouchers": [[("owner_path", ASCENDING), ("status", ASCENDING)], [("expense_ids", ASCENDING)]],
-    "expenses": [[("owner_path", ASCENDING), ("spent_on", DESCENDING)]],
+    "vouchers": [[("owner_path", ASCENDING), ("status", ASCENDING)], [("expense_ids", ASCENDING)],
+                 [("province_id", ASCENDING), ("status", ASCENDING)]],
+    "expenses": [[("owner_path", ASCENDING), ("spent_on", DESCENDING)], [("funding_id", ASCENDING)],
+                 [("executive_project_id", ASCENDING)]],
+    "fundings": [[("owner_path", ASCENDING), ("received_on", DESCENDING)], [("executive_project_id", ASCENDING)],
+                 [("province_id", ASCENDING), ("certificate", ASCENDING)]],
+    "executive_projects": [[("kanoon_path", ASCENDING)]],
+    "consolidated": [[("province_id", ASCENDING), ("issued_at", DESCENDING)]],
     "document_files": [[("owner_path", ASCENDING)], [("expense_id", ASCENDING)]],
     "batch_chunks": [[("batch_id", ASCENDING), ("chunk", ASCENDING)]],
     "batch_outcomes": [[("batch_id", ASCENDING), ("chunk", ASCENDING)]],
@@ -53,6 +61,10 @@ def ensure_indexes(db) -> None:
     for coll, specs in INDEXES.items():
         for keys in specs:
             db[coll].create_index(keys)
+
+
+def _aware(at: datetime) -> datetime:
+    return at if at.tzinfo else at.replace(tzinfo=timezone.utc)
 
 
 class Repository(RegistryView):
@@ -202,8 +214,9 @@ class Repository(RegistryView):
         return [found[i] for i in ids]
 
     def attach_documents(self, docs: list[DocumentFile], expense_id: str) -> None:
-        res = self.db.document_files.update_many({"_id": {"$in": [d.id for d in docs]}, "expense_id": None},
-                                                 {"$set": {"expense_id": expense_id}})
+        res = self.db.document_files.update_many(
+            {"_id": {"$in": [d.id for d in docs]}, "expense_id": None, "discharge_of": None},
+            {"$set": {"expense_id": expense_id}})
         if res.modified_count != len(docs):
             raise Conflict("a document was attached to another expense meanwhile", "document_ids")
 
@@ -214,10 +227,95 @@ class Repository(RegistryView):
     def expense(self, expense_id: str) -> Expense:
         return self._get("expenses", Expense, expense_id, "expense", "expense_id")
 
-    def expenses_under(self, unit_id: str, limit: int, skip: int) -> tuple[list[Expense], int]:
-        q = {"owner_path": unit_id}
+    def expenses_under(self, unit_id: str, limit: int, skip: int, start: datetime | None = None,
+                       end: datetime | None = None) -> tuple[list[Expense], int]:
+        q: dict = {"owner_path": unit_id}
+        if start is not None:
+            q["spent_on"] = {"$gte": start, "$lt": end}
         rows = self.db.expenses.find(q, sort=[("spent_on", DESCENDING), ("_id", ASCENDING)], skip=skip, limit=limit)
         return [from_doc(Expense, d) for d in rows], self.db.expenses.count_documents(q)
+
+    def expenses_of(self, field: str, value: str) -> list[Expense]:
+        """The expenses of a funding or of an executive project."""
+        return [from_doc(Expense, d) for d in self.db.expenses.find({field: value}, sort=[("spent_on", ASCENDING)],
+                                                                    limit=5000)]
+
+    def documents_of(self, expenses: list[Expense]) -> dict[str, DocumentFile]:
+        ids = [i for e in expenses for i in e.document_ids]
+        return {d["_id"]: from_doc(DocumentFile, d) for d in self.db.document_files.find({"_id": {"$in": ids}})}
+
+    # -- fundings from bodies and their settlement (§5.4, §5.6)
+    def funding(self, funding_id: str) -> Funding:
+        return self._get("fundings", Funding, funding_id, "funding", "funding_id")
+
+    def add_funding(self, f: Funding, p: Posting) -> None:
+        self.db.fundings.insert_one(to_doc(f))
+        self.add_posting(p)
+
+    def save_funding(self, f: Funding) -> None:
+        self._save("fundings", f)
+
+    def fundings_under(self, unit_id: str, start: datetime | None = None, end: datetime | None = None,
+                       limit: int = 1000) -> list[Funding]:
+        q: dict = {"owner_path": unit_id}
+        if start is not None:
+            q["received_on"] = {"$gte": start, "$lt": end}
+        return [from_doc(Funding, d) for d in self.db.fundings.find(q, sort=[("received_on", DESCENDING), ("_id", 1)],
+                                                                    limit=limit)]
+
+    def fundings_of_project(self, project_id: str) -> list[Funding]:
+        return [from_doc(Funding, d) for d in self.db.fundings.find({"executive_project_id": project_id},
+                                                                    sort=[("received_on", ASCENDING)], limit=1000)]
+
+    def fundings_outstanding(self, province_id: str) -> list[Funding]:
+        """The province's fundings whose settlement or discharge is not finished."""
+        q = {"province_id": province_id, "$or": [{"certificate": None}, {"discharge": None},
+                                                 {"discharge.status": {"$ne": "received"}}]}
+        return [from_doc(Funding, d) for d in self.db.fundings.find(q, limit=5000)]
+
+    def attach_letter(self, letter: DocumentFile) -> None:
+        res = self.db.document_files.update_one({"_id": letter.id, "expense_id": None, "discharge_of": None},
+                                                {"$set": {"discharge_of": letter.discharge_of}})
+        if res.modified_count != 1:
+            raise Conflict("the document was attached to something else meanwhile", "document_id")
+
+    # -- executive projects (the reports service's events)
+    def executive_project(self, project_id: str) -> ExecutiveProjectView:
+        return self._get("executive_projects", ExecutiveProjectView, project_id, "executive project",
+                         "executive_project_id")
+
+    def executive_projects_under(self, unit_id: str) -> list[ExecutiveProjectView]:
+        return [from_doc(ExecutiveProjectView, d)
+                for d in self.db.executive_projects.find({"kanoon_path": unit_id}, sort=[("_id", 1)], limit=1000)]
+
+    # -- consolidated statements (§5.6)
+    def consolidated(self, statement_id: str) -> Consolidated:
+        return self._get("consolidated", Consolidated, statement_id, "statement", "statement_id")
+
+    def add_consolidated(self, c: Consolidated) -> None:
+        try:
+            self.db.consolidated.insert_one(to_doc(c))
+        except DuplicateKeyError:
+            raise Conflict(f"the statement of {c.period} is issued already", "period") from None
+
+    def save_consolidated(self, c: Consolidated) -> None:
+        self._save("consolidated", c)
+
+    def consolidated_of(self, province_id: str) -> list[Consolidated]:
+        return [from_doc(Consolidated, d) for d in self.db.consolidated.find(
+            {"province_id": province_id}, sort=[("issued_at", DESCENDING)], limit=500)]
+
+    def expenses_in_province(self, province_id: str, start: datetime, end: datetime) -> list[Expense]:
+        return [from_doc(Expense, d) for d in self.db.expenses.find(
+            {"owner_path": province_id, "spent_on": {"$gte": start, "$lt": end}}, limit=100000)]
+
+    def reimbursed_in(self, province_id: str, start: datetime, end: datetime) -> int:
+        total = 0
+        for d in self.db.vouchers.find({"province_id": province_id, "status": "reimbursed"}, {"total": 1, "steps": 1}):
+            at = next((s["at"] for s in reversed(d.get("steps") or []) if s["step"] == "reimbursed"), None)
+            if at is not None and start <= _aware(at) < end:
+                total += d["total"]
+        return total
 
     # -- financial documents (§5.4)
     def voucher(self, voucher_id: str) -> Voucher:

@@ -9,6 +9,8 @@ from pydantic import BeforeValidator, ConfigDict, Field, WithJsonSchema
 from kernel.errors import Invalid
 from kernel.types import Command, Id, JalaliDate, LongText, Text
 
+from .domain.consolidated import Recipient
+from .domain.fundings import BodyKind
 from .domain.money import MAX_RIALS, rials
 from .domain.receipts import Channel
 from .domain.terminals import TerminalKind
@@ -129,6 +131,9 @@ class RecordExpense(Command):
     amount: Rials
     spent_on: JalaliDate
     document_ids: list[Id] = Field(default=[], max_length=50)
+    funding_id: Id | None = Field(default=None, description="spent from money a body gave (not reimbursed by the "
+                                                             "Center)")
+    executive_project_id: Id | None = Field(default=None, description="one of the kanoon's executive projects")
 
 
 class GatherVoucher(Command):
@@ -148,3 +153,47 @@ class CheckVoucher(Command):
 class ReturnVoucher(Command):
     model_config = _ex({"reason": "فاکتور دوم ناخوانا است"})
     reason: LongText = Field(min_length=3)
+
+
+class ReceiveFunding(Command):
+    """Money a body gave a kanoon or the province, held until documented by expenses or returned."""
+    model_config = _ex({"body": "اداره کل اوقاف و امور خیریه استان", "body_kind": "province_body",
+                        "owner_id": "IR-09", "amount": 500000000, "received_on": "1404/07/02",
+                        "purpose": "بسته‌های معیشتی", "reference": "1404-7781"})
+    body: Text
+    body_kind: BodyKind
+    owner_id: Id = Field(description="the kanoon, or the province for the HQ")
+    amount: Rials
+    received_on: JalaliDate
+    purpose: LongText
+    reference: Reference | None = Field(default=None, description="the body's letter or transfer number")
+    executive_project_id: Id | None = None
+
+
+class ReturnFunding(Command):
+    model_config = _ex({"amount": 20000000, "note": "واریز به حساب اداره کل، فیش ۴۴۱۲"})
+    amount: Rials
+    note: LongText = Field(min_length=3)
+
+
+class DischargeNote(Command):
+    model_config = _ex({"note": "نامه درخواست مفاصاحساب به شماره ۱۲۳۴ ارسال شد"})
+    note: LongText = Field(min_length=3)
+
+
+class ReceiveDischarge(Command):
+    model_config = _ex({"document_id": "doc_1a2b3c4d5e6f7a8b"})
+    document_id: Id = Field(description="the body's letter, uploaded as a document of the same owner")
+
+
+class IssueStatement(Command):
+    model_config = _ex({"province_id": "IR-09", "period": "1404-Q2"})
+    province_id: Id
+    period: str = Field(pattern=r"^1[34][0-9]{2}(-(0[1-9]|1[0-2]|Q[1-4]|H[12]))?$",
+                        description="Jalali month 1404-07, season 1404-Q3, half-year 1404-H1 or year 1404")
+
+
+class SendStatement(Command):
+    model_config = _ex({"recipient": "center", "reference": "1404-9921"})
+    recipient: Recipient
+    reference: Reference | None = None

@@ -24,8 +24,10 @@ from kernel.store import Store, Transaction
 from . import schemas as s
 from .domain import figures, rules
 from .domain.assets import Asset
+from .domain.consolidated import Consolidated, Recipient
 from .domain.documents import describe
 from .domain.expenses import Expense
+from .domain.fundings import Funding
 from .domain.projects import Project
 from .domain.vouchers import DEFAULT_OVERDUE_DAYS, Voucher, VoucherStatus
 from .domain.receipts import Receipt
@@ -33,7 +35,7 @@ from .domain.reconciliation import Statement, reconcile
 from .domain.terminals import DEFAULT_QUIET_DAYS, Terminal
 from .events import StatementReconciled
 from .imports import BatchRunner, prepare, report
-from .projections import apply_own_event, apply_registry_event, fold_balances, fold_figures
+from .projections import apply_own_event, apply_registry_event, apply_reports_event, fold_balances, fold_figures
 from .repository import Repository, ensure_indexes
 
 log = logging.getLogger(__name__)
@@ -87,6 +89,10 @@ class FinanceProjections:
     @reliable_event_handler("registry", "registry.#")
     def on_registry_event(self, envelope: dict) -> None:
         self.store.apply("registry", envelope, lambda tx: apply_registry_event(tx.db, envelope), self.store_budget)
+
+    @reliable_event_handler("reports", "reports.project.#")
+    def on_reports_event(self, envelope: dict) -> None:
+        self.store.apply("reports", envelope, lambda tx: apply_reports_event(tx.db, envelope), self.store_budget)
 
     @reliable_event_handler("finance", "finance.#")
     def on_own_event(self, envelope: dict) -> None:
@@ -355,12 +361,16 @@ class FinanceService(DomainService):
             path, province = self._owner(repo, cmd.owner_id, "owner_id", "an expense is a kanoon's or the province's")
             actor = rules.record_spending(self._actor(repo), path)
             docs = repo.documents(cmd.document_ids) if cmd.document_ids else []
+            funding = repo.funding(cmd.funding_id) if cmd.funding_id else None
+            project = repo.executive_project(cmd.executive_project_id) if cmd.executive_project_id else None
             e, posting, events = Expense.record(
                 owner_id=cmd.owner_id, owner_path=path, province_id=province,
                 category=cmd.category, description=cmd.description, amount=cmd.amount, spent_on=cmd.spent_on,
-                documents=docs, by=actor.person_id, clock=clock)
+                documents=docs, by=actor.person_id, clock=clock, funding=funding, executive_project=project)
             repo.attach_documents(docs, e.id)
             repo.add_expense(e, posting)
+            if funding is not None:
+                repo.save_funding(funding)
             tx.emit(*events)
             return view(e)
         return self._write(work)
@@ -559,3 +569,201 @@ class FinanceService(DomainService):
         accounts |= {f"terminal:{t.id}" for t in repo.terminals_in(unit_id)}
         found = repo.balances(sorted(accounts))
         return {"unit_id": unit_id, "accounts": {a: found.get(a, 0) for a in sorted(accounts)}}
+
+    # ------------------------------------------------------------ money from bodies, settlement (§5.4, §5.6)
+
+    def _funding_view(self, repo: Repository, f: Funding) -> dict:
+        return {**view(f), "returned": f.returned, "missing": f.missing,
+                "days_waiting": f.days_waiting(clock.today())}
+
+    @rpc
+    def receive_funding(self, payload: dict) -> dict:
+        cmd = parse(s.ReceiveFunding, payload)
+
+        def work(repo: Repository, tx: Transaction):
+            path, province = self._owner(repo, cmd.owner_id, "owner_id", "money is received by a kanoon or a province")
+            actor = rules.record_funding(self._actor(repo), path)
+            project = repo.executive_project(cmd.executive_project_id) if cmd.executive_project_id else None
+            f, posting, events = Funding.receive(
+                body=cmd.body, body_kind=cmd.body_kind, owner_id=cmd.owner_id, owner_path=path, province_id=province,
+                amount=cmd.amount, received_on=cmd.received_on, purpose=cmd.purpose, reference=cmd.reference,
+                executive_project=project, by=actor.person_id, clock=clock)
+            repo.add_funding(f, posting)
+            tx.emit(*events)
+            return self._funding_view(repo, f)
+        return self._write(work)
+
+    @rpc
+    def get_funding(self, funding_id: str) -> dict:
+        repo = self._read()
+        f = repo.funding(funding_id)
+        rules.see_money(self._actor(repo), f.owner_path)
+        return self._funding_view(repo, f)
+
+    @rpc
+    def fundings(self, unit_id: str, outstanding: bool = False) -> list[dict]:
+        """A unit's fundings; `outstanding`: those whose settlement or discharge is not finished."""
+        repo = self._read()
+        path, _ = repo.unit_path(unit_id)
+        rules.see_money(self._actor(repo), path)
+        out = []
+        for f in repo.fundings_under(unit_id):
+            done = f.certificate is not None and f.discharge is not None and f.discharge.status == "received"
+            if not (outstanding and done):
+                out.append(self._funding_view(repo, f))
+        return out
+
+    def _change_funding(self, funding_id: str, change) -> dict:
+        def work(repo: Repository, tx: Transaction):
+            f = repo.funding(funding_id)
+            tx.emit(*change(repo, f))
+            repo.save_funding(f)
+            return self._funding_view(repo, f)
+        return self._write(work)
+
+    @rpc
+    def return_funding(self, funding_id: str, payload: dict) -> dict:
+        """What is left unspent is paid back to the body (it then counts as settled)."""
+        cmd = parse(s.ReturnFunding, payload)
+
+        def change(repo, f):
+            actor = rules.record_funding(self._actor(repo), f.owner_path)
+            posting, events = f.give_back(cmd.amount, cmd.note, actor.person_id, clock)
+            repo.add_posting(posting)
+            return events
+        return self._change_funding(funding_id, change)
+
+    @rpc
+    def settlement(self, funding_id: str) -> dict:
+        """The settlement of a funding as it stands: received, documented (its expenses and their
+        documents), returned and missing; the certificate once issued."""
+        repo = self._read()
+        f = repo.funding(funding_id)
+        rules.see_money(self._actor(repo), f.owner_path)
+        expenses = repo.expenses_of("funding_id", f.id)
+        docs = repo.documents_of(expenses)
+        return {**f.settlement(), "certificate": view(f.certificate) if f.certificate else None,
+                "expenses": [{**view(e), "documents": [view(docs[i]) for i in e.document_ids if i in docs]}
+                             for e in expenses]}
+
+    @rpc
+    def certify_funding(self, funding_id: str) -> dict:
+        """The settlement certificate (مفاصاحساب): refused, with what is missing, until every rial is
+        documented or returned."""
+        return self._change_funding(funding_id, lambda repo, f: f.certify(
+            rules.record_funding(self._actor(repo), f.owner_path).person_id, clock))
+
+    @rpc
+    def request_discharge(self, funding_id: str, payload: dict) -> dict:
+        cmd = parse(s.DischargeNote, payload)
+        return self._change_funding(funding_id, lambda repo, f: f.request_discharge(
+            cmd.note, rules.follow_discharges(self._actor(repo), f.owner_path).person_id, clock))
+
+    @rpc
+    def follow_up_discharge(self, funding_id: str, payload: dict) -> dict:
+        cmd = parse(s.DischargeNote, payload)
+        return self._change_funding(funding_id, lambda repo, f: f.follow_up_discharge(
+            cmd.note, rules.follow_discharges(self._actor(repo), f.owner_path).person_id, clock))
+
+    @rpc
+    def receive_discharge(self, funding_id: str, payload: dict) -> dict:
+        """The body's discharge letter arrived: a document uploaded beforehand."""
+        cmd = parse(s.ReceiveDischarge, payload)
+
+        def change(repo, f):
+            actor = rules.follow_discharges(self._actor(repo), f.owner_path)
+            letter = repo.document(cmd.document_id)
+            events = f.receive_discharge(letter, actor.person_id, clock)
+            repo.attach_letter(letter)
+            return events
+        return self._change_funding(funding_id, change)
+
+    # ------------------------------------------------------------ executive projects (§3 → §5.2)
+
+    def _executive_view(self, repo: Repository, project) -> dict:
+        fundings = repo.fundings_of_project(project.id)
+        expenses = repo.expenses_of("executive_project_id", project.id)
+        funded, spent = sum(f.amount for f in fundings), sum(e.amount for e in expenses)
+        return {**view(project), "funded": funded, "spent": spent, "balance": funded - spent,
+                "funding_ids": [f.id for f in fundings], "expense_ids": [e.id for e in expenses]}
+
+    @rpc
+    def executive_project(self, project_id: str) -> dict:
+        repo = self._read()
+        p = repo.executive_project(project_id)
+        rules.see_money(self._actor(repo), p.kanoon_path)
+        return self._executive_view(repo, p)
+
+    @rpc
+    def executive_projects(self, unit_id: str) -> list[dict]:
+        repo = self._read()
+        path, _ = repo.unit_path(unit_id)
+        rules.see_money(self._actor(repo), path)
+        return [self._executive_view(repo, p) for p in repo.executive_projects_under(unit_id)]
+
+    # ------------------------------------------------------------ period reports and statements (§5.1, §5.6)
+
+    @rpc
+    def period_report(self, unit_id: str, period: str) -> dict:
+        """A unit's or kanoon's money in a Jalali period: what was received (figures), the fundings
+        from bodies, the expenses with the list of their documents."""
+        p = _period(period)
+        repo = self._read()
+        path, _ = repo.unit_path(unit_id)
+        rules.see_money(self._actor(repo), path)
+        expenses, total = repo.expenses_under(unit_id, 5000, 0, p.start_utc, p.end_utc)
+        docs = repo.documents_of(expenses)
+        return {"unit_id": unit_id, "period": str(p), "received": figures.summarize(unit_id, p, repo.figures(unit_id, p)),
+                "fundings": [self._funding_view(repo, f) for f in repo.fundings_under(unit_id, p.start_utc, p.end_utc)],
+                "expenses_total": sum(e.amount for e in expenses), "expenses_count": total,
+                "expenses": [view(e) for e in expenses],
+                "documents": [{**view(docs[i]), "expense_id": e.id, "spent_on": e.spent_on, "amount": e.amount}
+                              for e in expenses for i in e.document_ids if i in docs]}
+
+    @rpc
+    def issue_statement(self, payload: dict) -> dict:
+        cmd = parse(s.IssueStatement, payload)
+        p = _period(cmd.period)
+
+        def work(repo: Repository, tx: Transaction):
+            path, kind = repo.unit_path(cmd.province_id)
+            if kind != "province":
+                raise Invalid("a consolidated statement is a province's", "province_id")
+            actor = rules.record_funding(self._actor(repo), path)
+            c, events = Consolidated.issue(
+                province_id=cmd.province_id, province_path=path, period=p,
+                receipts=figures.summarize(cmd.province_id, p, repo.figures(cmd.province_id, p)),
+                fundings=repo.fundings_under(cmd.province_id, p.start_utc, p.end_utc, limit=100000),
+                expenses=repo.expenses_in_province(cmd.province_id, p.start_utc, p.end_utc),
+                reimbursed=repo.reimbursed_in(cmd.province_id, p.start_utc, p.end_utc),
+                outstanding=repo.fundings_outstanding(cmd.province_id), by=actor.person_id, clock=clock)
+            repo.add_consolidated(c)
+            tx.emit(*events)
+            return view(c)
+        return self._write(work)
+
+    @rpc
+    def get_statement(self, statement_id: str) -> dict:
+        repo = self._read()
+        c = repo.consolidated(statement_id)
+        rules.require(self._actor(repo), c.province_path, rules.FINANCE_STAFF, "see this province's statements")
+        return view(c)
+
+    @rpc
+    def statements(self, province_id: str) -> list[dict]:
+        repo = self._read()
+        path, _ = repo.unit_path(province_id)
+        rules.require(self._actor(repo), path, rules.FINANCE_STAFF, "see this province's statements")
+        return [view(c) for c in repo.consolidated_of(province_id)]
+
+    @rpc
+    def send_statement(self, statement_id: str, payload: dict) -> dict:
+        cmd = parse(s.SendStatement, payload)
+
+        def work(repo: Repository, tx: Transaction):
+            c = repo.consolidated(statement_id)
+            actor = rules.follow_discharges(self._actor(repo), c.province_path)
+            tx.emit(*c.send(Recipient(cmd.recipient), cmd.reference, actor.person_id, clock))
+            repo.save_consolidated(c)
+            return view(c)
+        return self._write(work)

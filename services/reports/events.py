@@ -191,6 +191,8 @@ class ProjectProposed(EventData):
     kanoon_id: str
     need_ids: list[str]
     invited_kanoon_ids: list[str]
+    title: str | None = None               # since the finance service tracks projects' money
+    kanoon_path: list[str] | None = None
 
 
 @event_type("reports.project.answered.v1", "project/{project_id}")

@@ -299,3 +299,136 @@ def test_a_financial_document_goes_to_the_center_and_back(system, admin, money):
     listed = money["head_a"].get(f"/api/finance/units/{money['a']}/vouchers", params={"status": "reimbursed"}).json()
     assert [v["id"] for v in listed] == [vid]
     assert money["head_a"].get(f"/api/finance/units/{money['a']}/vouchers", params={"overdue": True}).json() == []
+
+
+def upload(api, owner, name="f.pdf", content=None):
+    content = content or b"%PDF-1.7 " + uuid.uuid4().bytes
+    r = until_status(lambda: api.post("/api/finance/documents", files={"file": (name, content)},
+                                      data={"owner_id": owner}), 201)
+    assert r is not None
+    return r.json()["id"]
+
+
+def test_money_from_a_body_is_certified_only_when_documented_and_its_discharge_obtained(system, admin, money):
+    tag, a = money["tag"], money["a"]
+    keeper, _ = staff(admin, system.base, f"secretariat.st.{tag}", "secretariat_head", "IR-14", city=money["city"])
+    body = {"body": "اداره کل بهزیستی استان", "body_kind": "province_body", "owner_id": a, "amount": "۵٬۰۰۰٬۰۰۰",
+            "received_on": jalali.format_date(TODAY - timedelta(days=5)), "purpose": "بسته‌های معیشتی",
+            "reference": f"L-{tag}"}
+    assert money["head_a"].post("/api/finance/fundings", json=body).status_code == 403
+    r = until_status(lambda: money["finance"].post("/api/finance/fundings", json=body), 201)
+    assert r is not None and r.json()["missing"] == 5_000_000
+    fid = r.json()["id"]
+    spend = {"owner_id": a, "category": "خرید اقلام", "description": "خرید برنج و روغن", "amount": 3_000_000,
+             "spent_on": jalali.format_date(TODAY - timedelta(days=1)), "document_ids": [upload(money["head_a"], a)],
+             "funding_id": fid}
+    r = money["head_a"].post("/api/finance/expenses", json=spend)
+    assert r.status_code == 201, r.text
+    eid = r.json()["id"]
+    db = system.db("finance")
+    before = (db.expenses.count_documents({}), db.postings.count_documents({}))
+    over = {**spend, "amount": 2_500_000, "document_ids": [upload(money["head_a"], a)]}
+    r = money["head_a"].post("/api/finance/expenses", json=over)
+    assert r.status_code == 409 and r.json()["field"] == "amount" and "2000000" in r.json()["message"]
+    assert (db.expenses.count_documents({}), db.postings.count_documents({})) == before
+    assert db.document_files.find_one({"_id": over["document_ids"][0]})["expense_id"] is None
+    # The certificate is refused while anything is missing, and says how much.
+    r = money["finance"].post(f"/api/finance/fundings/{fid}/certificate")
+    assert r.status_code == 409 and "2000000 of 5000000" in r.json()["message"]
+    st = money["head_a"].get(f"/api/finance/fundings/{fid}/settlement").json()
+    assert (st["received"], st["documented"], st["missing"], st["complete"]) == (5_000_000, 3_000_000, 2_000_000, False)
+    assert [e["id"] for e in st["expenses"]] == [eid] and st["expenses"][0]["documents"][0]["sha256"]
+    assert money["head_b"].get(f"/api/finance/fundings/{fid}/settlement").status_code == 403
+    # Spent from a body's money: not sent to the Center for reimbursement.
+    r = money["head_a"].post("/api/finance/vouchers", json={"owner_id": a, "expense_ids": [eid]})
+    assert r.status_code == 409 and r.json()["field"] == "expense_ids"
+    r = money["finance"].post(f"/api/finance/fundings/{fid}/return", json={"amount": 2_000_000,
+                                                                           "note": "واریز به حساب بهزیستی"})
+    assert r.status_code == 200 and r.json()["missing"] == 0
+    r = money["finance"].post(f"/api/finance/fundings/{fid}/certificate")
+    assert r.status_code == 200 and r.json()["certificate"]["documented"] == 3_000_000
+
+    def fund_closed():
+        b = db.balances.find_one({"_id": f"fund:{fid}"})
+        return b is not None and b["balance"] == 0
+    assert eventually(fund_closed)          # the ledger agrees: nothing is held for the body any more
+    # The discharge, obtained from the body: requested, followed, received with its letter.
+    r = keeper.post(f"/api/finance/fundings/{fid}/discharge/request", json={"note": "نامه درخواست مفاصا ارسال شد"})
+    assert r.status_code == 200 and r.json()["discharge"]["status"] == "requested"
+    assert money["head_a"].post(f"/api/finance/fundings/{fid}/discharge/follow-ups", json={"note": "پیگیری"}).status_code == 403
+    r = keeper.post(f"/api/finance/fundings/{fid}/discharge/follow-ups", json={"note": "پیگیری تلفنی"})
+    assert r.status_code == 200 and len(r.json()["discharge"]["follow_ups"]) == 2
+    outstanding = keeper.get(f"/api/finance/units/{a}/fundings", params={"outstanding": "true"}).json()
+    assert fid in [f["id"] for f in outstanding] and outstanding[0]["days_waiting"] == 0
+    letter = upload(keeper, a, "مفاصاحساب.pdf")
+    r = keeper.post(f"/api/finance/fundings/{fid}/discharge/receipt", json={"document_id": letter})
+    assert r.status_code == 200 and r.json()["discharge"]["document_id"] == letter
+    assert fid not in [f["id"] for f in keeper.get(f"/api/finance/units/{a}/fundings",
+                                                    params={"outstanding": "true"}).json()]
+    # The letter documents the discharge and nothing else.
+    again = {**spend, "funding_id": None, "document_ids": [letter]}
+    assert money["head_a"].post("/api/finance/expenses", json=again).status_code == 409
+
+
+def test_an_executive_projects_money_is_tracked_from_the_reports_events(money):
+    a, b, head = money["a"], money["b"], money["head_a"]
+    need = until_status(lambda: head.post("/api/needs", json={"kanoon_id": a, "title": "تعمیر سقف منزل سالمند"}), 201)
+    assert need is not None, "the reports service knows the kanoon"
+    r = until_status(lambda: head.post("/api/projects", json={
+        "kanoon_id": a, "title": "طرح تعمیر منازل", "description": "با کانون همسایه",
+        "need_ids": [need.json()["id"]], "invited_kanoon_ids": [b]}), 201)
+    assert r is not None, r
+    pid = r.json()["id"]
+    seen = until_status(lambda: head.get(f"/api/finance/executive-projects/{pid}"), 200)
+    assert seen is not None and seen.json()["title"] == "طرح تعمیر منازل" and seen.json()["funded"] == 0
+    assert money["head_b"].get(f"/api/finance/executive-projects/{pid}").status_code == 403
+    r = money["finance"].post("/api/finance/fundings", json={
+        "body": "خیریه امام رضا", "body_kind": "charity", "owner_id": a, "amount": 8_000_000,
+        "received_on": jalali.format_date(TODAY), "purpose": "مصالح", "executive_project_id": pid})
+    assert r.status_code == 201, r.text
+    r = head.post("/api/finance/expenses", json={
+        "owner_id": a, "category": "مصالح", "description": "سیمان و گچ", "amount": 1_500_000,
+        "spent_on": jalali.format_date(TODAY), "document_ids": [upload(head, a)], "funding_id": r.json()["id"]})
+    assert r.status_code == 201 and r.json()["executive_project_id"] == pid
+    p = head.get(f"/api/finance/executive-projects/{pid}").json()
+    assert (p["funded"], p["spent"], p["balance"]) == (8_000_000, 1_500_000, 6_500_000)
+    assert pid in [x["id"] for x in head.get(f"/api/finance/units/{a}/executive-projects").json()]
+
+
+def test_a_period_report_lists_its_documents_and_the_provinces_statement_is_issued_once(system, admin, money):
+    a, tag = money["a"], money["tag"]
+    this_month = jalali.period_of(TODAY)
+    last_day = this_month.first_day - timedelta(days=1)
+    last_month = jalali.period_of(last_day)
+    doc = upload(money["head_a"], a, "فاکتور ماه قبل.pdf")
+    r = money["head_a"].post("/api/finance/expenses", json={
+        "owner_id": a, "category": "ایاب و ذهاب", "description": "کرایه", "amount": 700_000,
+        "spent_on": jalali.format_date(last_day), "document_ids": [doc]})
+    assert r.status_code == 201, r.text
+    report = money["head_a"].get(f"/api/finance/units/{a}/report", params={"period": str(last_month)}).json()
+    assert report["expenses_total"] >= 700_000 and doc in [d["id"] for d in report["documents"]]
+    listed = next(d for d in report["documents"] if d["id"] == doc)
+    assert listed["spent_on"] == jalali.format_date(last_day) and listed["amount"] == 700_000
+    csv_ = money["head_a"].get(f"/api/finance/units/{a}/report", params={"period": str(last_month), "format": "csv"})
+    assert csv_.status_code == 200 and csv_.headers["content-type"].startswith("text/csv")
+    text = csv_.content.decode("utf-8-sig")
+    assert "تاریخ هزینه" in text and listed["sha256"] in text and jalali.format_date(last_day) in text
+    assert money["head_b"].get(f"/api/finance/units/{a}/report", params={"period": str(last_month)}).status_code == 403
+
+    body = {"province_id": "IR-14", "period": str(last_month)}
+    assert money["vows"].post("/api/finance/statements/consolidated", json=body).status_code == 403
+    r = money["finance"].post("/api/finance/statements/consolidated", json={**body, "period": str(this_month)})
+    assert r.status_code == 422 and r.json()["field"] == "period"     # not ended yet
+    r = money["finance"].post("/api/finance/statements/consolidated", json=body)
+    assert r.status_code == 201, r.text
+    c = r.json()
+    assert c["period"] == str(last_month) and c["spent"] >= 700_000 and c["by_category"]["ایاب و ذهاب"] >= 700_000
+    assert money["finance"].post("/api/finance/statements/consolidated", json=body).status_code == 409
+    keeper, _ = staff(admin, system.base, f"secretariat.cs.{tag}", "secretariat_head", "IR-14", city=money["city"])
+    sid = c["id"]
+    r = until_status(lambda: keeper.post(f"/api/finance/statements/consolidated/{sid}/sending",
+                                         json={"recipient": "center", "reference": "9921"}), 200)
+    assert r is not None and "center" in r.json()["sent"]
+    assert keeper.post(f"/api/finance/statements/consolidated/{sid}/sending", json={"recipient": "center"}).status_code == 409
+    assert sid in [x["id"] for x in money["finance"].get("/api/finance/units/IR-14/statements").json()]
+    assert money["head_a"].get(f"/api/finance/statements/consolidated/{sid}").status_code == 403

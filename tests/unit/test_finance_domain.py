@@ -330,3 +330,168 @@ def test_a_financial_document_is_checked_sent_and_reimbursed_or_returned():
     assert [s.step for s in v.steps] == ["drafted", "checked", "sent", "returned", "checked", "sent", "reimbursed"]
     with pytest.raises(Conflict):
         v.give_back("دیر", "f", C)
+
+
+# ---------------------------------------------------------------- money from bodies, settlement (§5.4, §5.6)
+
+def funding(amount=10_000_000, owner="kn_a", path=PATH, project=None, body="اداره کل اوقاف"):
+    from services.finance.domain.fundings import BodyKind, Funding
+    return Funding.receive(body=body, body_kind=BodyKind.province_body, owner_id=owner, owner_path=path,
+                           province_id="IR-09", amount=amount, received_on=date(2025, 11, 1), purpose="بسته معیشتی",
+                           reference="7781", executive_project=project, by="fx", clock=C)
+
+
+def spend(f, amount, n, owner="kn_a", project=None):
+    from services.finance.domain.documents import describe
+    from services.finance.domain.expenses import Expense
+    doc = describe(f"doc_s{n}", "f.pdf", b"%PDF-1.7 x", owner, PATH, "h")
+    return Expense.record(owner_id=owner, owner_path=PATH, province_id="IR-09", category="خرید", description="x",
+                          amount=amount, spent_on=date(2025, 11, 2), documents=[doc], by="h", clock=C, funding=f,
+                          executive_project=project)
+
+
+def test_money_from_a_body_is_held_in_its_fund_until_documented_or_returned():
+    f, posting, events = funding()
+    assert [(x.account, x.amount) for x in posting.lines] == [(f"fund:{f.id}", 10_000_000),
+                                                              (f"body:IR-09:{f.body_key}", -10_000_000)]
+    assert events[0].event_type == "finance.funding.received.v1" and f.missing == 10_000_000
+    e, ep, _ = spend(f, 7_000_000, 1)
+    assert e.funding_id == f.id and [(x.account, x.amount) for x in ep.lines] == [
+        ("expense:خرید:kn_a", 7_000_000), (f"fund:{f.id}", -7_000_000)]
+    with pytest.raises(Conflict, match="3000000 rials left"):
+        spend(f, 3_000_001, 2)                         # more than is left
+    assert f.spent == 7_000_000 and f.expense_ids == [e.id]
+    with pytest.raises(Invalid):
+        spend(f, 1_000, 3, owner="kn_b")               # another kanoon's funding
+    s = f.settlement()
+    assert (s["received"], s["documented"], s["returned"], s["missing"], s["complete"]) == (
+        10_000_000, 7_000_000, 0, 3_000_000, False)
+    with pytest.raises(Conflict, match="3000000 of 10000000 rials"):
+        f.certify("fx", C)                             # the certificate says what is missing
+    with pytest.raises(Conflict):
+        f.give_back(3_000_001, "واریز", "fx", C)
+    rp, _ = f.give_back(3_000_000, "واریز به حساب اداره کل", "fx", C)
+    assert [(x.account, x.amount) for x in rp.lines] == [(f.body_account, 3_000_000), (f.account, -3_000_000)]
+    assert balances([posting, ep, rp]).get(f.account, 0) == f.missing == 0   # the fund's balance is what is missing
+    events = f.certify("fx", C)
+    assert f.certificate.documented == 7_000_000 and f.certificate.returned == 3_000_000
+    assert events[0].event_type == "finance.settlement.certified.v1"
+    with pytest.raises(Conflict):
+        spend(f, 1, 4)                                 # nothing is charged to a settled funding
+    with pytest.raises(Conflict):
+        f.certify("fx", C)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.integers(min_value=1, max_value=10 ** 10), st.lists(st.tuples(st.booleans(), st.integers(1, 10 ** 9)),
+                                                                max_size=25))
+def test_a_funds_balance_is_always_what_is_missing_and_never_below_zero(amount, ops):
+    """Whatever is spent and returned (the refused attempts changing nothing), every posting sums
+    to zero, the fund's ledger balance equals the settlement's missing amount and never goes below
+    zero, and the certificate is possible exactly when it is zero."""
+    f, p, _ = funding(amount)
+    postings = [p]
+    for n, (is_return, x) in enumerate(ops):
+        before = f.missing
+        try:
+            if is_return:
+                postings.append(f.give_back(x, "واریز", "fx", C)[0])
+            else:
+                postings.append(spend(f, x, n)[1])
+        except Conflict:
+            assert x > before and f.missing == before
+        assert sum(line.amount for q in postings for line in q.lines) == 0
+        assert balances(postings).get(f.account, 0) == f.missing >= 0
+    if f.missing:
+        with pytest.raises(Conflict):
+            f.certify("fx", C)
+    else:
+        f.certify("fx", C)
+
+
+def test_a_discharge_is_requested_after_the_certificate_followed_and_received_with_its_letter():
+    from services.finance.domain.documents import describe
+    f, _, _ = funding(5_000_000)
+    with pytest.raises(Conflict, match="5000000 rials are still missing"):
+        f.request_discharge("نامه", "sh", C)
+    spend(f, 5_000_000, 1)
+    f.certify("fx", C)
+    f.request_discharge("نامه ۱۲۳۴ ارسال شد", "sh", C)
+    with pytest.raises(Conflict):
+        f.request_discharge("دوباره", "sh", C)
+    later = FixedClock(C.now() + timedelta(days=12))
+    f.follow_up_discharge("تماس تلفنی با اداره کل", "sh", later)
+    assert f.days_waiting(later.today()) == 12 and len(f.discharge.follow_ups) == 2
+    used = describe("doc_u", "x.pdf", b"%PDF-1.7", "kn_a", PATH, "h")
+    used.expense_id = "ex_1"
+    with pytest.raises(Conflict):
+        f.receive_discharge(used, "sh", later)         # a document attached to an expense is not the letter
+    letter = describe("doc_l", "مفاصا.pdf", b"%PDF-1.7 letter", "kn_a", PATH, "h")
+    events = f.receive_discharge(letter, "sh", later)
+    assert f.discharge.status == "received" and letter.discharge_of == f.id and f.days_waiting(later.today()) is None
+    assert events[0].status == "received" and events[0].follow_ups == 2
+    with pytest.raises(Conflict):
+        f.follow_up_discharge("بعد از دریافت", "sh", later)
+
+
+def test_an_expense_spent_from_a_funding_is_not_reimbursed_by_the_center():
+    from services.finance.domain.vouchers import Voucher
+    f, _, _ = funding()
+    e, _, _ = spend(f, 1_000_000, 1)
+    with pytest.raises(Conflict, match="not reimbursed by the Center"):
+        Voucher.gather(owner_id="kn_a", owner_path=PATH, province_id="IR-09", expenses=[e], taken=set(), by="h",
+                       clock=C)
+
+
+def test_an_executive_projects_money_comes_from_fundings_given_for_it():
+    from services.finance.domain.fundings import ExecutiveProjectView
+    pj = ExecutiveProjectView(id="pj_1", kanoon_id="kn_a", kanoon_path=PATH, title="سقف")
+    other = ExecutiveProjectView(id="pj_2", kanoon_id="kn_b", kanoon_path=PATH[:-1] + ["kn_b"])
+    with pytest.raises(Invalid):
+        funding(project=other)                         # another kanoon's project
+    f, _, events = funding(project=pj)
+    assert f.executive_project_id == "pj_1" and events[0].executive_project_id == "pj_1"
+    e, _, events = spend(f, 2_000_000, 1)              # spent from it: the project's spending
+    assert e.executive_project_id == "pj_1" and events[0].executive_project_id == "pj_1"
+    with pytest.raises(Invalid):
+        spend(f, 1_000, 2, project=ExecutiveProjectView(id="pj_3", kanoon_id="kn_a", kanoon_path=PATH))
+
+
+def test_a_consolidated_statement_sums_the_period_and_is_sent_once_to_each_recipient():
+    from services.finance.domain.consolidated import Consolidated, Recipient
+    period = parse_period("1404-07")                  # ended before C (1404/08/20)
+    f1, _, _ = funding(10_000_000)
+    spend(f1, 4_000_000, 1)
+    f2, _, _ = funding(2_000_000, body="اداره  کل اوقاف")   # the same body, spelled with two spaces
+    spend(f2, 2_000_000, 2)
+    f2.certify("fx", C)
+    f3, _, _ = funding(1_000_000, body="شهرداری مشهد")
+    e_due, _, _ = expense_due()
+    receipts = {"amount": 9_000_000, "count": 3, "by_channel": {"vow": {"amount": 8_000_000, "count": 2},
+                                                                "gift": {"amount": 1_000_000, "count": 1}}}
+    c, events = Consolidated.issue(province_id="IR-09", province_path=PATH[:3], period=period, receipts=receipts,
+                                   fundings=[f1, f2, f3], expenses=[e_due], reimbursed=500_000,
+                                   outstanding=[f1, f2, f3], by="fx", clock=C)
+    assert c.id == "cs:IR-09:1404-07" and c.received == 9_000_000 and c.by_channel == {"vow": 8_000_000,
+                                                                                      "gift": 1_000_000}
+    assert c.funded == 13_000_000 and [(b.body, b.received, b.missing) for b in c.by_body] == [
+        ("اداره کل اوقاف", 12_000_000, 6_000_000), ("شهرداری مشهد", 1_000_000, 1_000_000)]
+    assert (c.spent, c.spent_to_reimburse, c.spent_from_fundings) == (800_000, 800_000, 0)
+    assert (c.settlements_open, c.missing, c.discharges_pending) == (2, 7_000_000, 1)
+    assert events[0].event_type == "finance.consolidated.issued.v1"
+    c.send(Recipient.center, "9921", "sh", C)
+    with pytest.raises(Conflict):
+        c.send(Recipient.center, None, "sh", C)
+    c.send(Recipient.astan_bodies, None, "sh", C)
+    assert sorted(c.sent) == ["astan_bodies", "center"]
+    with pytest.raises(Invalid, match="once the period has ended"):
+        Consolidated.issue(province_id="IR-09", province_path=PATH[:3], period=parse_period("1404-08"),
+                           receipts={}, fundings=[], expenses=[], reimbursed=0, outstanding=[], by="fx", clock=C)
+
+
+def expense_due():
+    from services.finance.domain.documents import describe
+    from services.finance.domain.expenses import Expense
+    doc = describe("doc_d", "f.pdf", b"%PDF-1.7 x", "kn_a", PATH, "h")
+    return Expense.record(owner_id="kn_a", owner_path=PATH, province_id="IR-09", category="سفر", description="x",
+                          amount=800_000, spent_on=date(2025, 10, 1), documents=[doc], by="h", clock=C)

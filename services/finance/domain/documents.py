@@ -22,6 +22,7 @@ class DocumentFile(BaseModel):
     owner_path: list[str]
     uploaded_by: str
     expense_id: str | None = None   # the expense it documents, once attached
+    discharge_of: str | None = None  # or the funding whose discharge letter it is
 
 
 def content_type_of(content: bytes) -> str:

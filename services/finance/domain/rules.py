@@ -74,3 +74,19 @@ def check_vouchers(actor: Actor | None, path: list[str]) -> Actor:
 def send_vouchers(actor: Actor | None, path: list[str]) -> Actor:
     return require(actor, path, frozenset({"secretariat_head", "finance_expert", "province_manager"}),
                    "send financial documents to the Center")
+
+
+SETTLERS = frozenset({"finance_expert", "province_manager"})
+
+
+def record_funding(actor: Actor | None, path: list[str]) -> Actor:
+    """Money received from a body, its returns and its settlement certificate: the finance expert
+    or the manager (§5.4)."""
+    return require(actor, path, SETTLERS, "record or settle money received from bodies (the finance expert does)")
+
+
+def follow_discharges(actor: Actor | None, path: list[str]) -> Actor:
+    """Obtaining the bodies' discharges and sending the statements (§5.6): the secretariat head, the
+    finance expert or the manager."""
+    return require(actor, path, frozenset({"secretariat_head"}) | SETTLERS,
+                   "request and follow the bodies' discharges or send the statements")

@@ -60,6 +60,9 @@ class Voucher(BaseModel):
         for e in expenses:
             if e.owner_id != owner_id:
                 raise Invalid(f"the expense {e.id} is another kanoon's or province's", "expense_ids")
+            if e.funding_id is not None:
+                raise Conflict(f"the expense {e.id} was spent from a body's funding ({e.funding_id}); it is settled "
+                               "with that body, not reimbursed by the Center", "expense_ids")
             if e.id in taken:
                 raise Conflict(f"the expense {e.id} is in another financial document", "expense_ids")
         v = cls(id=clock.new_id("fd"), owner_id=owner_id, owner_path=owner_path, province_id=province_id,

@@ -152,7 +152,7 @@ class ExecutiveProject(BaseModel):
                 need_ids=[n.id for n in needs], invited_kanoon_ids=[k.id for k in invited], created_by=by,
                 created_at=clock.now())
         return p, [ev.ProjectProposed(project_id=p.id, kanoon_id=kanoon.id, need_ids=p.need_ids,
-                                      invited_kanoon_ids=p.invited_kanoon_ids)]
+                                      invited_kanoon_ids=p.invited_kanoon_ids, title=title, kanoon_path=kanoon.path)]
 
     def respond(self, kanoon_id: str, join: bool, by: str) -> list:
         if kanoon_id not in self.invited_kanoon_ids:
