@@ -10,11 +10,16 @@ spread over the current Jalali year's months so far, uploads it, and times: the 
 (every row read and checked), the batch's recording (all receipts in the ledger), and the moment
 the province × year figures count every receipt. It then reads the province × year and a city ×
 month figure (read model) and prints their latency (median of repeated reads).
+
+The baseline, in the same run on the same store: the same receipt and posting documents (built by
+the domain, with the service's indexes) inserted by one bare pymongo client in transactions of the
+import's chunk size, nothing else writing — the store's own ceiling for this work.
 """
 from __future__ import annotations
 
 import argparse
 import io
+import os
 import random
 import statistics
 import tempfile
@@ -23,15 +28,25 @@ import uuid
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from bench.reports_ingest import start_system
-from devenv.launch import stop
+from pymongo import MongoClient
+
+from bench.reports_ingest import ADMIN_PASSWORD, QUIET, free_port
+from devenv import rabbit
+from devenv.launch import launch, stop
+from devenv.store import uri as store_uri
+from kernel.clock import FixedClock
+from kernel.documents import to_doc
+from services.finance.domain.receipts import Channel, Receipt
+from services.finance.domain.terminals import Terminal, TerminalKind
+from services.finance.imports import CHUNK
+from services.finance.repository import INDEXES
 from kernel import jalali
 from tests.system.helpers import form_kanoon, member, sign_in, staff
 
-ADMIN_PASSWORD = "bench-admin-password"
+ROOT = Path(__file__).resolve().parent.parent
 
 
-def run(base: str, receipts: int, terminals: int) -> None:
+def run(base: str, receipts: int, terminals: int) -> float:
     admin = sign_in(base, "admin", ADMIN_PASSWORD)
     tag = uuid.uuid4().hex[:4]
     city = f"IR-09-F{tag.upper()}"
@@ -101,17 +116,57 @@ def run(base: str, receipts: int, terminals: int) -> None:
     print(f"recorded in the ledger:                       {t_recorded:7.1f}s  {receipts / t_recorded:8.0f} receipts/s")
     print(f"counted in the province x year figures:      {t_counted:7.1f}s  {receipts / t_counted:8.0f} receipts/s")
     print(f"read model over HTTP, median of 30: province x year {province_year:.1f} ms, city x month {city_month:.1f} ms")
+    return receipts / t_recorded
+
+
+def baseline(mongo_uri: str, receipts: int) -> float:
+    """Receipts per second of bare inserts of the same documents on the same store (module doc)."""
+    client = MongoClient(mongo_uri, tz_aware=True)
+    db = client["bench_baseline"]
+    for coll in ("receipts", "postings"):
+        db[coll].drop()
+        for keys in INDEXES[coll]:
+            db[coll].create_index(keys)
+    now = datetime.now(timezone.utc)
+    clock = FixedClock(now)
+    path = ["IR", "IR-R5", "IR-09", "IR-09-BASE", "kn_base"]
+    t, _ = Terminal.register(terminal_id="BASE-1", kind=TerminalKind.pos, label="x", province_id="IR-09",
+                             owner_id="kn_base", owner_path=path, clock=FixedClock(now - timedelta(days=1)))
+    docs = []
+    for n in range(receipts):
+        r, p, _ = Receipt.record(terminal=t, rrn=f"{n:09d}", at=now - timedelta(seconds=n + 1), amount=100_000,
+                                 channel=Channel.vow, intent="عمومی", donor=None, by="bench", clock=clock,
+                                 batch_id="bt_base")
+        docs.append((to_doc(r), to_doc(p)))
+    t0 = time.perf_counter()
+    for i in range(0, receipts, CHUNK):
+        part = docs[i:i + CHUNK]
+        with client.start_session() as session:
+            with session.start_transaction():
+                db.receipts.insert_many([r for r, _ in part], session=session)
+                db.postings.insert_many([p for _, p in part], session=session)
+    rate = receipts / (time.perf_counter() - t0)
+    client.drop_database("bench_baseline")
+    return rate
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--receipts", type=int, default=100_000)
     ap.add_argument("--terminals", type=int, default=20)
+    ap.add_argument("--baseline", type=int, default=20_000, help="receipts in the bare-insert baseline (0: none)")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory(prefix="khadem-bench-") as data:
-        proc, base = start_system(Path(data))
+        port, store_port = free_port(), free_port()
+        env = dict(os.environ, AMQP_URI=rabbit.ensure(), PYTHONWARNINGS=QUIET, PYTHONPATH=str(ROOT),
+                   MONGO_DB_PREFIX=f"bench{port}_", KHADEM_ADMIN_PASSWORD=ADMIN_PASSWORD)
+        proc = launch(Path(data), port, store_port, env)
         try:
-            run(base, args.receipts, args.terminals)
+            rate = run(f"http://127.0.0.1:{port}", args.receipts, args.terminals)
+            if args.baseline:
+                bare = baseline(store_uri(store_port), args.baseline)
+                print(f"baseline, bare pymongo inserts of the same documents ({args.baseline:,}, {CHUNK} per "
+                      f"transaction): {bare:8.0f} receipts/s; the system reached {rate / bare:.0%} of it")
         finally:
             stop(proc)
 

@@ -149,6 +149,9 @@ class _Again(Exception):
     """Run the transaction again (another one committed the same idempotency key meanwhile)."""
 
 
+HELD_WARNING_SECONDS = 2.0
+
+
 class Store:
     """One service's database. Thread/greenlet safe: pymongo's client is."""
 
@@ -224,6 +227,17 @@ class Store:
             delay = min(delay * 2, 0.25)
 
     def _attempt(self, tx: Transaction, work, inbox, idempotency, deadline):
+        opened = time.monotonic()
+        try:
+            return self._attempt_in_session(tx, work, inbox, idempotency, deadline)
+        finally:
+            held = time.monotonic() - opened
+            if held > HELD_WARNING_SECONDS:
+                # An open transaction pins the store's snapshot: every other writer slows while it lasts.
+                log.warning("transaction %s (%s) was held open %.1fs", tx.correlation_id,
+                            getattr(work, "__qualname__", "?"), held)
+
+    def _attempt_in_session(self, tx: Transaction, work, inbox, idempotency, deadline):
         with self.client.start_session() as session:
             tx.db.session = session
             session.start_transaction()
