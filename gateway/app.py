@@ -24,12 +24,13 @@ from kernel.settings import load_settings
 from . import responses
 from .deps import CallerDep, issue_token
 from .edge import DigitsMiddleware
-from .routes import finance, ops, registry, reports
+from .routes import finance, ops, oversight, registry, reports
+from .throttle import Throttle
 from .rpc import RpcPool
 
 log = logging.getLogger("gateway")
 
-SERVICES = ("registry", "reports", "finance")
+SERVICES = ("registry", "reports", "finance", "oversight")
 
 
 class Token(BaseModel):
@@ -65,6 +66,8 @@ def create_app(settings=None, start_pool: bool = True) -> FastAPI:
     )
     app.state.settings = settings
     app.state.actor_cache = {}
+    app.state.throttles = {"complaints": Throttle(settings.public_complaints_per_10min, 600),
+                           "lookups": Throttle(settings.public_lookups_per_10min, 600)}
 
     @app.middleware("http")
     async def request_context(request: Request, call_next):
@@ -175,5 +178,6 @@ def create_app(settings=None, start_pool: bool = True) -> FastAPI:
     app.include_router(registry.router)
     app.include_router(reports.router)
     app.include_router(finance.router)
+    app.include_router(oversight.router)
     app.include_router(ops.router)
     return app

@@ -124,6 +124,25 @@ def signed_in(request: Request, token: Annotated[str | None, Depends(oauth2)],
     return Caller(request, actor, terms)
 
 
+def public(request: Request, terms: Annotated[tuple[str, str] | None, Depends(command_terms)]) -> Caller:
+    """A route without an account: no actor is sent (the service grants nothing to such a call)."""
+    return Caller(request, None, terms)
+
+
+def throttled(name: str):
+    """A dependency that counts the client's requests on `name` (app.state.throttles) and answers
+    429 with Retry-After past the limit, before anything reaches a service."""
+    def check(request: Request) -> None:
+        client = request.client.host if request.client else "unknown"
+        wait = request.app.state.throttles[name].hit(client)
+        if wait is not None:
+            raise HTTPException(429, {"error": "too_many_requests",
+                                      "message": f"too many requests from this address; try again in "
+                                                 f"{int(wait) + 1} seconds"},
+                                headers={"Retry-After": str(int(wait) + 1)})
+    return Depends(check)
+
+
 def admin_only(caller: Annotated[Caller, Depends(signed_in)]) -> Caller:
     if not caller.actor.is_admin:
         raise Forbidden("only an administrator may do this")
@@ -134,3 +153,4 @@ CallerDep = Annotated[Caller, Depends(signed_in)]
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="at most this many")]
 Skip = Annotated[int, Query(ge=0, le=MAX_SKIP, description="after skipping this many")]
 AdminDep = Annotated[Caller, Depends(admin_only)]
+PublicDep = Annotated[Caller, Depends(public)]

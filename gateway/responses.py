@@ -30,6 +30,8 @@ from services.finance.domain import projects as money_projects
 from services.finance.domain import vouchers as money_vouchers
 from services.finance.domain import receipts as money_receipts
 from services.finance.domain import terminals as money_terminals
+from services.oversight.domain import complaints as oversight_complaints
+from services.oversight.domain import violations as oversight_violations
 from services.registry.domain import kanoons, people, roles, selection, settings, transfers, units
 from services.reports.domain import campaigns, monthly, needs, programs, reports, reservations, service_types
 
@@ -349,6 +351,36 @@ class PeriodReport(BaseModel):
     expenses_count: int
     expenses: list[Expense]
     documents: list[ReportDocument]
+
+
+# ---------------------------------------------------------------- oversight
+
+class ComplaintStatus(BaseModel):
+    model_config = OPEN
+    status: str            # received | triaged | investigating | resolved | closed
+    received_at: JalaliInstant
+    status_at: JalaliInstant
+    closed: bool
+
+
+class ComplaintTicket(ComplaintStatus):
+    tracking_code: str     # shown once: the complainant keeps it
+
+
+Complaint = public(oversight_complaints.Complaint, "Complaint", exclude={"version", "code_hash"},
+                   overdue=(bool, False),  # who complained: for the handler only (None for the investigator)
+                   complainant=(public(oversight_complaints.Complainant) | None, None))
+
+
+class ComplaintPage(Page):
+    items: list[Complaint]
+
+
+Violation = public(oversight_violations.Violation, "Violation", exclude={"version"})
+
+
+class ViolationPage(Page):
+    items: list[Violation]
 
 
 # ---------------------------------------------------------------- operations

@@ -51,6 +51,10 @@ class Settings(BaseSettings):
     # How long the gateway may reuse a caller's roles before asking the registry again. 0 (the default)
     # asks on every request, so a role granted or revoked takes effect at once.
     actor_cache_seconds: float = 0.0
+    # The public routes (no account: complaints and their tracking), per client address and gateway
+    # process: at most this many in a sliding 10 minutes; more get 429 with Retry-After.
+    public_complaints_per_10min: int = 5
+    public_lookups_per_10min: int = 30
 
     @field_validator("environment")
     @classmethod

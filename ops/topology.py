@@ -18,11 +18,14 @@ from kombu import Connection, Queue
 
 # (name, nameko service classes run in its process, config): what `make run` and compose run.
 SERVICES = [
-    ("registry", ["services.registry.service:RegistryService"], "services/registry/config.yaml"),
+    ("registry", ["services.registry.service:RegistryService", "services.registry.service:RegistryProjections"],
+     "services/registry/config.yaml"),
     ("reports", ["services.reports.service:ReportsService", "services.reports.service:ReportsProjections"],
      "services/reports/config.yaml"),
     ("finance", ["services.finance.service:FinanceService", "services.finance.service:FinanceProjections"],
      "services/finance/config.yaml"),
+    ("oversight", ["services.oversight.service:OversightService", "services.oversight.service:OversightProjections"],
+     "services/oversight/config.yaml"),
 ]
 
 

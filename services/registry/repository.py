@@ -15,6 +15,8 @@ from pymongo import ASCENDING, ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
 from kernel.documents import from_doc as _from_doc
+from kernel.rulings import Restriction, restrictions_of
+from kernel.rulings import ensure_indexes as rulings_indexes
 from kernel.documents import to_doc as _to_doc
 from kernel.errors import Conflict, NotFound
 from kernel.store import Db
@@ -68,6 +70,7 @@ UNIQUE = {
 
 
 def ensure_indexes(db: Db) -> None:
+    rulings_indexes(db)
     for coll, specs in INDEXES.items():
         for keys in specs:
             db[coll].create_index(keys)
@@ -176,6 +179,10 @@ class Repository:
 
     def person(self, person_id: str) -> Person:
         return self._get("people", Person, person_id, "person")
+
+    def restrictions(self, person_id: str) -> list[Restriction]:
+        """The protection committee's rulings about a person (kept from the oversight service's events)."""
+        return restrictions_of(self.db, person_id)
 
     def person_by_national_id(self, national_id: str) -> Person | None:
         return _from_doc(Person, self.db.people.find_one({"national_id": national_id}))

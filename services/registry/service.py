@@ -15,7 +15,10 @@ from kernel.access import Actor, Grant
 from kernel.clock import SYSTEM as clock
 from kernel.commands import page_args, parse, view
 from kernel.errors import Conflict, Invalid, NotFound, Unauthenticated
+from kernel.messaging import reliable_event_handler
+from kernel.rulings import apply_ruling_event, check_may_head, check_may_join
 from kernel.service import ContextProvider, DomainService, StoreProvider, rpc
+from kernel.settings import cached_settings
 from kernel.store import Store, Transaction
 
 from . import schemas as s
@@ -94,6 +97,21 @@ def expire_overdue_transfers(store: Store) -> int:
     if expired:
         log.info("%d pending transfers expired", expired)
     return expired
+
+
+class RegistryProjections:
+    """What the registry learns from other services: the protection committee's rulings, which it
+    enforces (domain.restrictions). A container of its own (its own worker budget)."""
+
+    name = "registry_projections"
+    owner = "registry"
+
+    store = StoreProvider(relay=False)
+
+    @reliable_event_handler("oversight", "oversight.ruling.#")
+    def on_ruling(self, envelope: dict) -> None:
+        self.store.apply("oversight", envelope, lambda tx: apply_ruling_event(tx.db, envelope),
+                         cached_settings().handler_store_seconds)
 
 
 class RegistryService(DomainService):
@@ -291,6 +309,7 @@ class RegistryService(DomainService):
             rules.request_kanoon(self.actor, unit.path, cmd.head_id, cmd.deputy_id, cmd.field)
             city, province = self._city_and_province(repo, unit)
             head, deputy = repo.person(cmd.head_id), repo.person(cmd.deputy_id)
+            check_may_head(repo.restrictions(head.id), clock.today(), "head_id")
             for field, p in (("head_id", head), ("deputy_id", deputy)):
                 if repo.head_of_active_kanoon(p.id):
                     raise Conflict("already the head or deputy of a kanoon or of a pending request", field)
@@ -364,6 +383,8 @@ class RegistryService(DomainService):
             k = repo.kanoon(kanoon_id)
             rules.decide_handover(self.actor, k, self._in_capital(repo, k))
             successor = repo.person(cmd.person_id)
+            if cmd.position == "head":
+                check_may_head(repo.restrictions(successor.id), clock.today(), "person_id")
             role = Role.kanoon_head if cmd.position == "head" else Role.kanoon_deputy
             current = repo.live_role(role, k.id)
             assignment, events = hand_over(k, cmd.position, successor=successor, current=current,
@@ -501,6 +522,7 @@ class RegistryService(DomainService):
         def work(repo: Repository, tx: Transaction):
             person, k = repo.person(cmd.person_id), repo.kanoon(cmd.kanoon_id)
             rules.change_membership(self.actor, person, k, "add members to this kanoon")
+            check_may_join(repo.restrictions(person.id), clock.today(), "person_id")
             if self._pending_transfer(repo, tx, person.id):
                 raise Conflict("a transfer of this person is pending", "person_id")
             left_province = (repo.kanoon(person.left_kanoon_id).province_id if person.left_kanoon_id
@@ -698,6 +720,8 @@ class RegistryService(DomainService):
             repo.person(cmd.person_id)
             kind, path = self._scope(repo, cmd.scope_id)
             rules.assign_role(self.actor, cmd.role, path)
+            if cmd.role == Role.kanoon_head:
+                check_may_head(repo.restrictions(cmd.person_id), clock.today(), "person_id")
             if repo.has_role(cmd.person_id, cmd.role, cmd.scope_id):
                 raise Conflict("the person already holds this role here", "role")
             a, events = RoleAssignment.assign(

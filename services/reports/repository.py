@@ -12,6 +12,7 @@ from kernel.documents import dates_to_datetimes, from_doc, to_doc
 from kernel.errors import Conflict, NotFound
 from kernel import buckets
 from kernel.jalali import Period
+from kernel.rulings import ensure_indexes as rulings_indexes
 from kernel.registry_view import RegistryView
 from kernel.registry_view import ensure_indexes as registry_view_indexes
 from kernel.registry_view import event_time  # noqa: F401 (projections)
@@ -46,6 +47,7 @@ INDEXES = {
 
 def ensure_indexes(db: Db) -> None:
     registry_view_indexes(db)
+    rulings_indexes(db)
     for coll, specs in INDEXES.items():
         for keys in specs:
             db[coll].create_index(keys)

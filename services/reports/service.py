@@ -14,6 +14,7 @@ from kernel.commands import page_args, parse, view
 from kernel.errors import Invalid
 from kernel.fold import Folder
 from kernel.messaging import reliable_event_handler
+from kernel.rulings import apply_ruling_event, check_may_join, restrictions_of
 from kernel.service import ContextProvider, DomainService, StoreProvider, rpc
 from kernel.settings import cached_settings
 from kernel.store import Transaction
@@ -95,6 +96,11 @@ class ReportsProjections:
     def on_registry_event(self, envelope: dict) -> None:
         self.store.apply("registry", envelope, lambda tx: apply_registry_event(tx.db, envelope),
                          self.store_budget)
+
+    @reliable_event_handler("oversight", "oversight.ruling.#")
+    def on_ruling(self, envelope: dict) -> None:
+        """The protection committee's rulings: a suspended member's activity reports are refused."""
+        self.store.apply("oversight", envelope, lambda tx: apply_ruling_event(tx.db, envelope), self.store_budget)
 
     @reliable_event_handler("reports", "reports.#")
     def on_own_event(self, envelope: dict) -> None:
@@ -191,6 +197,7 @@ class ReportsService(DomainService):
             kanoon = repo.kanoon(cmd.kanoon_id)
             membership = repo.membership(actor.person_id) if actor else None
             rules.report_for(actor, (membership or {}).get("kanoon_id"), kanoon)
+            check_may_join(restrictions_of(tx.db, actor.person_id), clock.today(), "reporter_id")
             campaign = repo.campaign(cmd.campaign_id) if cmd.campaign_id else None
             report, events = ActivityReport.submit(
                 reporter_id=actor.person_id, reporter_kind=(membership or {}).get("kind") or "member",
@@ -284,6 +291,7 @@ class ReportsService(DomainService):
             kanoon = repo.kanoon(cmd.kanoon_id)
             membership = repo.membership(actor.person_id) if actor else None
             rules.report_for(actor, (membership or {}).get("kanoon_id"), kanoon)
+            check_may_join(restrictions_of(tx.db, actor.person_id), clock.today(), "reporter_id")
             r, events = Reservation.request(person_id=actor.person_id, kanoon=kanoon,
                                             service_type=repo.service_type(cmd.service_type), day=cmd.day,
                                             today=clock.today(), from_hour=cmd.from_hour, to_hour=cmd.to_hour,

@@ -224,6 +224,30 @@ case("GET", "/api/finance/statements/consolidated/cs:IR-09:1300", None, 404, "st
 case("GET", "/api/finance/units/NOWHERE/statements", None, 404, "unit_id")
 case("POST", "/api/finance/statements/consolidated/cs:IR-09:1300/sending", {"recipient": "everyone"}, 422, "recipient")
 case("POST", "/api/finance/statements/consolidated/cs:IR-09:1300/sending", {"recipient": "center"}, 404, "statement_id")
+# oversight
+case("POST", "/api/public/complaints", {"subject_kind": "kanoon", "subject_id": "{active}", "text": "کوتاه"}, 422, "text")
+case("POST", "/api/public/complaints", {"subject_kind": "kanoon", "subject_id": "kn_missing", "text": "شکایتی با متن به اندازه کافی بلند"}, 404, "subject_id")
+case("GET", "/api/public/complaints/AAAA-BBBB-CCCC", None, 404, "code")
+case("POST", "/api/complaints", {"subject_kind": "castle", "subject_id": "{active}", "text": "شکایتی با متن به اندازه کافی بلند"}, 422, "subject_kind")
+case("POST", "/api/complaints", {"subject_kind": "member", "subject_id": "p_missing", "text": "شکایتی با متن به اندازه کافی بلند"}, 404, "subject_id")
+case("GET", "/api/complaints/cp_missing", None, 404, "complaint_id")
+case("GET", "/api/units/NOWHERE/complaints", None, 404, "unit_id")
+case("GET", "/api/units/IR-09/complaints?status=lost", None, 422, "status")
+case("POST", "/api/complaints/cp_missing/triage", {"category": "x", "severity": "apocalyptic"}, 422, "severity")
+case("POST", "/api/complaints/cp_missing/triage", {"category": "x", "severity": "low"}, 404, "complaint_id")
+case("POST", "/api/complaints/cp_missing/assignment", {}, 422, "investigator_id")
+case("POST", "/api/complaints/cp_missing/notes", {"text": ""}, 422, "text")
+case("POST", "/api/complaints/cp_missing/resolution", {"outcome": "وارد بود"}, 404, "complaint_id")
+case("POST", "/api/complaints/cp_missing/closing", None, 404, "complaint_id")
+case("POST", "/api/violations", {"person_id": "p_missing", "source": "complaint", "description": "شرح کافی یک تخلف در اینجا"}, 404, "person_id")
+case("POST", "/api/violations", {"person_id": "p_missing", "source": "rumour", "description": "شرح کافی یک تخلف در اینجا"}, 422, "source")
+case("GET", "/api/violations/vl_missing", None, 404, "violation_id")
+case("GET", "/api/units/NOWHERE/violations", None, 404, "unit_id")
+case("POST", "/api/violations/vl_missing/decision", {"decision": ""}, 422, "decision")
+case("POST", "/api/violations/vl_missing/escalation", None, 404, "violation_id")
+case("POST", "/api/violations/vl_missing/ruling", {"kind": "exile", "months": 3, "reason": "محرز"}, 422, "kind")
+case("POST", "/api/violations/vl_missing/ruling", {"kind": "suspended", "months": 500, "reason": "محرز"}, 422, "months")
+case("POST", "/api/violations/vl_missing/ruling/lifting", {"reason": "جبران"}, 404, "violation_id")
 case("GET", "/api/ops/registry/outbox?x=1", None, None, None)  # listed for coverage; a read
 case("POST", "/api/ops/registry/parked/pm_missing/replay", None, 404, "parked_id")
 case("GET", "/api/ops/registry/parked", None, None, None)
@@ -402,7 +426,7 @@ def _matches(template: str, path: str) -> bool:
 
 
 def test_bad_input_is_refused_with_a_message_and_changes_nothing(system, admin, world):
-    dbs = [system.db("registry"), system.db("reports"), system.db("finance")]
+    dbs = [system.db("registry"), system.db("reports"), system.db("finance"), system.db("oversight")]
     settled(dbs)
     before = [digest(db) for db in dbs]
     failures = []

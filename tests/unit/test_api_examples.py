@@ -19,12 +19,13 @@ BODIES = sorted(set(_body_schemas()))
 
 
 def test_there_are_request_bodies_to_check():
-    assert len(BODIES) >= 35  # registry, reports and finance
+    assert len(BODIES) >= 35  # registry, reports, finance and oversight
 
 
 @pytest.mark.parametrize("route,name", BODIES)
 def test_every_request_body_has_a_valid_example(route, name):
     import services.finance.schemas as finance
+    import services.oversight.schemas as oversight
     import services.registry.schemas as registry
     import services.reports.schemas as reports
     from gateway.routes import ops
@@ -32,6 +33,6 @@ def test_every_request_body_has_a_valid_example(route, name):
     examples = schema.get("examples")
     assert examples, f"{route}: {name} has no example for /docs"
     model = (getattr(registry, name, None) or getattr(reports, name, None) or getattr(finance, name, None)
-             or getattr(ops, name))
+             or getattr(oversight, name, None) or getattr(ops, name))
     for example in examples:
         model.model_validate(example)  # raises when the example would be refused

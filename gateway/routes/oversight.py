@@ -1,0 +1,130 @@
+"""REST routes of the oversight service (DOMAIN §6): complaints — from the public without an
+account (throttled per client address; the answer is a tracking code) and from signed-in members —,
+their handling, and violations with the protection committee's rulings, which the registry and the
+reports service enforce."""
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import Path
+
+from services.oversight import schemas as s
+
+from .. import responses as out
+from ..deps import CallerDep, Limit, PublicDep, Skip, throttled
+
+router = out.Router(prefix="/api", tags=["oversight"])
+R = "oversight"
+Code = Annotated[str, Path(min_length=1, max_length=40, description="the tracking code, e.g. K7QM-2XRD-9F4T")]
+
+
+def body(model):
+    return model.model_dump(mode="json")
+
+
+# -- the public (no account)
+
+@router.post("/public/complaints", status_code=201, response_model=out.ComplaintTicket,
+             dependencies=[throttled("complaints")])
+def public_complaint(call: PublicDep, cmd: s.PublicComplaint):
+    """A complaint from anyone, without an account; name and phone optional (anonymous without
+    them). The answer is the tracking code and the status — keep the code: it is shown once."""
+    return call(R, "receive_public_complaint", body(cmd))
+
+
+@router.get("/public/complaints/{code}", response_model=out.ComplaintStatus, dependencies=[throttled("lookups")])
+def track_complaint(call: PublicDep, code: Code):
+    """The status a tracking code shows (never the investigation); an unknown code is 404."""
+    return call(R, "track_complaint", code)
+
+
+# -- complaints (§6.1)
+
+@router.post("/complaints", status_code=201, response_model=out.ComplaintTicket)
+def file_complaint(call: CallerDep, cmd: s.FileComplaint):
+    """A signed-in member's complaint (web), or one the oversight head records from the phone line,
+    the box or a letter."""
+    return call(R, "file_complaint", body(cmd))
+
+
+@router.get("/complaints/{complaint_id}", response_model=out.Complaint)
+def get_complaint(call: CallerDep, complaint_id: str):
+    """For its handler (with who complained) and its investigator (without); never for the accused."""
+    return call(R, "get_complaint", complaint_id)
+
+
+@router.get("/units/{unit_id}/complaints", response_model=out.ComplaintPage)
+def complaints(call: CallerDep, unit_id: str,
+               status: Literal["received", "triaged", "investigating", "resolved", "closed"] | None = None,
+               overdue: bool = False, mine: bool = False, limit: Limit = 100, skip: Skip = 0):
+    """`overdue=true`: open past their deadline; `mine=true`: assigned to you to investigate."""
+    return call(R, "complaints", unit_id, status, overdue, mine, limit, skip)
+
+
+@router.post("/complaints/{complaint_id}/triage", response_model=out.Complaint)
+def triage_complaint(call: CallerDep, complaint_id: str, cmd: s.Triage):
+    """Category and severity; the severity sets the deadline (2, 7, 14 or 30 days)."""
+    return call(R, "triage_complaint", complaint_id, body(cmd))
+
+
+@router.post("/complaints/{complaint_id}/assignment", response_model=out.Complaint)
+def assign_complaint(call: CallerDep, complaint_id: str, cmd: s.Assign):
+    """An investigator who is not accused by it."""
+    return call(R, "assign_complaint", complaint_id, body(cmd))
+
+
+@router.post("/complaints/{complaint_id}/notes", response_model=out.Complaint)
+def note_complaint(call: CallerDep, complaint_id: str, cmd: s.NoteText):
+    return call(R, "note_complaint", complaint_id, body(cmd))
+
+
+@router.post("/complaints/{complaint_id}/resolution", response_model=out.Complaint)
+def resolve_complaint(call: CallerDep, complaint_id: str, cmd: s.Resolve):
+    return call(R, "resolve_complaint", complaint_id, body(cmd))
+
+
+@router.post("/complaints/{complaint_id}/closing", response_model=out.Complaint)
+def close_complaint(call: CallerDep, complaint_id: str):
+    return call(R, "close_complaint", complaint_id)
+
+
+# -- violations and rulings (§6.3)
+
+@router.post("/violations", status_code=201, response_model=out.Violation)
+def record_violation(call: CallerDep, cmd: s.RecordViolation):
+    """Reported to the province secretary (from a complaint, an inspection or a report)."""
+    return call(R, "record_violation", body(cmd))
+
+
+@router.get("/violations/{violation_id}", response_model=out.Violation)
+def get_violation(call: CallerDep, violation_id: str):
+    return call(R, "get_violation", violation_id)
+
+
+@router.get("/units/{unit_id}/violations", response_model=out.ViolationPage)
+def violations(call: CallerDep, unit_id: str, person_id: str | None = None, limit: Limit = 100, skip: Skip = 0):
+    return call(R, "violations", unit_id, person_id, limit, skip)
+
+
+@router.post("/violations/{violation_id}/decision", response_model=out.Violation)
+def handle_violation(call: CallerDep, violation_id: str, cmd: s.Decide):
+    """The province secretary decides it without the committee."""
+    return call(R, "handle_violation", violation_id, body(cmd))
+
+
+@router.post("/violations/{violation_id}/escalation", response_model=out.Violation)
+def escalate_violation(call: CallerDep, violation_id: str):
+    """To the protection committee."""
+    return call(R, "escalate_violation", violation_id)
+
+
+@router.post("/violations/{violation_id}/ruling", response_model=out.Violation)
+def rule_violation(call: CallerDep, violation_id: str, cmd: s.Rule):
+    """The committee's ruling: a warning, barred from heading a kanoon or suspended, for N months;
+    the registry and the reports service refuse what it forbids until it ends."""
+    return call(R, "rule_violation", violation_id, body(cmd))
+
+
+@router.post("/violations/{violation_id}/ruling/lifting", response_model=out.Violation)
+def lift_ruling(call: CallerDep, violation_id: str, cmd: s.Lift):
+    return call(R, "lift_ruling", violation_id, body(cmd))

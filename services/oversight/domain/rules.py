@@ -1,0 +1,35 @@
+"""Who may do what in the oversight service (DOMAIN §6). Roles as named in the registry's
+catalogue (tests/unit/test_event_contracts.py holds them to it)."""
+from __future__ import annotations
+
+from kernel.access import Actor, require, signed_in  # noqa: F401
+from kernel.errors import Forbidden  # noqa: F401
+
+HANDLERS = frozenset({"oversight_head", "province_manager"})
+SECRETARIES = frozenset({"province_secretary", "oversight_head", "province_manager"})
+COMMITTEE = frozenset({"protection_committee"})
+ROLE_NAMES = HANDLERS | SECRETARIES | COMMITTEE | frozenset({"city_secretary"})
+
+
+def handle_complaint(actor: Actor | None, path: list[str], handler_role: str) -> Actor:
+    """Triage, assignment, resolution: the complaint's handler (the oversight head, or the manager
+    when the head is accused)."""
+    return require(actor, path, frozenset({handler_role}), "handle this complaint")
+
+
+def record_violation(actor: Actor | None, path: list[str]) -> Actor:
+    return require(actor, path, SECRETARIES, "record violations here")
+
+
+def decide_violation(actor: Actor | None, path: list[str]) -> Actor:
+    """The province secretary handles or escalates a reported violation (the manager too)."""
+    return require(actor, path, frozenset({"province_secretary", "province_manager"}),
+                   "decide or escalate violations (the province secretary does)")
+
+
+def rule(actor: Actor | None, path: list[str]) -> Actor:
+    return require(actor, path, COMMITTEE, "rule on violations (the protection committee does)")
+
+
+def see_violations(actor: Actor | None, path: list[str]) -> Actor:
+    return require(actor, path, SECRETARIES | COMMITTEE, "see violations here")

@@ -1,0 +1,149 @@
+"""The only code of the oversight service that speaks pymongo: its complaints and violations, and the
+registry's read model (kernel.registry_view) it resolves subjects and roles from."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel
+from pymongo import ASCENDING, DESCENDING
+from pymongo.errors import DuplicateKeyError
+
+from kernel.documents import from_doc, to_doc
+from kernel.errors import Conflict, Invalid, NotFound
+from kernel.registry_view import RegistryView
+from kernel.registry_view import ensure_indexes as registry_view_indexes
+
+from .domain.complaints import Complaint, Subject, SubjectKind
+from .domain.violations import Violation
+
+INDEXES = {
+    "complaints": [[("subject.path", ASCENDING), ("received_at", DESCENDING)], [("investigator_id", ASCENDING)],
+                   [("status", ASCENDING), ("due", ASCENDING)]],
+    "violations": [[("path", ASCENDING), ("recorded_at", DESCENDING)], [("person_id", ASCENDING)]],
+}
+
+
+def ensure_indexes(db) -> None:
+    registry_view_indexes(db)
+    for coll, specs in INDEXES.items():
+        for keys in specs:
+            db[coll].create_index(keys)
+    # The tracking code's hash finds its complaint, and two complaints never share one.
+    db.complaints.create_index([("code_hash", ASCENDING)], unique=True)
+
+
+class Repository(RegistryView):
+
+    def _get(self, coll: str, cls: type[BaseModel], id_: str, what: str, field: str):
+        obj = from_doc(cls, self.db[coll].find_one({"_id": id_}))
+        if obj is None:
+            raise NotFound(f"no {what} {id_}", field)
+        return obj
+
+    def _save(self, coll: str, obj: BaseModel) -> None:
+        doc = to_doc(obj)
+        expected = doc.pop("version")
+        doc["version"] = expected + 1
+        if self.db[coll].replace_one({"_id": doc["_id"], "version": expected}, doc).matched_count != 1:
+            raise Conflict("the record was changed by someone else meanwhile; try again", "version")
+        obj.version = expected + 1
+
+    # -- who and what a complaint is about, from the registry's read model
+    def subject(self, kind: SubjectKind, subject_id: str) -> Subject:
+        if kind == SubjectKind.kanoon:
+            k = self.db.kanoons.find_one({"_id": subject_id})
+            if k is None or k.get("status") != "active":
+                raise NotFound(f"no active kanoon {subject_id}", "subject_id")
+            path = [*k["unit_path"], subject_id]
+            accused = [p for p in (k.get("head_id"), k.get("deputy_id")) if p]
+        elif kind == SubjectKind.member:
+            m = self.db.members.find_one({"_id": subject_id})
+            if m is None or not m.get("kanoon_id"):
+                raise NotFound(f"no member {subject_id} of a kanoon", "subject_id")
+            path, _ = self.unit_path(m["kanoon_id"])
+            accused = [subject_id]
+        else:
+            path = self.staff_path(subject_id)
+            accused = [subject_id]
+        province = self.ancestor_of_kind(path, "province")
+        if province is None:
+            raise Invalid("the subject is not inside a province", "subject_id")
+        return Subject(kind=kind, id=subject_id, path=path, province_id=province, accused=accused)
+
+    def staff_path(self, person_id: str) -> list[str]:
+        """The unit a staff member serves: the scope of their role (the narrowest one)."""
+        best: list[str] | None = None
+        for g in self.db.grants.find({"person_id": person_id, "revoked": {"$ne": True}}):
+            try:
+                path, _ = self.unit_path(g["scope_id"])
+            except NotFound:
+                continue
+            if best is None or len(path) > len(best):
+                best = path
+        if best is None:
+            raise NotFound(f"no staff member {person_id}", "subject_id")
+        return best
+
+    def person_path(self, person_id: str) -> list[str]:
+        """A person's place: their kanoon, else the unit of their role."""
+        m = self.db.members.find_one({"_id": person_id})
+        if m is not None and m.get("kanoon_id"):
+            return self.unit_path(m["kanoon_id"])[0]
+        try:
+            return self.staff_path(person_id)
+        except NotFound:
+            raise NotFound(f"no member or staff member {person_id}", "person_id") from None
+
+    def holders(self, role: str, path: list[str]) -> list[str]:
+        return [g["person_id"] for g in self.db.grants.find(
+            {"role": role, "scope_id": {"$in": list(path)}, "revoked": {"$ne": True}}, {"person_id": 1})]
+
+    # -- complaints
+    def complaint(self, complaint_id: str) -> Complaint:
+        return self._get("complaints", Complaint, complaint_id, "complaint", "complaint_id")
+
+    def complaint_by_code(self, code_hash: str) -> Complaint | None:
+        return from_doc(Complaint, self.db.complaints.find_one({"code_hash": code_hash}))
+
+    def add_complaint(self, c: Complaint) -> None:
+        try:
+            self.db.complaints.insert_one(to_doc(c))
+        except DuplicateKeyError:
+            raise Conflict("this tracking code is taken; try again", "code") from None
+
+    def save_complaint(self, c: Complaint) -> None:
+        self._save("complaints", c)
+
+    def complaints_under(self, unit_id: str, status: str | None, investigator_id: str | None, limit: int,
+                         skip: int) -> tuple[list[Complaint], int]:
+        q: dict = {"subject.path": unit_id}
+        if status:
+            q["status"] = status
+        if investigator_id:
+            q["investigator_id"] = investigator_id
+        rows = self.db.complaints.find(q, sort=[("received_at", DESCENDING), ("_id", ASCENDING)], skip=skip,
+                                       limit=limit)
+        return [from_doc(Complaint, d) for d in rows], self.db.complaints.count_documents(q)
+
+    def open_complaints_due_before(self, unit_id: str, now: datetime) -> list[Complaint]:
+        q = {"subject.path": unit_id, "status": {"$ne": "closed"}, "due": {"$lt": now}}
+        return [from_doc(Complaint, d) for d in self.db.complaints.find(q, sort=[("due", ASCENDING)], limit=1000)]
+
+    # -- violations
+    def violation(self, violation_id: str) -> Violation:
+        return self._get("violations", Violation, violation_id, "violation", "violation_id")
+
+    def add_violation(self, v: Violation) -> None:
+        self.db.violations.insert_one(to_doc(v))
+
+    def save_violation(self, v: Violation) -> None:
+        self._save("violations", v)
+
+    def violations_under(self, unit_id: str, person_id: str | None, limit: int, skip: int
+                         ) -> tuple[list[Violation], int]:
+        q: dict = {"path": unit_id}
+        if person_id:
+            q["person_id"] = person_id
+        rows = self.db.violations.find(q, sort=[("recorded_at", DESCENDING), ("_id", ASCENDING)], skip=skip,
+                                       limit=limit)
+        return [from_doc(Violation, d) for d in rows], self.db.violations.count_documents(q)

@@ -1,0 +1,90 @@
+"""The oversight service's commands as the outside world sends them: shared by the service (which
+validates every call) and the gateway (which documents them). Pydantic only."""
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import ConfigDict, Field
+
+from kernel.types import Command, Id, LongText, Mobile, Text
+
+from .domain.complaints import Channel, SubjectKind
+from .domain.violations import RulingKind, Source
+
+
+def _ex(example: dict) -> ConfigDict:
+    return ConfigDict(extra="forbid", json_schema_extra={"examples": [example]})
+
+
+class PublicComplaint(Command):
+    """A complaint from the public, without an account; name and phone are optional (anonymous
+    when both are missing)."""
+    model_config = _ex({"subject_kind": "kanoon", "subject_id": "kn_0f1e2d3c4b5a6978",
+                        "text": "در توزیع بسته‌های معیشتی تبعیض شد و به چند خانواده نیازمند چیزی نرسید"})
+    subject_kind: SubjectKind
+    subject_id: Id
+    text: LongText = Field(min_length=10)
+    name: Text | None = None
+    phone: Mobile | None = None
+
+
+class FileComplaint(Command):
+    """A signed-in member's complaint (channel web; `anonymous` keeps their name off it), or one
+    the oversight head records as it came by phone, box or letter (with the caller's name and
+    phone, if given)."""
+    model_config = _ex({"subject_kind": "member", "subject_id": "p_1a2b3c4d5e6f7a8b", "channel": "web",
+                        "text": "رفتار نامناسب با مراجعه‌کنندگان در برنامه هفته گذشته", "anonymous": False})
+    subject_kind: SubjectKind
+    subject_id: Id
+    text: LongText = Field(min_length=10)
+    channel: Channel = Channel.web
+    anonymous: bool = False
+    name: Text | None = None
+    phone: Mobile | None = None
+
+
+class Triage(Command):
+    model_config = _ex({"category": "رفتار", "severity": "high"})
+    category: Text
+    severity: Literal["low", "medium", "high", "critical"]
+
+
+class Assign(Command):
+    model_config = _ex({"investigator_id": "p_1a2b3c4d5e6f7a8b"})
+    investigator_id: Id
+
+
+class NoteText(Command):
+    model_config = _ex({"text": "با دو شاهد گفتگو شد"})
+    text: LongText = Field(min_length=3)
+
+
+class Resolve(Command):
+    model_config = _ex({"outcome": "شکایت وارد بود؛ تذکر کتبی داده شد"})
+    outcome: LongText = Field(min_length=3)
+
+
+class RecordViolation(Command):
+    model_config = _ex({"person_id": "p_1a2b3c4d5e6f7a8b", "source": "complaint", "source_id": "cp_0a1b2c3d4e5f6a7b",
+                        "description": "دریافت وجه از خانواده‌های نیازمند در ازای بسته معیشتی"})
+    person_id: Id
+    source: Source
+    source_id: Id | None = None
+    description: LongText = Field(min_length=10)
+
+
+class Decide(Command):
+    model_config = _ex({"decision": "تذکر شفاهی و پیگیری در بازدید بعد"})
+    decision: LongText = Field(min_length=3)
+
+
+class Rule(Command):
+    model_config = _ex({"kind": "barred_from_headship", "months": 12, "reason": "تخلف مالی محرز شد"})
+    kind: RulingKind
+    months: int = Field(default=0, ge=0, le=120)
+    reason: LongText = Field(min_length=3)
+
+
+class Lift(Command):
+    model_config = _ex({"reason": "جبران خسارت و تعهد کتبی"})
+    reason: LongText = Field(min_length=3)

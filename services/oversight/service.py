@@ -1,0 +1,281 @@
+"""The oversight service (DOMAIN §6): nameko entrypoints that validate, check access, call the domain
+and store the result with its events in one transaction. It learns units, kanoons, memberships and
+roles from the registry's events; its rulings are enforced by the registry and the reports service,
+which consume them."""
+from __future__ import annotations
+
+import secrets
+
+from kernel.clock import SYSTEM as clock
+from kernel.commands import page_args, parse, view
+from kernel.errors import Forbidden, Invalid, NotFound
+from kernel.messaging import reliable_event_handler
+from kernel.service import ContextProvider, DomainService, StoreProvider, rpc
+from kernel.settings import cached_settings
+
+from . import schemas as s
+from .domain import rules
+from .domain.complaints import (ALPHABET, CODE_LENGTH, Channel, Complainant, Complaint, code_hash, format_code,
+                                normalize_code)
+from .domain.violations import RulingKind, Violation
+from .projections import apply_registry_event
+from .repository import Repository, ensure_indexes
+
+
+def new_code() -> str:
+    return "".join(secrets.choice(ALPHABET) for _ in range(CODE_LENGTH))
+
+
+class OversightProjections:
+    """The registry's read model, in a container of its own (its own worker budget)."""
+
+    name = "oversight_projections"
+    owner = "oversight"
+
+    store = StoreProvider(relay=False)
+
+    @reliable_event_handler("registry", "registry.#")
+    def on_registry_event(self, envelope: dict) -> None:
+        self.store.apply("registry", envelope, lambda tx: apply_registry_event(tx.db, envelope),
+                         cached_settings().handler_store_seconds)
+
+
+class OversightService(DomainService):
+    name = "oversight"
+    repository = Repository
+
+    store = StoreProvider(indexes=ensure_indexes)
+    ctx = ContextProvider()
+
+    def _actor(self, repo: Repository):
+        return repo.actor(self.ctx.user_id, self.ctx.person_id, clock.today())
+
+    # ------------------------------------------------------------ complaints (§6.1)
+
+    def _receive(self, subject_kind, subject_id: str, text: str, channel: Channel, complainant: Complainant,
+                 check=None) -> dict:
+        code = new_code()
+
+        def work(repo: Repository, tx):
+            subject = repo.subject(subject_kind, subject_id)
+            if check is not None:
+                check(repo, subject)
+            c, events = Complaint.receive(code=code, channel=channel, subject=subject, text=text,
+                                          complainant=complainant,
+                                          oversight_heads=repo.holders("oversight_head", subject.path), clock=clock)
+            repo.add_complaint(c)
+            tx.emit(*events)
+            return {"tracking_code": format_code(code), **_public(c)}
+        return self._write(work)
+
+    @rpc
+    def receive_public_complaint(self, payload: dict) -> dict:
+        """From the public, without an account: the answer is the tracking code and the status,
+        nothing else (no id, nothing about the subject)."""
+        cmd = parse(s.PublicComplaint, payload)
+        return self._receive(cmd.subject_kind, cmd.subject_id, cmd.text, Channel.web,
+                             Complainant(name=cmd.name, phone=cmd.phone))
+
+    @rpc
+    def file_complaint(self, payload: dict) -> dict:
+        cmd = parse(s.FileComplaint, payload)
+        actor = rules.signed_in(self._actor(self._read()))
+        if cmd.channel == Channel.web:
+            if cmd.name or cmd.phone:
+                raise Invalid("a complaint filed on the web is the caller's own; name and phone are for "
+                              "complaints recorded from the phone line, the box or a letter", "name")
+            who = Complainant() if cmd.anonymous else Complainant(person_id=actor.person_id)
+            return self._receive(cmd.subject_kind, cmd.subject_id, cmd.text, cmd.channel, who)
+
+        def on_behalf(repo, subject):
+            # What came by phone, box or letter is recorded by those who handle complaints there.
+            rules.require(actor, subject.path, rules.HANDLERS, "record complaints from the phone line, box or letters")
+        who = Complainant() if cmd.anonymous else Complainant(name=cmd.name, phone=cmd.phone)
+        return self._receive(cmd.subject_kind, cmd.subject_id, cmd.text, cmd.channel, who, on_behalf)
+
+    @rpc
+    def track_complaint(self, code: str) -> dict:
+        """The status a tracking code shows; an unknown or malformed code is simply not found."""
+        raw = normalize_code(str(code or ""))
+        c = self._read().complaint_by_code(code_hash(raw)) if len(raw) == CODE_LENGTH else None
+        if c is None:
+            raise NotFound("no complaint has this tracking code", "code")
+        return _public(c)
+
+    def _complaint_view(self, repo: Repository, c: Complaint, actor) -> dict:
+        """The handler sees everything; the investigator all but who complained; the accused nothing."""
+        if actor.person_id in c.subject.accused:
+            raise Forbidden("the complaint is about you: it is handled by others")
+        handler = actor.covers(c.subject.path, {c.handler_role})
+        if not handler and actor.person_id != c.investigator_id:
+            raise Forbidden("only the complaint's handler and its investigator see it")
+        out = {k: v for k, v in view(c).items() if k != "code_hash"}
+        out["overdue"] = c.overdue(clock.now())
+        if not handler:
+            out["complainant"] = None
+        return out
+
+    @rpc
+    def get_complaint(self, complaint_id: str) -> dict:
+        repo = self._read()
+        actor = rules.signed_in(self._actor(repo))
+        return self._complaint_view(repo, repo.complaint(complaint_id), actor)
+
+    @rpc
+    def complaints(self, unit_id: str, status: str | None = None, overdue: bool = False, mine: bool = False,
+                   limit: int = 100, skip: int = 0) -> dict:
+        """A unit's complaints for their handler (never those accusing the reader); `mine`: those
+        assigned to the caller to investigate; `overdue`: open past their deadline."""
+        limit, skip = page_args(limit, skip)
+        if status is not None and status not in {"received", "triaged", "investigating", "resolved", "closed"}:
+            raise Invalid("status is received, triaged, investigating, resolved or closed", "status")
+        repo = self._read()
+        path, _ = repo.unit_path(unit_id)
+        actor = rules.signed_in(self._actor(repo))
+        if not mine:
+            rules.require(actor, path, rules.HANDLERS, "see the complaints here")
+        if overdue:
+            items = repo.open_complaints_due_before(unit_id, clock.now())
+            total = len(items)
+        else:
+            items, total = repo.complaints_under(unit_id, status, actor.person_id if mine else None, limit, skip)
+        out = []
+        for c in items:
+            try:
+                out.append(self._complaint_view(repo, c, actor))
+            except Forbidden:
+                total -= 1   # accusing the reader, or another handler's: not theirs to see
+        return {"total": total, "items": out}
+
+    def _change_complaint(self, complaint_id: str, change) -> dict:
+        def work(repo: Repository, tx):
+            c = repo.complaint(complaint_id)
+            actor = rules.signed_in(self._actor(repo))
+            if actor.person_id in c.subject.accused:
+                raise Forbidden("the complaint is about you: it is handled by others")
+            tx.emit(*change(repo, c, actor))
+            repo.save_complaint(c)
+            return self._complaint_view(repo, c, actor)
+        return self._write(work)
+
+    @rpc
+    def triage_complaint(self, complaint_id: str, payload: dict) -> dict:
+        cmd = parse(s.Triage, payload)
+        return self._change_complaint(complaint_id, lambda repo, c, actor: c.triage(
+            cmd.category, cmd.severity, rules.handle_complaint(actor, c.subject.path, c.handler_role).person_id,
+            clock))
+
+    @rpc
+    def assign_complaint(self, complaint_id: str, payload: dict) -> dict:
+        cmd = parse(s.Assign, payload)
+
+        def change(repo, c, actor):
+            by = rules.handle_complaint(actor, c.subject.path, c.handler_role).person_id
+            if not repo.grants_of(cmd.investigator_id, clock.today()):
+                raise Invalid("the investigator is a staff member with a role", "investigator_id")
+            return c.assign(cmd.investigator_id, by, clock)
+        return self._change_complaint(complaint_id, change)
+
+    @rpc
+    def note_complaint(self, complaint_id: str, payload: dict) -> dict:
+        cmd = parse(s.NoteText, payload)
+
+        def change(repo, c, actor):
+            if actor.person_id != c.investigator_id:
+                rules.handle_complaint(actor, c.subject.path, c.handler_role)
+            return c.note(cmd.text, actor.person_id, clock)
+        return self._change_complaint(complaint_id, change)
+
+    @rpc
+    def resolve_complaint(self, complaint_id: str, payload: dict) -> dict:
+        cmd = parse(s.Resolve, payload)
+
+        def change(repo, c, actor):
+            if actor.person_id != c.investigator_id:
+                rules.handle_complaint(actor, c.subject.path, c.handler_role)
+            return c.resolve(cmd.outcome, actor.person_id, clock)
+        return self._change_complaint(complaint_id, change)
+
+    @rpc
+    def close_complaint(self, complaint_id: str) -> dict:
+        return self._change_complaint(complaint_id, lambda repo, c, actor: c.close(
+            rules.handle_complaint(actor, c.subject.path, c.handler_role).person_id, clock))
+
+    # ------------------------------------------------------------ violations and rulings (§6.3)
+
+    @rpc
+    def record_violation(self, payload: dict) -> dict:
+        cmd = parse(s.RecordViolation, payload)
+
+        def work(repo: Repository, tx):
+            path = repo.person_path(cmd.person_id)
+            actor = rules.record_violation(self._actor(repo), path)
+            province = repo.ancestor_of_kind(path, "province")
+            if province is None:
+                raise Invalid("the person is not inside a province", "person_id")
+            if cmd.source_id and cmd.source.value == "complaint":
+                repo.complaint(cmd.source_id)
+            v, events = Violation.record(person_id=cmd.person_id, province_id=province, path=path, source=cmd.source,
+                                         source_id=cmd.source_id, description=cmd.description,
+                                         by=actor.person_id, clock=clock)
+            repo.add_violation(v)
+            tx.emit(*events)
+            return view(v)
+        return self._write(work)
+
+    def _change_violation(self, violation_id: str, change) -> dict:
+        def work(repo: Repository, tx):
+            v = repo.violation(violation_id)
+            tx.emit(*change(repo, v))
+            repo.save_violation(v)
+            return view(v)
+        return self._write(work)
+
+    @rpc
+    def handle_violation(self, violation_id: str, payload: dict) -> dict:
+        cmd = parse(s.Decide, payload)
+        return self._change_violation(violation_id, lambda repo, v: v.handle(
+            cmd.decision, rules.decide_violation(self._actor(repo), v.path).person_id))
+
+    @rpc
+    def escalate_violation(self, violation_id: str) -> dict:
+        return self._change_violation(violation_id, lambda repo, v: v.escalate(
+            rules.decide_violation(self._actor(repo), v.path).person_id))
+
+    @rpc
+    def rule_violation(self, violation_id: str, payload: dict) -> dict:
+        cmd = parse(s.Rule, payload)
+        return self._change_violation(violation_id, lambda repo, v: v.rule(
+            RulingKind(cmd.kind), cmd.months, cmd.reason, rules.rule(self._actor(repo), v.path).person_id, clock))
+
+    @rpc
+    def lift_ruling(self, violation_id: str, payload: dict) -> dict:
+        cmd = parse(s.Lift, payload)
+        return self._change_violation(violation_id, lambda repo, v: v.lift(
+            cmd.reason, rules.rule(self._actor(repo), v.path).person_id, clock))
+
+    @rpc
+    def get_violation(self, violation_id: str) -> dict:
+        repo = self._read()
+        v = repo.violation(violation_id)
+        actor = rules.signed_in(self._actor(repo))
+        if actor.person_id == v.person_id:
+            return view(v)   # the person sees what was decided about them
+        rules.see_violations(actor, v.path)
+        return view(v)
+
+    @rpc
+    def violations(self, unit_id: str, person_id: str | None = None, limit: int = 100, skip: int = 0) -> dict:
+        limit, skip = page_args(limit, skip)
+        repo = self._read()
+        path, _ = repo.unit_path(unit_id)
+        rules.see_violations(self._actor(repo), path)
+        items, total = repo.violations_under(unit_id, person_id, limit, skip)
+        return {"total": total, "items": [view(v) for v in items]}
+
+
+def _public(c: Complaint) -> dict:
+    out = c.public_view()
+    return {**out, "received_at": out["received_at"].isoformat(), "status_at": out["status_at"].isoformat()}
+
+

@@ -1,0 +1,145 @@
+"""The oversight service's rules with no I/O: complaints routed around the people they accuse,
+tracking codes, deadlines by severity, violations escalated and ruled, rulings' periods in the
+Jalali calendar and what they forbid where they bite (kernel.rulings); the public routes' throttle."""
+from datetime import date, datetime, timedelta, timezone
+
+import pytest
+
+from gateway.throttle import Throttle
+from kernel.clock import FixedClock
+from kernel.errors import Conflict, Forbidden, Invalid
+from kernel.rulings import Restriction, check_may_head, check_may_join
+from services.oversight.domain.complaints import (Channel, Complainant, Complaint, Subject, SubjectKind, code_hash,
+                                                  format_code, normalize_code)
+from services.oversight.domain.violations import RulingKind, Source, Violation, add_months
+
+C = FixedClock(datetime(2025, 11, 11, 12, 0, tzinfo=timezone.utc))   # 1404/08/20
+PATH = ["IR", "IR-R5", "IR-09", "IR-09-MSH", "kn_a"]
+CODE = "K7QM2XRD9F4T"
+
+
+def subject(accused=("p_head", "p_deputy"), kind=SubjectKind.kanoon):
+    return Subject(kind=kind, id="kn_a", path=PATH, province_id="IR-09", accused=list(accused))
+
+
+def complaint(accused=("p_head", "p_deputy"), heads=("p_oh",), who=None):
+    return Complaint.receive(code=CODE, channel=Channel.web, subject=subject(accused), text="تبعیض در توزیع بسته‌ها",
+                             complainant=who or Complainant(), oversight_heads=list(heads), clock=C)
+
+
+def test_a_tracking_code_is_read_back_in_any_form_and_only_its_hash_is_kept():
+    c, events = complaint()
+    assert c.code_hash == code_hash("k7qm-2xrd-9f4t") == code_hash(" K7QM 2XRD 9F4T ") != code_hash("K7QM2XRD9F4U")
+    assert CODE not in c.model_dump_json() and format_code(CODE) == "K7QM-2XRD-9F4T"
+    assert normalize_code("k7qm-2xrd") == "K7QM2XRD"
+    assert c.anonymous and events[0].anonymous and "text" not in events[0].model_dump()
+    for bad in ("K7QM2XRD9F4", "K7QM2XRD9F40", "K7QM2XRD9F4I"):   # short, 0 and I are not in the alphabet
+        with pytest.raises(Invalid):
+            Complaint.receive(code=bad, channel=Channel.web, subject=subject(), text="تبعیض در توزیع بسته‌ها",
+                              complainant=Complainant(), oversight_heads=[], clock=C)
+
+
+def test_a_complaint_accusing_the_oversight_head_goes_to_the_manager_and_the_accused_never_handle_it():
+    c, _ = complaint(accused=("p_oh",), heads=("p_oh",))
+    assert c.handler_role == "province_manager"
+    c, _ = complaint()
+    assert c.handler_role == "oversight_head"
+    for step in (lambda: c.triage("رفتار", "high", "p_head", C), lambda: c.note("یادداشت", "p_deputy", C)):
+        with pytest.raises(Forbidden):
+            step()
+    c.triage("رفتار", "high", "p_oh", C)
+    assert c.due == c.received_at + timedelta(days=7)
+    with pytest.raises(Invalid):
+        c.assign("p_head", "p_oh", C)            # the accused never investigate
+    c.assign("p_inv", "p_oh", C)
+    assert c.status == "investigating"
+    with pytest.raises(Invalid):
+        complaint(who=Complainant(person_id="p_head"))   # nobody complains about themselves
+
+
+def test_a_complaint_moves_to_its_close_and_is_overdue_past_its_severitys_deadline():
+    c, _ = complaint(who=Complainant(person_id="p_member", name="علی"))
+    assert not c.anonymous
+    with pytest.raises(Conflict):
+        c.resolve("یافته", "p_oh", C)            # not under investigation yet
+    with pytest.raises(Invalid):
+        c.triage("x", "apocalyptic", "p_oh", C)
+    c.triage("مالی", "critical", "p_oh", C)
+    assert not c.overdue(C.now() + timedelta(days=2)) and c.overdue(C.now() + timedelta(days=2, seconds=1))
+    with pytest.raises(Invalid):
+        c.assign("p_member", "p_oh", C)          # nor the complainant
+    c.assign("p_inv", "p_oh", C)
+    c.note("با دو شاهد گفتگو شد", "p_inv", C)
+    c.resolve("شکایت وارد بود؛ تذکر کتبی", "p_inv", C)
+    c.close("p_oh", C)
+    assert c.status == "closed" and not c.overdue(C.now() + timedelta(days=90))
+    public = c.public_view()
+    assert set(public) == {"status", "received_at", "status_at", "closed"} and public["closed"]
+    with pytest.raises(Conflict):
+        c.note("بعد از بستن", "p_oh", C)
+
+
+def test_a_violation_is_decided_or_escalated_and_the_committee_rules_for_whole_jalali_months():
+    v, events = Violation.record(person_id="p_x", province_id="IR-09", path=PATH, source=Source.complaint,
+                                 source_id="cp_1", description="دریافت وجه از خانواده‌ها در ازای بسته", by="p_sec",
+                                 clock=C)
+    assert events[0].event_type == "oversight.violation.recorded.v1"
+    with pytest.raises(Conflict):
+        v.rule(RulingKind.suspended, 3, "محرز", "p_com", C)        # not escalated
+    v.escalate("p_sec")
+    with pytest.raises(Invalid):
+        v.rule(RulingKind.barred_from_headship, 0, "محرز", "p_com", C)
+    with pytest.raises(Invalid):
+        v.rule(RulingKind.barred_from_headship, 6, "محرز", "p_x", C)  # nobody rules on themselves
+    events = v.rule(RulingKind.barred_from_headship, 6, "تخلف مالی محرز شد", "p_com", C)
+    r = v.ruling
+    assert (r.starts_on, r.ends_on) == (date(2025, 11, 11), date(2026, 5, 10))   # 1404/08/20 → 1405/02/20
+    assert events[0].event_type == "oversight.ruling.issued.v1" and events[0].kind == "barred_from_headship"
+    with pytest.raises(Conflict):
+        v.handle("تصمیم دیگر", "p_sec")
+    v.lift("جبران خسارت و تعهد کتبی", "p_com", C)
+    with pytest.raises(Conflict):
+        v.lift("دوباره", "p_com", C)
+    w, _ = Violation.record(person_id="p_y", province_id="IR-09", path=PATH, source=Source.inspection, source_id=None,
+                            description="عدم ثبت گزارش‌ها در سه ماه گذشته", by="p_sec", clock=C)
+    w.escalate("p_sec")
+    w.rule(RulingKind.warning, 12, "تذکر", "p_com", C)
+    assert w.ruling.months == 0 and w.ruling.ends_on is None
+
+
+@pytest.mark.parametrize("start,months,end", [
+    (date(2025, 11, 11), 1, date(2025, 12, 11)),    # 1404/08/20 → 1404/09/20
+    (date(2025, 9, 22), 1, date(2025, 10, 22)),     # 1404/06/31 → 1404/07/30 (Mehr has 30 days)
+    (date(2025, 3, 21), 12, date(2026, 3, 21)),     # 1404/01/01 → 1405/01/01
+])
+def test_months_are_jalali_months(start, months, end):
+    assert add_months(start, months) == end
+
+
+def test_a_ruling_forbids_what_it_names_while_in_force_and_not_after_or_once_lifted():
+    barred = Restriction(id="rl_1", person_id="p", kind="barred_from_headship", starts_on=date(2025, 11, 11),
+                         ends_on=date(2026, 5, 10))
+    with pytest.raises(Conflict, match="barred from heading a kanoon until 1405/02/20") as exc:
+        check_may_head([barred], date(2026, 5, 9), "head_id")
+    assert exc.value.field == "head_id"
+    check_may_head([barred], date(2026, 5, 10), "head_id")          # ended
+    check_may_head([barred], date(2025, 11, 10), "head_id")         # not yet
+    check_may_join([barred], date(2025, 12, 1), "person_id")        # a bar does not stop membership
+    check_may_head([barred.model_copy(update={"lifted": True})], date(2025, 12, 1), "head_id")
+    suspended = barred.model_copy(update={"kind": "suspended"})
+    for check in (check_may_head, check_may_join):
+        with pytest.raises(Conflict):
+            check([suspended], date(2025, 12, 1), "person_id")
+    check_may_join([barred.model_copy(update={"kind": "warning", "ends_on": None})], date(2025, 12, 1), "person_id")
+    lifted_first = Restriction(id="rl_2", person_id="p", kind="unknown", starts_on=None, ends_on=None, lifted=True)
+    check_may_head([lifted_first], date(2025, 12, 1), "head_id")
+
+
+def test_the_public_routes_throttle_counts_a_sliding_window_per_address():
+    now = [0.0]
+    t = Throttle(3, 600, clock=lambda: now[0])
+    assert [t.hit("1.2.3.4") for _ in range(3)] == [None, None, None]
+    wait = t.hit("1.2.3.4")
+    assert wait == pytest.approx(600) and t.hit("5.6.7.8") is None      # another address is counted apart
+    now[0] = 600.5
+    assert t.hit("1.2.3.4") is None                                      # the first hits slid out
