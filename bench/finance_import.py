@@ -46,7 +46,7 @@ from tests.system.helpers import form_kanoon, member, sign_in, staff
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def run(base: str, receipts: int, terminals: int) -> float:
+def run(base: str, receipts: int, terminals: int, finance_db=None) -> float:
     admin = sign_in(base, "admin", ADMIN_PASSWORD)
     tag = uuid.uuid4().hex[:4]
     city = f"IR-09-F{tag.upper()}"
@@ -115,7 +115,18 @@ def run(base: str, receipts: int, terminals: int) -> float:
     print(f"upload answered (every row read and checked): {t_checked:7.1f}s")
     print(f"recorded in the ledger:                       {t_recorded:7.1f}s  {receipts / t_recorded:8.0f} receipts/s")
     print(f"counted in the province x year figures:      {t_counted:7.1f}s  {receipts / t_counted:8.0f} receipts/s")
-    print(f"read model over HTTP, median of 30: province x year {province_year:.1f} ms, city x month {city_month:.1f} ms")
+    print(f"read model over HTTP, median of 30, right after: province x year {province_year:.1f} ms, "
+          f"city x month {city_month:.1f} ms")
+    if finance_db is not None:
+        # At rest: the relay has published everything and the folders have applied every delta.
+        settle = time.perf_counter()
+        while (finance_db.outbox.count_documents({"status": "pending"}) or finance_db.figure_deltas.find_one()
+               or finance_db.balance_deltas.find_one()):
+            time.sleep(1)
+        province_year = latency("/api/finance/units/IR-09/figures", {"period": str(year)})
+        city_month = latency(f"/api/finance/units/{city}/figures", {"period": str(jalali.period_of(now))})
+        print(f"at rest ({time.perf_counter() - settle:.0f}s later), median of 30: province x year "
+              f"{province_year:.1f} ms, city x month {city_month:.1f} ms")
     return receipts / t_recorded
 
 
@@ -162,7 +173,8 @@ def main() -> None:
                    MONGO_DB_PREFIX=f"bench{port}_", KHADEM_ADMIN_PASSWORD=ADMIN_PASSWORD)
         proc = launch(Path(data), port, store_port, env)
         try:
-            rate = run(f"http://127.0.0.1:{port}", args.receipts, args.terminals)
+            finance_db = MongoClient(store_uri(store_port))[f"bench{port}_finance"]
+            rate = run(f"http://127.0.0.1:{port}", args.receipts, args.terminals, finance_db)
             if args.baseline:
                 bare = baseline(store_uri(store_port), args.baseline)
                 print(f"baseline, bare pymongo inserts of the same documents ({args.baseline:,}, {CHUNK} per "

@@ -263,7 +263,7 @@ class FinanceService(DomainService):
         if actor.person_id != b["imported_by"] and not any(
                 actor.covers(repo.unit_path(p)[0], rules.FINANCE_STAFF) for p in b["province_ids"]):
             raise rules.Forbidden("this import is neither yours nor of a province you cover")
-        outcomes, total = repo.batch_outcomes(batch_id, status, limit, skip)
+        outcomes, total = repo.batch_outcomes(b, status, limit, skip)
         out = report(b, outcomes)
         out["outcomes_total"] = total
         return out
