@@ -31,6 +31,7 @@ from services.finance.domain import vouchers as money_vouchers
 from services.finance.domain import receipts as money_receipts
 from services.finance.domain import terminals as money_terminals
 from services.oversight.domain import complaints as oversight_complaints
+from services.oversight.domain import inspections as oversight_inspections
 from services.oversight.domain import violations as oversight_violations
 from services.registry.domain import kanoons, people, roles, selection, settings, transfers, units
 from services.reports.domain import campaigns, monthly, needs, programs, reports, reservations, service_types
@@ -381,6 +382,30 @@ Violation = public(oversight_violations.Violation, "Violation", exclude={"versio
 
 class ViolationPage(Page):
     items: list[Violation]
+
+
+Checklist = public(oversight_inspections.Checklist)
+Inspection = public(oversight_inspections.Inspection, "Inspection", exclude={"version"})
+
+
+class SeasonPlan(BaseModel):
+    model_config = OPEN
+    province_id: str
+    season: str
+    planned: int           # planned now
+    existing: int          # planned before
+
+
+class InspectionReport(BaseModel):
+    model_config = OPEN
+    unit_id: str
+    period: str
+    planned: int           # periodic inspections planned
+    inspected: int         # of them, done
+    visits: int            # every inspection and visit done
+    mean_score: float | None
+    never_inspected: list[str]   # active kanoons with no visit in the period
+    items: list[Inspection]
 
 
 # ---------------------------------------------------------------- operations

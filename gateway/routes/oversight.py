@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import Path
+from fastapi import Path, Query
 
 from services.oversight import schemas as s
 
@@ -128,3 +128,58 @@ def rule_violation(call: CallerDep, violation_id: str, cmd: s.Rule):
 @router.post("/violations/{violation_id}/ruling/lifting", response_model=out.Violation)
 def lift_ruling(call: CallerDep, violation_id: str, cmd: s.Lift):
     return call(R, "lift_ruling", violation_id, body(cmd))
+
+
+# -- checklists and inspections (§6.2)
+
+@router.post("/checklists", status_code=201, response_model=out.Checklist)
+def define_checklist(call: CallerDep, cmd: s.DefineChecklist):
+    """A checklist of weighted items (the oversight head); the same key again is its next version,
+    and inspections keep the version they were planned with."""
+    return call(R, "define_checklist", body(cmd))
+
+
+@router.get("/units/{province_id}/checklists", response_model=list[out.Checklist])
+def checklists(call: CallerDep, province_id: str):
+    return call(R, "checklists", province_id)
+
+
+@router.post("/inspections/season", response_model=out.SeasonPlan)
+def plan_season(call: CallerDep, cmd: s.PlanSeason):
+    """A periodic inspection for every active kanoon of the province in the season (again: only
+    those not planned yet)."""
+    return call(R, "plan_season", body(cmd))
+
+
+@router.post("/inspections", status_code=201, response_model=out.Inspection)
+def plan_visit(call: CallerDep, cmd: s.PlanVisit):
+    """A surprise inspection (the oversight head), the city secretary's visit to a kanoon, or a
+    deputy's visit to a county, in the current season."""
+    return call(R, "plan_visit", body(cmd))
+
+
+@router.post("/inspections/{inspection_id}/answers", response_model=out.Inspection)
+def record_inspection(call: CallerDep, inspection_id: str, cmd: s.RecordInspection):
+    """Every item answered, the minutes and the day: the score (0–100) is computed from the weights,
+    and the visitor's role recorded."""
+    return call(R, "record_inspection", inspection_id, body(cmd))
+
+
+@router.post("/inspections/{inspection_id}/sending", response_model=out.Inspection)
+def send_inspection(call: CallerDep, inspection_id: str):
+    """Sent to the Center."""
+    return call(R, "send_inspection", inspection_id)
+
+
+@router.get("/inspections/{inspection_id}", response_model=out.Inspection)
+def get_inspection(call: CallerDep, inspection_id: str):
+    return call(R, "get_inspection", inspection_id)
+
+
+@router.get("/units/{unit_id}/inspections", response_model=out.InspectionReport)
+def inspections(call: CallerDep, unit_id: str,
+                period: Annotated[str, Query(pattern=r"^1[34][0-9]{2}(-Q[1-4])?$",
+                                             description="a Jalali season 1404-Q3 or year 1404")]):
+    """Inspected against planned, the mean score, the active kanoons never inspected in the period,
+    and the inspections."""
+    return call(R, "inspections", unit_id, period)

@@ -62,3 +62,32 @@ class RulingLifted(EventData):
     violation_id: str
     person_id: str
     by: str
+
+
+@event_type("oversight.checklist.defined.v1", "checklist/{key}")
+class ChecklistDefined(EventData):
+    checklist_id: str          # <key>:v<version>
+    key: str
+    version: int
+    province_id: str
+    items: int
+
+
+@event_type("oversight.inspection.done.v1", "inspection/{inspection_id}")
+class InspectionDone(EventData):
+    """An inspection's score (0–100, from the checklist's weights): for the evaluation (§7.3)."""
+    inspection_id: str
+    kind: str                  # periodic | surprise | secretary_visit | deputy_visit
+    target_id: str             # a kanoon, or a county
+    province_id: str
+    season: str                # 1404-Q3
+    checklist_id: str
+    score: float
+    visitor_role: str
+
+
+@event_type("oversight.inspection.sent.v1", "inspection/{inspection_id}")
+class InspectionSent(EventData):
+    inspection_id: str
+    province_id: str
+    by: str

@@ -14,12 +14,15 @@ from kernel.registry_view import RegistryView
 from kernel.registry_view import ensure_indexes as registry_view_indexes
 
 from .domain.complaints import Complaint, Subject, SubjectKind
+from .domain.inspections import Checklist, Inspection
 from .domain.violations import Violation
 
 INDEXES = {
     "complaints": [[("subject.path", ASCENDING), ("received_at", DESCENDING)], [("investigator_id", ASCENDING)],
                    [("status", ASCENDING), ("due", ASCENDING)]],
     "violations": [[("path", ASCENDING), ("recorded_at", DESCENDING)], [("person_id", ASCENDING)]],
+    "checklists": [[("province_id", ASCENDING), ("key", ASCENDING), ("version", DESCENDING)]],
+    "inspections": [[("target_path", ASCENDING), ("season", ASCENDING)], [("status", ASCENDING)]],
 }
 
 
@@ -147,3 +150,44 @@ class Repository(RegistryView):
         rows = self.db.violations.find(q, sort=[("recorded_at", DESCENDING), ("_id", ASCENDING)], skip=skip,
                                        limit=limit)
         return [from_doc(Violation, d) for d in rows], self.db.violations.count_documents(q)
+
+    # -- checklists and inspections (§6.2)
+    def checklist(self, checklist_id: str) -> Checklist:
+        return self._get("checklists", Checklist, checklist_id, "checklist", "checklist_id")
+
+    def latest_checklist(self, province_id: str, key: str) -> Checklist | None:
+        return from_doc(Checklist, self.db.checklists.find_one({"province_id": province_id, "key": key},
+                                                               sort=[("version", DESCENDING)]))
+
+    def add_checklist(self, c: Checklist) -> None:
+        try:
+            self.db.checklists.insert_one(to_doc(c))
+        except DuplicateKeyError:
+            raise Conflict(f"version {c.version} of {c.key} was defined meanwhile; try again", "key") from None
+
+    def checklists_of(self, province_id: str) -> list[Checklist]:
+        return [from_doc(Checklist, d) for d in self.db.checklists.find(
+            {"province_id": province_id}, sort=[("key", ASCENDING), ("version", DESCENDING)], limit=1000)]
+
+    def inspection(self, inspection_id: str) -> Inspection:
+        return self._get("inspections", Inspection, inspection_id, "inspection", "inspection_id")
+
+    def add_inspection(self, i: Inspection) -> bool:
+        """False when it exists already (a season's periodic inspection of a kanoon is planned once)."""
+        try:
+            self.db.inspections.insert_one(to_doc(i))
+        except DuplicateKeyError:
+            return False
+        return True
+
+    def save_inspection(self, i: Inspection) -> None:
+        self._save("inspections", i)
+
+    def inspections_under(self, unit_id: str, seasons: list[str], limit: int = 20000) -> list[Inspection]:
+        return [from_doc(Inspection, d) for d in self.db.inspections.find(
+            {"target_path": unit_id, "season": {"$in": seasons}}, sort=[("season", ASCENDING), ("_id", ASCENDING)],
+            limit=limit)]
+
+    def active_kanoons_under(self, unit_id: str) -> list[tuple[str, list[str]]]:
+        return [(d["_id"], [*d["unit_path"], d["_id"]]) for d in self.db.kanoons.find(
+            {"unit_path": unit_id, "status": "active"}, {"unit_path": 1}, sort=[("_id", ASCENDING)])]

@@ -2,14 +2,18 @@
 validates every call) and the gateway (which documents them). Pydantic only."""
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import ConfigDict, Field
 
-from kernel.types import Command, Id, LongText, Mobile, Text
+from kernel.types import Command, Id, JalaliDate, LongText, Mobile, Text
 
 from .domain.complaints import Channel, SubjectKind
+from .domain.inspections import InspectionKind
 from .domain.violations import RulingKind, Source
+
+
+Slug = Annotated[str, Field(min_length=2, max_length=40, pattern=r"^[a-z][a-z0-9_\-]*$")]
 
 
 def _ex(example: dict) -> ConfigDict:
@@ -88,3 +92,46 @@ class Rule(Command):
 class Lift(Command):
     model_config = _ex({"reason": "جبران خسارت و تعهد کتبی"})
     reason: LongText = Field(min_length=3)
+
+
+class ChecklistItem(Command):
+    key: Slug
+    text: Text
+    weight: int = Field(ge=1, le=10)
+
+
+class DefineChecklist(Command):
+    """A checklist built from the rules; defining the same key again makes its next version."""
+    model_config = _ex({"key": "kanoon-periodic", "province_id": "IR-09", "title": "بازدید فصلی کانون",
+                        "items": [{"key": "reports_on_time", "text": "گزارش‌ها به موقع ثبت شده است", "weight": 3},
+                                  {"key": "place_signboard", "text": "تابلوی کانون نصب است", "weight": 1}]})
+    key: Slug
+    province_id: Id
+    title: Text
+    items: list[ChecklistItem] = Field(min_length=1, max_length=100)
+
+
+class PlanSeason(Command):
+    """A periodic inspection for every active kanoon of the province in a Jalali season."""
+    model_config = _ex({"province_id": "IR-09", "season": "1404-Q3", "checklist_id": "kanoon-periodic:v1"})
+    province_id: Id
+    season: str = Field(pattern=r"^1[34][0-9]{2}-Q[1-4]$", description="a Jalali season, 1404-Q3")
+    checklist_id: str = Field(min_length=3, max_length=80)
+
+
+class PlanVisit(Command):
+    """A surprise inspection, the city secretary's visit to a kanoon or a deputy's to a county, in
+    the current season."""
+    model_config = _ex({"kind": "secretary_visit", "target_id": "kn_0f1e2d3c4b5a6978",
+                        "checklist_id": "kanoon-periodic:v1"})
+    kind: InspectionKind
+    target_id: Id
+    checklist_id: str = Field(min_length=3, max_length=80)
+
+
+class RecordInspection(Command):
+    model_config = _ex({"answers": {"reports_on_time": True, "place_signboard": False},
+                        "minutes": "کانون فعال است؛ تابلو نصب نشده و تذکر داده شد", "visited_on": "1404/08/19"})
+    answers: dict[str, bool] = Field(min_length=1, max_length=100)
+    minutes: LongText = Field(min_length=10)
+    visited_on: JalaliDate

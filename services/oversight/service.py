@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import secrets
 
+from kernel import jalali
 from kernel.clock import SYSTEM as clock
 from kernel.commands import page_args, parse, view
 from kernel.errors import Forbidden, Invalid, NotFound
@@ -17,6 +18,7 @@ from . import schemas as s
 from .domain import rules
 from .domain.complaints import (ALPHABET, CODE_LENGTH, Channel, Complainant, Complaint, code_hash, format_code,
                                 normalize_code)
+from .domain.inspections import Checklist, Inspection, InspectionKind, Item, coverage
 from .domain.violations import RulingKind, Violation
 from .projections import apply_registry_event
 from .repository import Repository, ensure_indexes
@@ -272,6 +274,138 @@ class OversightService(DomainService):
         rules.see_violations(self._actor(repo), path)
         items, total = repo.violations_under(unit_id, person_id, limit, skip)
         return {"total": total, "items": [view(v) for v in items]}
+
+    # ------------------------------------------------------------ checklists and inspections (§6.2)
+
+    def _province(self, repo: Repository, unit_id: str, field: str) -> list[str]:
+        path, kind = repo.unit_path(unit_id)
+        if kind != "province":
+            raise Invalid("checklists and seasons' plans are a province's", field)
+        return path
+
+    @rpc
+    def define_checklist(self, payload: dict) -> dict:
+        cmd = parse(s.DefineChecklist, payload)
+
+        def work(repo: Repository, tx):
+            path = self._province(repo, cmd.province_id, "province_id")
+            actor = rules.keep_checklists(self._actor(repo), path)
+            c, events = Checklist.define(key=cmd.key, province_id=cmd.province_id, title=cmd.title,
+                                         items=[Item(**i.model_dump()) for i in cmd.items],
+                                         previous=repo.latest_checklist(cmd.province_id, cmd.key),
+                                         by=actor.person_id, clock=clock)
+            repo.add_checklist(c)
+            tx.emit(*events)
+            return view(c)
+        return self._write(work)
+
+    @rpc
+    def checklists(self, province_id: str) -> list[dict]:
+        repo = self._read()
+        path = self._province(repo, province_id, "province_id")
+        rules.see_inspections(self._actor(repo), path)
+        return [view(c) for c in repo.checklists_of(province_id)]
+
+    @rpc
+    def plan_season(self, payload: dict) -> dict:
+        """A periodic inspection for every active kanoon of the province in the season; run again,
+        it plans only the kanoons not planned yet."""
+        cmd = parse(s.PlanSeason, payload)
+        repo = self._read()
+        path = self._province(repo, cmd.province_id, "province_id")
+        actor = rules.plan_inspections(self._actor(repo), path)
+        checklist = repo.checklist(cmd.checklist_id)
+        planned = existing = 0
+        for kanoon_id, kanoon_path in repo.active_kanoons_under(cmd.province_id):
+            i = Inspection.plan(kind=InspectionKind.periodic, target_id=kanoon_id, target_path=kanoon_path,
+                                province_id=cmd.province_id, season=cmd.season, checklist=checklist,
+                                by=actor.person_id, clock=clock)
+
+            def work(repo: Repository, tx, i=i):
+                return repo.add_inspection(i)
+            if self._write(work):
+                planned += 1
+            else:
+                existing += 1
+        return {"province_id": cmd.province_id, "season": cmd.season, "planned": planned, "existing": existing}
+
+    @rpc
+    def plan_visit(self, payload: dict) -> dict:
+        cmd = parse(s.PlanVisit, payload)
+
+        def work(repo: Repository, tx):
+            path, kind = repo.unit_path(cmd.target_id)
+            wanted = "city" if cmd.kind == InspectionKind.deputy_visit else "kanoon"   # a county is a city unit
+            if kind != wanted:
+                raise Invalid(f"a {cmd.kind.value.replace('_', ' ')} is to a {'county' if wanted == 'city' else wanted}",
+                              "target_id")
+            if cmd.kind == InspectionKind.periodic:
+                raise Invalid("periodic inspections are planned for the season (POST /api/inspections/season)",
+                              "kind")
+            actor = (rules.plan_inspections(self._actor(repo), path) if cmd.kind == InspectionKind.surprise
+                     else rules.visitor_role(self._actor(repo), path, cmd.kind.value)[0])
+            province = repo.ancestor_of_kind(path, "province")
+            i = Inspection.plan(kind=cmd.kind, target_id=cmd.target_id, target_path=path, province_id=province,
+                                season=str(jalali.period_of(clock.today(), "season")),
+                                checklist=repo.checklist(cmd.checklist_id), by=actor.person_id, clock=clock)
+            repo.add_inspection(i)
+            return view(i)
+        return self._write(work)
+
+    @rpc
+    def record_inspection(self, inspection_id: str, payload: dict) -> dict:
+        cmd = parse(s.RecordInspection, payload)
+
+        def work(repo: Repository, tx):
+            i = repo.inspection(inspection_id)
+            actor, role = rules.visitor_role(self._actor(repo), i.target_path, i.kind.value)
+            tx.emit(*i.record(checklist=repo.checklist(i.checklist_id), answers=cmd.answers, minutes=cmd.minutes,
+                              visited_on=cmd.visited_on, visitor_id=actor.person_id, visitor_role=role,
+                              today=clock.today(), clock=clock))
+            repo.save_inspection(i)
+            return view(i)
+        return self._write(work)
+
+    @rpc
+    def send_inspection(self, inspection_id: str) -> dict:
+        def work(repo: Repository, tx):
+            i = repo.inspection(inspection_id)
+            actor = rules.plan_inspections(self._actor(repo), i.target_path)
+            tx.emit(*i.send(actor.person_id, clock))
+            repo.save_inspection(i)
+            return view(i)
+        return self._write(work)
+
+    @rpc
+    def get_inspection(self, inspection_id: str) -> dict:
+        repo = self._read()
+        i = repo.inspection(inspection_id)
+        rules.see_inspections(self._actor(repo), i.target_path)
+        return view(i)
+
+    @rpc
+    def inspections(self, unit_id: str, period: str) -> dict:
+        """A unit's inspections in a Jalali season or year, with inspected against planned, the mean
+        score and the active kanoons never inspected in the period."""
+        seasons = _seasons(period)
+        repo = self._read()
+        path, _ = repo.unit_path(unit_id)
+        rules.see_inspections(self._actor(repo), path)
+        items = repo.inspections_under(unit_id, seasons)
+        kanoons = [k for k, _ in repo.active_kanoons_under(unit_id)]
+        return {"unit_id": unit_id, "period": period, **coverage(items, kanoons), "items": [view(i) for i in items]}
+
+
+def _seasons(period: str) -> list[str]:
+    try:
+        p = jalali.parse_period(period)
+    except ValueError as exc:
+        raise Invalid(str(exc), "period") from None
+    if p.kind == "season":
+        return [str(p)]
+    if p.kind == "year":
+        return [f"{p.year}-Q{n}" for n in range(1, 5)]
+    raise Invalid("inspections are counted per Jalali season (1404-Q3) or year (1404)", "period")
 
 
 def _public(c: Complaint) -> dict:

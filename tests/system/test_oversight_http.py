@@ -147,6 +147,42 @@ def test_a_ruling_of_the_committee_is_enforced_by_the_registry_and_the_reports_s
     assert r is not None and r.json()["head_id"] == barred
 
 
+def test_a_season_is_planned_for_every_kanoon_and_an_inspection_scored_from_its_checklist(system, admin, net):
+    checklist = {"key": f"periodic-{net['tag']}", "province_id": "IR-16", "title": "بازدید فصلی کانون",
+                 "items": [{"key": "reports", "text": "گزارش‌ها به موقع ثبت شده است", "weight": 3},
+                           {"key": "sign", "text": "تابلوی کانون نصب است", "weight": 1}]}
+    assert net["sec"].post("/api/checklists", json=checklist).status_code == 403
+    r = net["oh"].post("/api/checklists", json=checklist)
+    assert r.status_code == 201 and r.json()["id"].endswith(":v1")
+    cl = r.json()["id"]
+    season = str(jalali.period_of(jalali.today(), "season"))
+    plan = {"province_id": "IR-16", "season": season, "checklist_id": cl}
+    first = net["oh"].post("/api/inspections/season", json=plan).json()
+    assert first["planned"] >= 1
+    again = net["oh"].post("/api/inspections/season", json=plan).json()
+    assert again["planned"] == 0 and again["existing"] == first["planned"] + first["existing"]   # planned once
+    report = net["oh"].get(f"/api/units/{net['city']}/inspections", params={"period": season}).json()
+    assert report["planned"] == 1 and report["inspected"] == 0 and report["never_inspected"] == [net["kanoon"]]
+    iid = report["items"][0]["id"]
+    answers = {"answers": {"reports": True, "sign": False}, "minutes": "کانون فعال است و تابلو ندارد",
+               "visited_on": jalali.format_date(jalali.today())}
+    assert net["head_api"].post(f"/api/inspections/{iid}/answers", json=answers).status_code == 403
+    r = net["sec"].post(f"/api/inspections/{iid}/answers", json={**answers, "answers": {"reports": True}})
+    assert r.status_code == 422 and r.json()["field"] == "answers"
+    r = net["sec"].post(f"/api/inspections/{iid}/answers", json=answers)
+    assert r.status_code == 200 and r.json()["score"] == 75.0 and r.json()["visitor_role"] == "city_secretary"
+    # A deputy's visit to the county, recorded the same way with the deputy's role.
+    deputy, _ = staff(admin, system.base, f"deputy.{net['tag']}", "khademyari_deputy", "IR-16", city=net["city"])
+    v = deputy.post("/api/inspections", json={"kind": "deputy_visit", "target_id": net["city"], "checklist_id": cl})
+    assert v.status_code == 201, v.text
+    r = deputy.post(f"/api/inspections/{v.json()['id']}/answers", json={**answers, "answers": {"reports": True, "sign": True}})
+    assert r.status_code == 200 and r.json()["score"] == 100.0 and r.json()["visitor_role"] == "khademyari_deputy"
+    assert net["oh"].post(f"/api/inspections/{iid}/sending").json()["status"] == "sent"
+    report = net["oh"].get(f"/api/units/{net['city']}/inspections", params={"period": season[:4]}).json()
+    assert (report["planned"], report["inspected"], report["visits"], report["mean_score"], report["never_inspected"]) == (
+        1, 1, 2, 87.5, [])
+
+
 def test_a_guessed_code_reveals_nothing_and_a_flood_of_public_complaints_is_throttled(system, net):
     for guess in ("AAAA-BBBB-CCCC", "K7QM-2XRD-9F4T", "x" * 40, "DROP TABLE"):
         r = net["public"].get(f"/api/public/complaints/{guess}")

@@ -143,3 +143,46 @@ def test_the_public_routes_throttle_counts_a_sliding_window_per_address():
     assert wait == pytest.approx(600) and t.hit("5.6.7.8") is None      # another address is counted apart
     now[0] = 600.5
     assert t.hit("1.2.3.4") is None                                      # the first hits slid out
+
+
+def test_a_checklist_is_versioned_and_an_inspection_is_scored_by_its_own_version():
+    from services.oversight.domain.inspections import Checklist, Inspection, InspectionKind, Item, coverage
+    items = [Item(key="reports", text="گزارش‌ها به موقع", weight=3), Item(key="sign", text="تابلو", weight=1)]
+    v1, events = Checklist.define(key="periodic", province_id="IR-09", title="بازدید فصلی", items=items,
+                                  previous=None, by="p_oh", clock=C)
+    assert v1.id == "periodic:v1" and events[0].version == 1
+    with pytest.raises(Conflict):
+        Checklist.define(key="periodic", province_id="IR-09", title="بازدید فصلی", items=items, previous=v1,
+                         by="p_oh", clock=C)
+    for bad in ([], [items[0], items[0]], [Item(key="x", text="x", weight=11)]):
+        with pytest.raises(Invalid):
+            Checklist.define(key="k", province_id="IR-09", title="t", items=bad, previous=None, by="p_oh", clock=C)
+    v2, _ = Checklist.define(key="periodic", province_id="IR-09", title="بازدید فصلی",
+                             items=[*items, Item(key="council", text="شورا", weight=4)], previous=v1, by="p_oh", clock=C)
+    assert v2.id == "periodic:v2"
+    i = Inspection.plan(kind=InspectionKind.periodic, target_id="kn_a", target_path=PATH, province_id="IR-09",
+                        season="1404-Q3", checklist=v1, by="p_oh", clock=C)
+    assert i.id == Inspection.key("kn_a", "1404-Q3")      # one periodic inspection per kanoon and season
+    common = dict(minutes="کانون فعال است و تابلو ندارد", visited_on=date(2025, 11, 10), visitor_id="p_sec",
+                  visitor_role="city_secretary", today=C.today(), clock=C)
+    with pytest.raises(Invalid):
+        i.record(checklist=v2, answers={"reports": True, "sign": False, "council": True}, **common)  # another version
+    with pytest.raises(Invalid, match="sign is missing"):
+        i.record(checklist=v1, answers={"reports": True}, **common)
+    with pytest.raises(Invalid, match="no item council"):
+        i.record(checklist=v1, answers={"reports": True, "sign": True, "council": True}, **common)
+    with pytest.raises(Invalid):
+        i.record(checklist=v1, answers={"reports": True, "sign": False}, **{**common, "visited_on": date(2025, 12, 1)})
+    events = i.record(checklist=v1, answers={"reports": True, "sign": False}, **common)
+    assert i.score == 75.0 and events[0].score == 75.0 and events[0].visitor_role == "city_secretary"
+    with pytest.raises(Conflict):
+        i.record(checklist=v1, answers={"reports": True, "sign": True}, **common)
+    i.send("p_oh", C)
+    assert i.status == "sent"
+    other = Inspection.plan(kind=InspectionKind.periodic, target_id="kn_b", target_path=PATH[:-1] + ["kn_b"],
+                            province_id="IR-09", season="1404-Q3", checklist=v1, by="p_oh", clock=C)
+    report = coverage([i, other], ["kn_a", "kn_b", "kn_c"])
+    assert report == {"planned": 2, "inspected": 1, "visits": 1, "mean_score": 75.0, "never_inspected": ["kn_b", "kn_c"]}
+    with pytest.raises(Invalid):
+        Inspection.plan(kind=InspectionKind.surprise, target_id="kn_a", target_path=PATH, province_id="IR-10",
+                        season="1404-Q3", checklist=v1, by="p_oh", clock=C)

@@ -33,3 +33,32 @@ def rule(actor: Actor | None, path: list[str]) -> Actor:
 
 def see_violations(actor: Actor | None, path: list[str]) -> Actor:
     return require(actor, path, SECRETARIES | COMMITTEE, "see violations here")
+
+
+INSPECTORS = frozenset({"oversight_head", "city_secretary"})
+DEPUTIES = frozenset({"khademyari_deputy", "cultural_deputy", "social_deputy", "neighborhood_deputy"})
+VISITORS = {"periodic": INSPECTORS, "surprise": INSPECTORS, "secretary_visit": frozenset({"city_secretary"}),
+            "deputy_visit": DEPUTIES}
+ROLE_NAMES = ROLE_NAMES | INSPECTORS | DEPUTIES
+
+
+def keep_checklists(actor: Actor | None, province_path: list[str]) -> Actor:
+    return require(actor, province_path, frozenset({"oversight_head"}), "keep this province's checklists "
+                                                                        "(the oversight head does)")
+
+
+def plan_inspections(actor: Actor | None, path: list[str]) -> Actor:
+    return require(actor, path, frozenset({"oversight_head"}), "plan inspections here (the oversight head does)")
+
+
+def visitor_role(actor: Actor | None, path: list[str], kind: str) -> tuple[Actor, str]:
+    """The role under which the caller makes this kind of visit here (the role is recorded)."""
+    actor = require(actor, path, VISITORS[kind], f"make a {kind.replace('_', ' ')} here")
+    for role in sorted(VISITORS[kind]):
+        if actor.covers(path, {role}, admin=False):
+            return actor, role
+    return actor, "admin"
+
+
+def see_inspections(actor: Actor | None, path: list[str]) -> Actor:
+    return require(actor, path, INSPECTORS | DEPUTIES | frozenset({"province_manager"}), "see inspections here")
