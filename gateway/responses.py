@@ -32,6 +32,7 @@ from services.finance.domain import receipts as money_receipts
 from services.finance.domain import terminals as money_terminals
 from services.oversight.domain import complaints as oversight_complaints
 from services.oversight.domain import inspections as oversight_inspections
+from services.oversight.domain import stewardship as oversight_stewardship
 from services.oversight.domain import violations as oversight_violations
 from services.registry.domain import kanoons, people, roles, selection, settings, transfers, units
 from services.reports.domain import campaigns, monthly, needs, programs, reports, reservations, service_types
@@ -406,6 +407,23 @@ class InspectionReport(BaseModel):
     mean_score: float | None
     never_inspected: list[str]   # active kanoons with no visit in the period
     items: list[Inspection]
+
+
+Finding = public(oversight_stewardship.Finding, "Finding", exclude={"version"})
+ProcessRisk = public(oversight_stewardship.ProcessRisk, "ProcessRisk", exclude={"version"})
+OrientationSession = public(oversight_stewardship.Session, "OrientationSession")
+Opinion = public(oversight_stewardship.Opinion, "Opinion", exclude={"version"})
+
+
+class OversightReport(BaseModel):
+    model_config = OPEN
+    unit_id: str
+    period: str
+    complaints: dict[str, Any]     # received, closed, overdue, by_severity
+    inspections: dict[str, Any]    # planned, done, mean_score
+    violations: dict[str, Any]     # recorded, escalated, rulings by kind
+    sessions: dict[str, int]       # held, attendees
+    findings: dict[str, int]       # raised, open
 
 
 # ---------------------------------------------------------------- operations

@@ -38,7 +38,7 @@ from dataclasses import dataclass
 
 # Each service and the event exchanges it consumes.
 SERVICES = {"registry": ["oversight"], "reports": ["registry", "reports", "oversight"],
-            "finance": ["registry", "reports", "finance"], "oversight": ["registry"]}
+            "finance": ["registry", "reports", "finance"], "oversight": ["registry", "finance"]}
 PUBLISHERS = sorted(SERVICES)
 
 

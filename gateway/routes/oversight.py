@@ -183,3 +183,60 @@ def inspections(call: CallerDep, unit_id: str,
     """Inspected against planned, the mean score, the active kanoons never inspected in the period,
     and the inspections."""
     return call(R, "inspections", unit_id, period)
+
+
+# -- the money's trail and the register (§6.4)
+
+@router.get("/units/{unit_id}/findings", response_model=list[out.Finding])
+def findings(call: CallerDep, unit_id: str, status: Literal["open", "reviewed"] | None = None):
+    """What the finance service's events raised for review: reconciliation mismatches, reversed
+    receipts, large expenses, documents the Center returned."""
+    return call(R, "findings", unit_id, status)
+
+
+@router.post("/findings/{finding_id}/review", response_model=out.Finding)
+def review_finding(call: CallerDep, finding_id: str, cmd: s.ReviewFinding):
+    return call(R, "review_finding", finding_id, body(cmd))
+
+
+@router.post("/risks", status_code=201, response_model=out.ProcessRisk)
+def register_risk(call: CallerDep, cmd: s.RegisterRisk):
+    """A corruption-prone process: its owner, its risk and its controls (the oversight head)."""
+    return call(R, "register_risk", body(cmd))
+
+
+@router.put("/risks/{risk_id}", response_model=out.ProcessRisk)
+def revise_risk(call: CallerDep, risk_id: str, cmd: s.ReviseRisk):
+    return call(R, "revise_risk", risk_id, body(cmd))
+
+
+@router.get("/units/{province_id}/risks", response_model=list[out.ProcessRisk])
+def risks(call: CallerDep, province_id: str):
+    return call(R, "risks", province_id)
+
+
+# -- sessions, opinions and reports (§6.5, §6.6)
+
+@router.post("/orientation-sessions", status_code=201, response_model=out.OrientationSession)
+def record_session(call: CallerDep, cmd: s.RecordSession):
+    """An orientation session on the rules and violations, with its attendees."""
+    return call(R, "record_session", body(cmd))
+
+
+@router.put("/opinions", response_model=out.Opinion)
+def give_opinion(call: CallerDep, cmd: s.GiveOpinion):
+    """The oversight group's opinion of a kanoon or unit for a period (0–100 with its reasons); given
+    again, it is revised; published for the evaluation."""
+    return call(R, "give_opinion", body(cmd))
+
+
+@router.get("/units/{unit_id}/opinions", response_model=list[out.Opinion])
+def opinions(call: CallerDep, unit_id: str, period: Annotated[str, Query(min_length=4, max_length=7)]):
+    return call(R, "opinions", unit_id, period)
+
+
+@router.get("/units/{unit_id}/oversight-report", response_model=out.OversightReport)
+def oversight_report(call: CallerDep, unit_id: str, period: Annotated[str, Query(min_length=4, max_length=7)]):
+    """For the supervising bodies: complaints, inspections, violations and rulings, sessions and
+    findings of a unit in a Jalali month, season, half-year or year."""
+    return call(R, "report", unit_id, period)

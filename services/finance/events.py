@@ -90,6 +90,7 @@ class StatementReconciled(EventData):
     day: date
     matches: bool
     difference: int            # statement − recorded, rials
+    owner_id: str | None = None   # the terminal's kanoon or province
 
 
 @event_type("finance.asset.registered.v1", "asset/{asset_id}")

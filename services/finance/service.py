@@ -543,7 +543,7 @@ class FinanceService(DomainService):
             start = jalali.start_of_day_utc(cmd.day)
             result = reconcile(st, repo.receipts_of_terminal(t.id, start, start + timedelta(days=1)))
             repo.put_statement(st)
-            tx.emit(StatementReconciled(terminal_id=t.id, day=cmd.day, matches=result.matches,
+            tx.emit(StatementReconciled(terminal_id=t.id, day=cmd.day, matches=result.matches, owner_id=t.owner_id,
                                         difference=result.difference))
             return view(result)
         return self._write(work)

@@ -91,3 +91,14 @@ class InspectionSent(EventData):
     inspection_id: str
     province_id: str
     by: str
+
+
+@event_type("oversight.opinion.published.v1", "opinion/{target_id}")
+class OpinionPublished(EventData):
+    """The oversight group's opinion of a kanoon or unit for a period (0–100), for the evaluation
+    (§7.3); a revision is published again with a higher `revision`."""
+    target_id: str
+    province_id: str
+    period: str
+    rating: int
+    revision: int

@@ -15,6 +15,7 @@ from kernel.registry_view import ensure_indexes as registry_view_indexes
 
 from .domain.complaints import Complaint, Subject, SubjectKind
 from .domain.inspections import Checklist, Inspection
+from .domain.stewardship import Finding, Opinion, ProcessRisk, Session
 from .domain.violations import Violation
 
 INDEXES = {
@@ -23,6 +24,10 @@ INDEXES = {
     "violations": [[("path", ASCENDING), ("recorded_at", DESCENDING)], [("person_id", ASCENDING)]],
     "checklists": [[("province_id", ASCENDING), ("key", ASCENDING), ("version", DESCENDING)]],
     "inspections": [[("target_path", ASCENDING), ("season", ASCENDING)], [("status", ASCENDING)]],
+    "findings": [[("path", ASCENDING), ("raised_at", DESCENDING)], [("status", ASCENDING)]],
+    "risks": [[("province_id", ASCENDING)]],
+    "sessions": [[("path", ASCENDING), ("held_on", DESCENDING)]],
+    "opinions": [[("path", ASCENDING), ("period", ASCENDING)]],
 }
 
 
@@ -191,3 +196,69 @@ class Repository(RegistryView):
     def active_kanoons_under(self, unit_id: str) -> list[tuple[str, list[str]]]:
         return [(d["_id"], [*d["unit_path"], d["_id"]]) for d in self.db.kanoons.find(
             {"unit_path": unit_id, "status": "active"}, {"unit_path": 1}, sort=[("_id", ASCENDING)])]
+
+    def complaints_received(self, unit_id: str, start: datetime, end: datetime) -> list[Complaint]:
+        return [from_doc(Complaint, d) for d in self.db.complaints.find(
+            {"subject.path": unit_id, "received_at": {"$gte": start, "$lt": end}}, limit=20000)]
+
+    def violations_recorded(self, unit_id: str, start: datetime, end: datetime) -> list[Violation]:
+        return [from_doc(Violation, d) for d in self.db.violations.find(
+            {"path": unit_id, "recorded_at": {"$gte": start, "$lt": end}}, limit=20000)]
+
+    # -- §6.4–§6.6
+    def add_finding(self, f: Finding) -> None:
+        try:
+            self.db.findings.insert_one(to_doc(f))
+        except DuplicateKeyError:
+            pass   # raised by this event before
+
+    def finding(self, finding_id: str) -> Finding:
+        return self._get("findings", Finding, finding_id, "finding", "finding_id")
+
+    def save_finding(self, f: Finding) -> None:
+        self._save("findings", f)
+
+    def findings_under(self, unit_id: str, status: str | None, start: datetime | None = None,
+                       end: datetime | None = None, limit: int = 1000) -> list[Finding]:
+        q: dict = {"path": unit_id}
+        if status:
+            q["status"] = status
+        if start is not None:
+            q["raised_at"] = {"$gte": start, "$lt": end}
+        return [from_doc(Finding, d) for d in self.db.findings.find(q, sort=[("raised_at", DESCENDING)], limit=limit)]
+
+    def risk(self, risk_id: str) -> ProcessRisk:
+        return self._get("risks", ProcessRisk, risk_id, "process in the register", "risk_id")
+
+    def add_risk(self, r: ProcessRisk) -> None:
+        self.db.risks.insert_one(to_doc(r))
+
+    def save_risk(self, r: ProcessRisk) -> None:
+        self._save("risks", r)
+
+    def risks_of(self, province_id: str) -> list[ProcessRisk]:
+        return [from_doc(ProcessRisk, d) for d in self.db.risks.find({"province_id": province_id},
+                                                                     sort=[("level", ASCENDING)], limit=1000)]
+
+    def add_session(self, s: Session) -> None:
+        self.db.sessions.insert_one(to_doc(s))
+
+    def sessions_under(self, unit_id: str, start: datetime, end: datetime) -> list[Session]:
+        return [from_doc(Session, d) for d in self.db.sessions.find(
+            {"path": unit_id, "held_on": {"$gte": start, "$lt": end}}, sort=[("held_on", DESCENDING)], limit=5000)]
+
+    def opinion(self, opinion_id: str) -> Opinion | None:
+        return from_doc(Opinion, self.db.opinions.find_one({"_id": opinion_id}))
+
+    def put_opinion(self, o: Opinion) -> None:
+        if o.revision == 1:
+            try:
+                self.db.opinions.insert_one(to_doc(o))
+            except DuplicateKeyError:
+                raise Conflict("an opinion for this period was given meanwhile; try again", "period") from None
+        else:
+            self._save("opinions", o)
+
+    def opinions_under(self, unit_id: str, period: str) -> list[Opinion]:
+        return [from_doc(Opinion, d) for d in self.db.opinions.find({"path": unit_id, "period": period},
+                                                                    sort=[("_id", ASCENDING)], limit=5000)]

@@ -135,3 +135,45 @@ class RecordInspection(Command):
     answers: dict[str, bool] = Field(min_length=1, max_length=100)
     minutes: LongText = Field(min_length=10)
     visited_on: JalaliDate
+
+
+class ReviewFinding(Command):
+    model_config = _ex({"note": "سند برگشتی اصلاح و دوباره ارسال شد"})
+    note: LongText = Field(min_length=3)
+
+
+class RegisterRisk(Command):
+    """A corruption-prone process in the province's register."""
+    model_config = _ex({"province_id": "IR-09", "process": "توزیع بسته‌های معیشتی", "owner_role": "social_deputy",
+                        "level": "high", "controls": ["فهرست خانواده‌ها با امضای دو نفر", "بازدید سرزده فصلی"]})
+    province_id: Id
+    process: Text
+    owner_role: Text
+    level: Literal["low", "medium", "high"]
+    controls: list[Text] = Field(min_length=1, max_length=30)
+
+
+class ReviseRisk(Command):
+    model_config = _ex({"level": "medium", "controls": ["فهرست خانواده‌ها با امضای دو نفر"]})
+    level: Literal["low", "medium", "high"]
+    controls: list[Text] = Field(min_length=1, max_length=30)
+
+
+class RecordSession(Command):
+    """An orientation session on the rules and violations (§6.5)."""
+    model_config = _ex({"unit_id": "IR-09-MSH", "held_on": "1404/08/15", "topic": "آشنایی با آیین‌نامه تخلفات",
+                        "attendees": ["p_1a2b3c4d5e6f7a8b"]})
+    unit_id: Id
+    held_on: JalaliDate
+    topic: Text
+    attendees: list[Id] = Field(min_length=1, max_length=2000)
+
+
+class GiveOpinion(Command):
+    """The oversight group's opinion of a kanoon or unit for a Jalali period (§6.6)."""
+    model_config = _ex({"target_id": "kn_0f1e2d3c4b5a6978", "period": "1404", "rating": 80,
+                        "text": "کانون منظم و پاسخگو است؛ گزارش‌ها کامل و به موقع"})
+    target_id: Id
+    period: str = Field(pattern=r"^1[34][0-9]{2}(-(0[1-9]|1[0-2]|Q[1-4]|H[12]))?$")
+    rating: int = Field(ge=0, le=100)
+    text: LongText = Field(min_length=10)

@@ -19,8 +19,9 @@ from .domain import rules
 from .domain.complaints import (ALPHABET, CODE_LENGTH, Channel, Complainant, Complaint, code_hash, format_code,
                                 normalize_code)
 from .domain.inspections import Checklist, Inspection, InspectionKind, Item, coverage
+from .domain.stewardship import Opinion, ProcessRisk, RiskLevel, Session, period_report
 from .domain.violations import RulingKind, Violation
-from .projections import apply_registry_event
+from .projections import apply_finance_event, apply_registry_event
 from .repository import Repository, ensure_indexes
 
 
@@ -40,6 +41,27 @@ class OversightProjections:
     def on_registry_event(self, envelope: dict) -> None:
         self.store.apply("registry", envelope, lambda tx: apply_registry_event(tx.db, envelope),
                          cached_settings().handler_store_seconds)
+
+    # The money's trail (§6.4): only the kinds of event that can raise a finding are bound.
+    def _finance(self, envelope: dict) -> None:
+        self.store.apply("finance", envelope, lambda tx: apply_finance_event(tx.db, envelope),
+                         cached_settings().handler_store_seconds)
+
+    @reliable_event_handler("finance", "finance.statement.reconciled.#")
+    def on_reconciliation(self, envelope: dict) -> None:
+        self._finance(envelope)
+
+    @reliable_event_handler("finance", "finance.receipt.reversed.#")
+    def on_reversal(self, envelope: dict) -> None:
+        self._finance(envelope)
+
+    @reliable_event_handler("finance", "finance.expense.recorded.#")
+    def on_expense(self, envelope: dict) -> None:
+        self._finance(envelope)
+
+    @reliable_event_handler("finance", "finance.voucher.stepped.#")
+    def on_voucher(self, envelope: dict) -> None:
+        self._finance(envelope)
 
 
 class OversightService(DomainService):
@@ -394,6 +416,127 @@ class OversightService(DomainService):
         items = repo.inspections_under(unit_id, seasons)
         kanoons = [k for k, _ in repo.active_kanoons_under(unit_id)]
         return {"unit_id": unit_id, "period": period, **coverage(items, kanoons), "items": [view(i) for i in items]}
+
+    # ------------------------------------------------------------ the money's trail, register (§6.4)
+
+    @rpc
+    def findings(self, unit_id: str, status: str | None = None) -> list[dict]:
+        if status not in (None, "open", "reviewed"):
+            raise Invalid("status is open or reviewed", "status")
+        repo = self._read()
+        path, _ = repo.unit_path(unit_id)
+        rules.see_findings(self._actor(repo), path)
+        return [view(f) for f in repo.findings_under(unit_id, status)]
+
+    @rpc
+    def review_finding(self, finding_id: str, payload: dict) -> dict:
+        cmd = parse(s.ReviewFinding, payload)
+
+        def work(repo: Repository, tx):
+            f = repo.finding(finding_id)
+            tx.emit(*f.review(cmd.note, rules.review_money(self._actor(repo), f.path).person_id))
+            repo.save_finding(f)
+            return view(f)
+        return self._write(work)
+
+    @rpc
+    def register_risk(self, payload: dict) -> dict:
+        cmd = parse(s.RegisterRisk, payload)
+
+        def work(repo: Repository, tx):
+            path = self._province(repo, cmd.province_id, "province_id")
+            actor = rules.keep_register(self._actor(repo), path)
+            r = ProcessRisk.register(province_id=cmd.province_id, process=cmd.process, owner_role=cmd.owner_role,
+                                     level=RiskLevel(cmd.level), controls=cmd.controls, by=actor.person_id,
+                                     clock=clock)
+            repo.add_risk(r)
+            return view(r)
+        return self._write(work)
+
+    @rpc
+    def revise_risk(self, risk_id: str, payload: dict) -> dict:
+        cmd = parse(s.ReviseRisk, payload)
+
+        def work(repo: Repository, tx):
+            r = repo.risk(risk_id)
+            actor = rules.keep_register(self._actor(repo), repo.unit_path(r.province_id)[0])
+            r.revise(level=RiskLevel(cmd.level), controls=cmd.controls, by=actor.person_id, clock=clock)
+            repo.save_risk(r)
+            return view(r)
+        return self._write(work)
+
+    @rpc
+    def risks(self, province_id: str) -> list[dict]:
+        repo = self._read()
+        path = self._province(repo, province_id, "province_id")
+        rules.see_register(self._actor(repo), path)
+        return [view(r) for r in repo.risks_of(province_id)]
+
+    # ------------------------------------------------------------ sessions, opinions, reports (§6.5, §6.6)
+
+    @rpc
+    def record_session(self, payload: dict) -> dict:
+        cmd = parse(s.RecordSession, payload)
+
+        def work(repo: Repository, tx):
+            path, _ = repo.unit_path(cmd.unit_id)
+            actor = rules.record_session(self._actor(repo), path)
+            sess = Session.record(unit_id=cmd.unit_id, path=path, held_on=cmd.held_on, topic=cmd.topic,
+                                  attendees=cmd.attendees, by=actor.person_id, clock=clock)
+            repo.add_session(sess)
+            return view(sess)
+        return self._write(work)
+
+    @rpc
+    def give_opinion(self, payload: dict) -> dict:
+        cmd = parse(s.GiveOpinion, payload)
+        period = str(_period(cmd.period))
+
+        def work(repo: Repository, tx):
+            path, _ = repo.unit_path(cmd.target_id)
+            actor = rules.give_opinion(self._actor(repo), path)
+            province = repo.ancestor_of_kind(path, "province")
+            if province is None:
+                raise Invalid("the opinion is of a kanoon or unit inside a province", "target_id")
+            o, events = Opinion.give(target_id=cmd.target_id, path=path, province_id=province, period=period,
+                                     rating=cmd.rating, text=cmd.text,
+                                     previous=repo.opinion(Opinion.key(cmd.target_id, period)),
+                                     by=actor.person_id, clock=clock)
+            repo.put_opinion(o)
+            tx.emit(*events)
+            return view(o)
+        return self._write(work)
+
+    @rpc
+    def opinions(self, unit_id: str, period: str) -> list[dict]:
+        p = str(_period(period))
+        repo = self._read()
+        path, _ = repo.unit_path(unit_id)
+        rules.see_reports(self._actor(repo), path)
+        return [view(o) for o in repo.opinions_under(unit_id, p)]
+
+    @rpc
+    def report(self, unit_id: str, period: str) -> dict:
+        """The oversight report of a unit for a Jalali period, for the supervising bodies (§6.5)."""
+        p = _period(period)
+        repo = self._read()
+        path, _ = repo.unit_path(unit_id)
+        rules.see_reports(self._actor(repo), path)
+        start, end = p.start_utc, p.end_utc
+        seasons = _seasons(str(p)) if p.kind in ("season", "year") else [str(jalali.period_of(p.first_day, "season"))]
+        return {"unit_id": unit_id, "period": str(p), **period_report(
+            complaints=repo.complaints_received(unit_id, start, end),
+            inspections=repo.inspections_under(unit_id, seasons),
+            violations=repo.violations_recorded(unit_id, start, end),
+            sessions=repo.sessions_under(unit_id, start, end),
+            findings=repo.findings_under(unit_id, None, start, end, limit=20000), now=clock.now())}
+
+
+def _period(text: str):
+    try:
+        return jalali.parse_period(text)
+    except ValueError as exc:
+        raise Invalid(str(exc), "period") from None
 
 
 def _seasons(period: str) -> list[str]:

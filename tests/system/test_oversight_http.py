@@ -183,6 +183,49 @@ def test_a_season_is_planned_for_every_kanoon_and_an_inspection_scored_from_its_
         1, 1, 2, 87.5, [])
 
 
+def test_the_money_trail_is_reviewed_and_the_groups_opinion_and_report_reach_the_supervisors(system, admin, net):
+    # A large expense in the kanoon raises a finding for the oversight head, from the finance service's events.
+    pdf = b"%PDF-1.7 " + uuid.uuid4().bytes
+    doc = until_status(lambda: net["head_api"].post("/api/finance/documents", files={"file": ("f.pdf", pdf)},
+                                                    data={"owner_id": net["kanoon"]}), 201)
+    assert doc is not None
+    r = net["head_api"].post("/api/finance/expenses", json={
+        "owner_id": net["kanoon"], "category": "ساخت", "description": "بازسازی سقف حسینیه", "amount": 150_000_000,
+        "spent_on": jalali.format_date(jalali.today()), "document_ids": [doc.json()["id"]]})
+    assert r.status_code == 201, r.text
+
+    def raised():
+        items = net["oh"].get(f"/api/units/{net['city']}/findings", params={"status": "open"}).json()
+        return [f for f in items if f["kind"] == "large_expense" and r.json()["id"] in f["detail"]]
+    found = eventually(raised)
+    assert found and found[0]["amount"] == 150_000_000
+    assert net["head_api"].get(f"/api/units/{net['city']}/findings").status_code == 403
+    fid = found[0]["id"]
+    assert net["oh"].post(f"/api/findings/{fid}/review", json={"note": "فاکتورها و مصوبه شورا دیده شد"}).json()["status"] == "reviewed"
+    # The register of corruption-prone processes.
+    risk = {"province_id": "IR-16", "process": "توزیع بسته‌های معیشتی", "owner_role": "social_deputy", "level": "high",
+            "controls": ["فهرست خانواده‌ها با امضای دو نفر"]}
+    rk = net["oh"].post("/api/risks", json=risk)
+    assert rk.status_code == 201
+    assert net["oh"].put(f"/api/risks/{rk.json()['id']}", json={"level": "medium", "controls": ["بازدید سرزده"]}).json()["level"] == "medium"
+    assert net["psec"].get("/api/units/IR-16/risks").status_code == 200 and net["sec"].get("/api/units/IR-16/risks").status_code == 403
+    # A session, the group's opinion (published, revised), and the report for the supervisors.
+    r = net["sec"].post("/api/orientation-sessions", json={"unit_id": net["city"], "held_on": jalali.format_date(jalali.today()),
+                                                          "topic": "آشنایی با آیین‌نامه تخلفات", "attendees": [net["head"], net["deputy"]]})
+    assert r.status_code == 201
+    year = str(jalali.period_of(jalali.today(), "year"))
+    opinion = {"target_id": net["kanoon"], "period": year, "rating": 80, "text": "کانون منظم و پاسخگو است"}
+    assert net["sec"].put("/api/opinions", json=opinion).status_code == 403
+    assert net["oh"].put("/api/opinions", json=opinion).json()["revision"] == 1
+    again = net["oh"].put("/api/opinions", json={**opinion, "rating": 70, "text": "پس از بازدید بازنگری شد"}).json()
+    assert (again["revision"], again["rating"]) == (2, 70)
+    assert system.db("oversight").outbox.count_documents({"type": "oversight.opinion.published.v1",
+                                                          "envelope.data.target_id": net["kanoon"]}) == 2
+    report = net["oh"].get(f"/api/units/{net['city']}/oversight-report", params={"period": year}).json()
+    assert report["complaints"]["received"] >= 2 and report["sessions"] == {"held": 1, "attendees": 2}
+    assert report["violations"]["rulings"].get("barred_from_headship") == 1 and report["findings"]["raised"] >= 1
+
+
 def test_a_guessed_code_reveals_nothing_and_a_flood_of_public_complaints_is_throttled(system, net):
     for guess in ("AAAA-BBBB-CCCC", "K7QM-2XRD-9F4T", "x" * 40, "DROP TABLE"):
         r = net["public"].get(f"/api/public/complaints/{guess}")

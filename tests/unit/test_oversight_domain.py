@@ -186,3 +186,40 @@ def test_a_checklist_is_versioned_and_an_inspection_is_scored_by_its_own_version
     with pytest.raises(Invalid):
         Inspection.plan(kind=InspectionKind.surprise, target_id="kn_a", target_path=PATH, province_id="IR-10",
                         season="1404-Q3", checklist=v1, by="p_oh", clock=C)
+
+
+def test_the_money_trail_raises_findings_only_for_what_deserves_a_look():
+    from services.oversight.domain.stewardship import LARGE_EXPENSE_RIALS, findings_of
+    assert findings_of("finance.statement.reconciled.v1", {"terminal_id": "T", "day": "2025-11-10", "matches": True,
+                                                          "difference": 0, "owner_id": "kn_a"}) == []
+    [(kind, owner, detail, amount)] = findings_of("finance.statement.reconciled.v1", {
+        "terminal_id": "T", "day": "2025-11-10", "matches": False, "difference": -5000, "owner_id": "kn_a"})
+    assert (kind, owner, amount) == ("reconciliation_mismatch", "kn_a", 5000) and "-5000" in detail
+    expense = {"expense_id": "ex_1", "owner_id": "kn_a", "category": "خرید", "amount": LARGE_EXPENSE_RIALS - 1}
+    assert findings_of("finance.expense.recorded.v1", expense) == []
+    assert findings_of("finance.expense.recorded.v1", {**expense, "amount": LARGE_EXPENSE_RIALS})[0][0] == "large_expense"
+    assert findings_of("finance.receipt.reversed.v1", {"receipt_id": "T:1", "owner_id": "kn_a", "amount": 10,
+                                                       "reason": "x"})[0][0] == "receipt_reversed"
+    assert findings_of("finance.voucher.stepped.v1", {"voucher_id": "fd", "owner_id": "kn_a", "status": "sent"}) == []
+    assert findings_of("finance.voucher.stepped.v1", {"voucher_id": "fd", "owner_id": "kn_a",
+                                                      "status": "returned"})[0][0] == "returned_voucher"
+
+
+def test_an_opinion_is_one_per_target_and_period_revised_and_published_again():
+    from services.oversight.domain.stewardship import Opinion, Session
+    o, events = Opinion.give(target_id="kn_a", path=PATH, province_id="IR-09", period="1404", rating=80,
+                             text="منظم و پاسخگو؛ گزارش‌ها کامل", previous=None, by="p_oh", clock=C)
+    assert o.id == "op:kn_a:1404" and events[0].revision == 1
+    for rating, text in ((101, "منظم و پاسخگو؛ گزارش‌ها کامل"), (50, "کوتاه")):
+        with pytest.raises(Invalid):
+            Opinion.give(target_id="kn_a", path=PATH, province_id="IR-09", period="1404", rating=rating, text=text,
+                         previous=None, by="p_oh", clock=C)
+    o2, events = Opinion.give(target_id="kn_a", path=PATH, province_id="IR-09", period="1404", rating=60,
+                              text="پس از بازدید سرزده بازنگری شد", previous=o, by="p_oh", clock=C)
+    assert (o2.id, o2.revision, events[0].rating) == (o.id, 2, 60)
+    with pytest.raises(Invalid):
+        Session.record(unit_id="IR-09-MSH", path=PATH[:-1], held_on=date(2025, 11, 12), topic="آیین‌نامه",
+                       attendees=["p_1"], by="p_oh", clock=C)       # tomorrow
+    with pytest.raises(Invalid):
+        Session.record(unit_id="IR-09-MSH", path=PATH[:-1], held_on=date(2025, 11, 10), topic="آیین‌نامه",
+                       attendees=["p_1", "p_1"], by="p_oh", clock=C)

@@ -62,3 +62,32 @@ def visitor_role(actor: Actor | None, path: list[str], kind: str) -> tuple[Actor
 
 def see_inspections(actor: Actor | None, path: list[str]) -> Actor:
     return require(actor, path, INSPECTORS | DEPUTIES | frozenset({"province_manager"}), "see inspections here")
+
+
+def review_money(actor: Actor | None, path: list[str]) -> Actor:
+    """The findings raised from the money's trail (§6.4): the oversight head (the manager sees them)."""
+    return require(actor, path, frozenset({"oversight_head"}), "review the findings here")
+
+
+def see_findings(actor: Actor | None, path: list[str]) -> Actor:
+    return require(actor, path, HANDLERS, "see the findings here")
+
+
+def keep_register(actor: Actor | None, path: list[str]) -> Actor:
+    return require(actor, path, frozenset({"oversight_head"}), "keep the register of corruption-prone processes")
+
+
+def see_register(actor: Actor | None, path: list[str]) -> Actor:
+    return require(actor, path, SECRETARIES, "see the register of corruption-prone processes")
+
+
+def record_session(actor: Actor | None, path: list[str]) -> Actor:
+    return require(actor, path, frozenset({"oversight_head", "city_secretary"}), "record orientation sessions here")
+
+
+def give_opinion(actor: Actor | None, path: list[str]) -> Actor:
+    return require(actor, path, frozenset({"oversight_head"}), "give the oversight group's opinion here")
+
+
+def see_reports(actor: Actor | None, path: list[str]) -> Actor:
+    return require(actor, path, HANDLERS | frozenset({"province_secretary"}), "see the oversight reports here")
