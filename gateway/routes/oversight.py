@@ -4,9 +4,14 @@ their handling, and violations with the protection committee's rulings, which th
 reports service enforce."""
 from __future__ import annotations
 
+import base64
 from typing import Annotated, Literal
 
-from fastapi import Path, Query
+from fastapi import Path, Query, Response, UploadFile
+from fastapi.concurrency import run_in_threadpool
+
+from kernel.errors import Invalid
+from kernel.uploads import MAX_BYTES
 
 from services.oversight import schemas as s
 
@@ -240,3 +245,23 @@ def oversight_report(call: CallerDep, unit_id: str, period: Annotated[str, Query
     """For the supervising bodies: complaints, inspections, violations and rulings, sessions and
     findings of a unit in a Jalali month, season, half-year or year."""
     return call(R, "report", unit_id, period)
+
+
+@router.post("/inspections/{inspection_id}/attachments", response_model=out.Inspection)
+async def attach_to_inspection(call: CallerDep, inspection_id: str, file: UploadFile):
+    """A photo or a scanned page of the minutes (PDF, JPEG or PNG, at most 10 MB, the type read from
+    the content), until the inspection is sent to the Center."""
+    content = await file.read(MAX_BYTES + 1)
+    if len(content) > MAX_BYTES:
+        raise Invalid(f"a document is at most {MAX_BYTES // (1024 * 1024)} MB", "file")
+    payload = {"name": file.filename or "attachment", "content": base64.b64encode(content).decode()}
+    return await run_in_threadpool(call, R, "attach_to_inspection", inspection_id, payload)
+
+
+@router.get("/inspections/{inspection_id}/attachments/{attachment_id}", response_class=Response,
+            responses={200: {"content": {t: {"schema": {"type": "string", "format": "binary"}}
+                                         for t in ("application/pdf", "image/jpeg", "image/png")}}})
+def attachment(call: CallerDep, inspection_id: str, attachment_id: str):
+    a = call(R, "attachment", inspection_id, attachment_id)
+    return Response(base64.b64decode(a["content"]), media_type=a["content_type"],
+                    headers={"X-Content-SHA256": a["sha256"], "Content-Disposition": "attachment"})

@@ -177,3 +177,9 @@ class GiveOpinion(Command):
     period: str = Field(pattern=r"^1[34][0-9]{2}(-(0[1-9]|1[0-2]|Q[1-4]|H[12]))?$")
     rating: int = Field(ge=0, le=100)
     text: LongText = Field(min_length=10)
+
+
+class UploadAttachment(Command):
+    """A photo or a scanned page (PDF, JPEG or PNG), base64, for an inspection."""
+    name: Text
+    content: str = Field(min_length=4, max_length=15 * 1024 * 1024)

@@ -4,6 +4,9 @@ roles from the registry's events; its rulings are enforced by the registry and t
 which consume them."""
 from __future__ import annotations
 
+import base64
+import binascii
+import hashlib
 import secrets
 
 from kernel import jalali
@@ -13,12 +16,14 @@ from kernel.errors import Forbidden, Invalid, NotFound
 from kernel.messaging import reliable_event_handler
 from kernel.service import ContextProvider, DomainService, StoreProvider, rpc
 from kernel.settings import cached_settings
+from kernel.uploads import content_type_of
+from kernel.uploads import sha256 as digest
 
 from . import schemas as s
 from .domain import rules
 from .domain.complaints import (ALPHABET, CODE_LENGTH, Channel, Complainant, Complaint, code_hash, format_code,
                                 normalize_code)
-from .domain.inspections import Checklist, Inspection, InspectionKind, Item, coverage
+from .domain.inspections import Attachment, Checklist, Inspection, InspectionKind, Item, coverage
 from .domain.stewardship import Opinion, ProcessRisk, RiskLevel, Session, period_report
 from .domain.violations import RulingKind, Violation
 from .projections import apply_finance_event, apply_registry_event
@@ -387,6 +392,40 @@ class OversightService(DomainService):
             repo.save_inspection(i)
             return view(i)
         return self._write(work)
+
+    @rpc
+    def attach_to_inspection(self, inspection_id: str, payload: dict) -> dict:
+        """A photo or a scanned page of the minutes, by whoever may make this visit."""
+        cmd = parse(s.UploadAttachment, payload)
+        try:
+            content = base64.b64decode(cmd.content, validate=True)
+        except (binascii.Error, ValueError):
+            raise Invalid("the file's content is not base64", "content") from None
+        kind = content_type_of(content)
+        repo = self._read()
+        i = repo.inspection(inspection_id)
+        actor, _ = rules.visitor_role(self._actor(repo), i.target_path, i.kind.value)
+        idem = self.ctx.idempotency
+        file_id = ("at_" + hashlib.sha256(idem.key.encode()).hexdigest()[:16]) if idem else clock.new_id("at")
+        repo.store_file(file_id, cmd.name, content, kind)   # the bytes first: a record never lacks its file
+
+        def work(repo: Repository, tx):
+            i = repo.inspection(inspection_id)
+            i.attach(Attachment(id=file_id, name=cmd.name[:200], content_type=kind, size=len(content),
+                                sha256=digest(content), by=actor.person_id, at=clock.now()))
+            repo.save_inspection(i)
+            return view(i)
+        return self._write(work)
+
+    @rpc
+    def attachment(self, inspection_id: str, attachment_id: str) -> dict:
+        repo = self._read()
+        i = repo.inspection(inspection_id)
+        rules.see_inspections(self._actor(repo), i.target_path)
+        a = next((a for a in i.attachments if a.id == attachment_id), None)
+        if a is None:
+            raise NotFound(f"no attachment {attachment_id} on this inspection", "attachment_id")
+        return {**view(a), "content": base64.b64encode(repo.file_content(a.id)).decode()}
 
     @rpc
     def send_inspection(self, inspection_id: str) -> dict:

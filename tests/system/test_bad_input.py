@@ -262,6 +262,8 @@ case("POST", "/api/inspections/in_missing/answers", {"answers": {"a": True}, "mi
 case("POST", "/api/inspections/in_missing/sending", None, 404, "inspection_id")
 case("GET", "/api/inspections/in_missing", None, 404, "inspection_id")
 case("GET", "/api/units/IR-09/inspections?period=1404-07", None, 422, "period")
+case("POST", "/api/inspections/in_missing/attachments", {}, 422, "file")
+case("GET", "/api/inspections/in_missing/attachments/at_missing", None, 404, "inspection_id")
 case("GET", "/api/units/IR-09/findings?status=lost", None, 422, "status")
 case("GET", "/api/units/NOWHERE/findings", None, 404, "unit_id")
 case("POST", "/api/findings/fn_missing/review", {"note": "بررسی شد"}, 404, "finding_id")

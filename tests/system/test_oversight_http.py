@@ -177,7 +177,18 @@ def test_a_season_is_planned_for_every_kanoon_and_an_inspection_scored_from_its_
     assert v.status_code == 201, v.text
     r = deputy.post(f"/api/inspections/{v.json()['id']}/answers", json={**answers, "answers": {"reports": True, "sign": True}})
     assert r.status_code == 200 and r.json()["score"] == 100.0 and r.json()["visitor_role"] == "khademyari_deputy"
+    png = b"\x89PNG\r\n\x1a\n" + uuid.uuid4().bytes * 8
+    r = net["sec"].post(f"/api/inspections/{iid}/attachments", files={"file": ("photo.png", png)})
+    assert r.status_code == 200 and r.json()["attachments"][0]["content_type"] == "image/png"
+    att = r.json()["attachments"][0]
+    r = net["sec"].post(f"/api/inspections/{iid}/attachments", files={"file": ("minutes.pdf", b"MZ not a pdf")})
+    assert r.status_code == 422 and r.json()["field"] == "file"
+    assert net["head_api"].post(f"/api/inspections/{iid}/attachments", files={"file": ("x.png", png)}).status_code == 403
+    got = net["oh"].get(f"/api/inspections/{iid}/attachments/{att['id']}")
+    assert got.content == png and got.headers["X-Content-SHA256"] == att["sha256"]
     assert net["oh"].post(f"/api/inspections/{iid}/sending").json()["status"] == "sent"
+    r = net["sec"].post(f"/api/inspections/{iid}/attachments", files={"file": ("late.png", png + b"x")})
+    assert r.status_code == 409
     report = net["oh"].get(f"/api/units/{net['city']}/inspections", params={"period": season[:4]}).json()
     assert (report["planned"], report["inspected"], report["visits"], report["mean_score"], report["never_inspected"]) == (
         1, 1, 2, 87.5, [])

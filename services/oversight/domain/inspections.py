@@ -63,6 +63,20 @@ class Checklist(BaseModel):
                                        items=len(items))]
 
 
+class Attachment(BaseModel):
+    """A photo or a scanned page of the minutes (kernel.uploads: PDF, JPEG or PNG by content)."""
+    id: str
+    name: str
+    content_type: str
+    size: int
+    sha256: str
+    by: str
+    at: datetime
+
+
+MAX_ATTACHMENTS = 20
+
+
 class InspectionKind(StrEnum):
     periodic = "periodic"              # planned each season for every active kanoon
     surprise = "surprise"
@@ -91,6 +105,7 @@ class Inspection(BaseModel):
     answers: dict[str, bool] = {}
     score: float | None = None
     minutes: str | None = None
+    attachments: list[Attachment] = []
     sent_at: datetime | None = None
     planned_by: str
     planned_at: datetime
@@ -134,6 +149,16 @@ class Inspection(BaseModel):
         return [ev.InspectionDone(inspection_id=self.id, kind=self.kind, target_id=self.target_id,
                                   province_id=self.province_id, season=self.season, checklist_id=self.checklist_id,
                                   score=self.score, visitor_role=visitor_role)]
+
+    def attach(self, attachment: Attachment) -> None:
+        """Photos and scanned minutes, until the inspection is sent to the Center."""
+        if self.status == InspectionStatus.sent:
+            raise Conflict("the inspection was sent to the Center; nothing more is attached", "status")
+        if len(self.attachments) >= MAX_ATTACHMENTS:
+            raise Conflict(f"an inspection has at most {MAX_ATTACHMENTS} attachments", "file")
+        if any(a.sha256 == attachment.sha256 for a in self.attachments):
+            raise Conflict("this file is attached already", "file")
+        self.attachments.append(attachment)
 
     def send(self, by: str, clock: Clock) -> list:
         if self.status != InspectionStatus.done:
