@@ -372,28 +372,24 @@ class Repository(RegistryView):
         return doc
 
     def batch_outcomes(self, batch: dict, status: str | None, limit: int, skip: int) -> tuple[list[dict], int]:
-        """A page of a batch's row outcomes, read chunk by chunk only as far as the page needs (a
-        client polling a running import of 100,000 rows reads one chunk, not all of them); the
-        total comes from the batch's counters."""
+        """A page of a batch's row outcomes, read chunk by chunk (each by its key) only as far as the
+        page needs: a client polling a running import of 100,000 rows reads one chunk, not all of
+        them (a sorted query would make the store gather and sort every chunk first). The total
+        comes from the batch's counters."""
         counts = {"accepted": batch["accepted"], "duplicate": batch["duplicates"], "refused": batch["refused"]}
         total = counts[status] if status else sum(counts.values())
         out: list[dict] = []
         seen = 0
-        # A lazy cursor (the kernel's find reads everything): this is a read outside any transaction.
-        rows = self.db.raw.batch_outcomes.find({"batch_id": batch["_id"]}, {"outcomes": 1},
-                                               sort=[("chunk", ASCENDING)], batch_size=4)
-        try:
-            for chunk in rows:
-                for o in chunk.get("outcomes") or []:
-                    if status is not None and o["status"] != status:
-                        continue
-                    if seen >= skip:
-                        out.append(o)
-                        if len(out) >= limit:
-                            return out, total
-                    seen += 1
-        finally:
-            rows.close()
+        for n in range(batch["cursor"]):
+            doc = self.db.batch_outcomes.find_one({"_id": f"{batch['_id']}:{n:05d}"}, {"outcomes": 1}) or {}
+            for o in doc.get("outcomes") or []:
+                if status is not None and o["status"] != status:
+                    continue
+                if seen >= skip:
+                    out.append(o)
+                    if len(out) >= limit:
+                        return out, total
+                seen += 1
         return out, total
 
     def put_statement(self, s: Statement) -> None:

@@ -180,11 +180,14 @@ class Repository(RegistryView):
         return self._get("inspections", Inspection, inspection_id, "inspection", "inspection_id")
 
     def add_inspection(self, i: Inspection) -> bool:
-        """False when it exists already (a season's periodic inspection of a kanoon is planned once)."""
+        """False when it exists already (a season's periodic inspection of a kanoon is planned once).
+        Looked up first: a duplicate key inside a transaction aborts the whole transaction."""
+        if self.db.inspections.find_one({"_id": i.id}, {"_id": 1}) is not None:
+            return False
         try:
             self.db.inspections.insert_one(to_doc(i))
         except DuplicateKeyError:
-            return False
+            raise Conflict("the inspection was planned meanwhile", "inspection_id") from None
         return True
 
     def save_inspection(self, i: Inspection) -> None:
@@ -209,10 +212,9 @@ class Repository(RegistryView):
 
     # -- §6.4–§6.6
     def add_finding(self, f: Finding) -> None:
-        try:
+        """Once per event (the handler's inbox already skips a redelivered one)."""
+        if self.db.findings.find_one({"_id": f.id}, {"_id": 1}) is None:
             self.db.findings.insert_one(to_doc(f))
-        except DuplicateKeyError:
-            pass   # raised by this event before
 
     def finding(self, finding_id: str) -> Finding:
         return self._get("findings", Finding, finding_id, "finding", "finding_id")

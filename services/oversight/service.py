@@ -12,7 +12,7 @@ import secrets
 from kernel import jalali
 from kernel.clock import SYSTEM as clock
 from kernel.commands import page_args, parse, view
-from kernel.errors import Forbidden, Invalid, NotFound
+from kernel.errors import Conflict, Forbidden, Invalid, NotFound
 from kernel.messaging import reliable_event_handler
 from kernel.service import ContextProvider, DomainService, StoreProvider, rpc
 from kernel.settings import cached_settings
@@ -348,9 +348,15 @@ class OversightService(DomainService):
                                 province_id=cmd.province_id, season=cmd.season, checklist=checklist,
                                 by=actor.person_id, clock=clock)
 
-            def work(repo: Repository, tx, i=i):
-                return repo.add_inspection(i)
-            if self._write(work):
+            # One short transaction per kanoon, each idempotent by its key (the kanoon and the season):
+            # not under the request's idempotency key, which records one outcome per request.
+            try:
+                added, _, _ = self.store.transaction(lambda tx, i=i: Repository(tx.db).add_inspection(i),
+                                                     correlation_id=self.ctx.request_id,
+                                                     deadline=self.ctx.store_deadline)
+            except Conflict:
+                added = False   # planned by another request meanwhile
+            if added:
                 planned += 1
             else:
                 existing += 1
