@@ -27,6 +27,7 @@ from .settings import load_settings
 from .store import Db, Store
 
 log = logging.getLogger(__name__)
+IDLE_MAX = 5.0
 
 
 def _now() -> datetime:
@@ -75,13 +76,20 @@ class Folder(DependencyProvider):
         self.kick()  # a handler may have recorded a delta: fold it now, not at the next tick
 
     def _loop(self) -> None:
+        # Idle, the folder looks less and less often (up to IDLE_MAX seconds): asking an empty but
+        # much-written collection for its first document costs the local store a scan of what was
+        # deleted. A handler of this process kicks it at once; another instance's deltas wait at
+        # most IDLE_MAX.
+        wait = self.interval
         while not self.stopping.is_set():
-            self.kicked.wait(self.interval)
+            kicked = self.kicked.wait(wait)
             self.kicked.clear()
             try:
+                folded = False
                 while (not self.stopping.is_set() and self.pending()
                        and self._holds_lease() and self.fold_once()):
-                    pass
+                    folded = True
+                wait = self.interval if (folded or kicked) else min(wait * 2, IDLE_MAX)
             except PyMongoError as exc:
                 log.warning("%s: folding failed, again shortly: %s", self.name, exc)
 

@@ -41,6 +41,10 @@ log = logging.getLogger(__name__)
 MAX_BACKOFF_SECONDS = 60.0
 
 
+def _aware(at: datetime) -> datetime:
+    return at if at.tzinfo else at.replace(tzinfo=timezone.utc)
+
+
 def _now() -> datetime:
     return datetime.now(timezone.utc)
 
@@ -95,7 +99,11 @@ class OutboxRelay:
         db = self.store.db
         now = _now()
         free = {"status": "pending", "$or": [{"lease_until": None}, {"lease_until": {"$lt": now}}]}
-        candidates = db.outbox.find(free, {"_id": 1}, sort=[("created_at", 1), ("seq", 1)], limit=limit)
+        # The pending rows by the (status, created_at, seq) index alone, the lease checked here: a
+        # query with the `$or` makes the local store scan and decode every row ever sent.
+        pending = db.outbox.find({"status": "pending"}, {"_id": 1, "lease_until": 1},
+                                 sort=[("status", 1), ("created_at", 1), ("seq", 1)], limit=limit * 4)
+        candidates = [c for c in pending if c.get("lease_until") is None or _aware(c["lease_until"]) < now][:limit]
         if not candidates:
             return []
         until = now + self.lease
