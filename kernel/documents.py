@@ -10,6 +10,8 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
+from .errors import Conflict, NotFound
+
 M = TypeVar("M", bound=BaseModel)
 
 
@@ -37,3 +39,25 @@ def from_doc(cls: type[M], doc: dict | None) -> M | None:
     doc = dict(doc)
     doc["id"] = doc.pop("_id")
     return cls.model_validate(doc)
+
+
+class Aggregates:
+    """Loading and saving a service's aggregates by id, the same way everywhere: a missing one is
+    NotFound naming the field; a save is accepted only at the version read (optimistic
+    concurrency), else Conflict. A repository with `self.db` inherits it."""
+
+    db: Any
+
+    def _get(self, coll: str, cls: type[M], id_: str, what: str, field: str | None = None) -> M:
+        obj = from_doc(cls, self.db[coll].find_one({"_id": id_}))
+        if obj is None:
+            raise NotFound(f"no {what} {id_}", field or f"{what.replace(' ', '_')}_id")
+        return obj
+
+    def _save(self, coll: str, obj: BaseModel) -> None:
+        doc = to_doc(obj)
+        expected = doc.pop("version")
+        doc["version"] = expected + 1
+        if self.db[coll].replace_one({"_id": doc["_id"], "version": expected}, doc).matched_count != 1:
+            raise Conflict("the record was changed by someone else meanwhile; try again", "version")
+        obj.version = expected + 1

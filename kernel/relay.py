@@ -41,10 +41,6 @@ log = logging.getLogger(__name__)
 MAX_BACKOFF_SECONDS = 60.0
 
 
-def _aware(at: datetime) -> datetime:
-    return at if at.tzinfo else at.replace(tzinfo=timezone.utc)
-
-
 def _now() -> datetime:
     return datetime.now(timezone.utc)
 
@@ -103,7 +99,7 @@ class OutboxRelay:
         # query with the `$or` makes the local store scan and decode every row ever sent.
         pending = db.outbox.find({"status": "pending"}, {"_id": 1, "lease_until": 1},
                                  sort=[("status", 1), ("created_at", 1), ("seq", 1)], limit=limit * 4)
-        candidates = [c for c in pending if c.get("lease_until") is None or _aware(c["lease_until"]) < now][:limit]
+        candidates = [c for c in pending if c.get("lease_until") is None or c["lease_until"] < now][:limit]
         if not candidates:
             return []
         until = now + self.lease

@@ -9,12 +9,11 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 import gridfs
-from pydantic import BaseModel
 from pymongo import ASCENDING, DESCENDING
 from pymongo.errors import DuplicateKeyError
 
 from kernel import buckets
-from kernel.documents import from_doc, to_doc
+from kernel.documents import Aggregates, from_doc, to_doc
 from kernel.errors import Conflict, NotFound
 from kernel.jalali import Period
 from kernel.registry_view import RegistryView
@@ -63,25 +62,7 @@ def ensure_indexes(db) -> None:
             db[coll].create_index(keys)
 
 
-def _aware(at: datetime) -> datetime:
-    return at if at.tzinfo else at.replace(tzinfo=timezone.utc)
-
-
-class Repository(RegistryView):
-
-    def _get(self, coll: str, cls: type[BaseModel], id_: str, what: str, field: str):
-        obj = from_doc(cls, self.db[coll].find_one({"_id": id_}))
-        if obj is None:
-            raise NotFound(f"no {what} {id_}", field)
-        return obj
-
-    def _save(self, coll: str, obj: BaseModel) -> None:
-        doc = to_doc(obj)
-        expected = doc.pop("version")
-        doc["version"] = expected + 1
-        if self.db[coll].replace_one({"_id": doc["_id"], "version": expected}, doc).matched_count != 1:
-            raise Conflict("the record was changed by someone else meanwhile; try again", "version")
-        obj.version = expected + 1
+class Repository(Aggregates, RegistryView):
 
     # -- terminals
     def terminal(self, terminal_id: str) -> Terminal:
@@ -313,7 +294,7 @@ class Repository(RegistryView):
         total = 0
         for d in self.db.vouchers.find({"province_id": province_id, "status": "reimbursed"}, {"total": 1, "steps": 1}):
             at = next((s["at"] for s in reversed(d.get("steps") or []) if s["step"] == "reimbursed"), None)
-            if at is not None and start <= _aware(at) < end:
+            if at is not None and start <= at < end:
                 total += d["total"]
         return total
 

@@ -606,12 +606,8 @@ class FinanceService(DomainService):
         repo = self._read()
         path, _ = repo.unit_path(unit_id)
         rules.see_money(self._actor(repo), path)
-        out = []
-        for f in repo.fundings_under(unit_id):
-            done = f.certificate is not None and f.discharge is not None and f.discharge.status == "received"
-            if not (outstanding and done):
-                out.append(self._funding_view(repo, f))
-        return out
+        return [self._funding_view(repo, f) for f in repo.fundings_under(unit_id)
+                if not (outstanding and f.finished)]
 
     def _change_funding(self, funding_id: str, change) -> dict:
         def work(repo: Repository, tx: Transaction):

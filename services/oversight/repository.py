@@ -6,11 +6,10 @@ from datetime import datetime
 
 import gridfs
 
-from pydantic import BaseModel
 from pymongo import ASCENDING, DESCENDING
 from pymongo.errors import DuplicateKeyError
 
-from kernel.documents import from_doc, to_doc
+from kernel.documents import Aggregates, from_doc, to_doc
 from kernel.errors import Conflict, Invalid, NotFound
 from kernel.registry_view import RegistryView
 from kernel.registry_view import ensure_indexes as registry_view_indexes
@@ -42,21 +41,7 @@ def ensure_indexes(db) -> None:
     db.complaints.create_index([("code_hash", ASCENDING)], unique=True)
 
 
-class Repository(RegistryView):
-
-    def _get(self, coll: str, cls: type[BaseModel], id_: str, what: str, field: str):
-        obj = from_doc(cls, self.db[coll].find_one({"_id": id_}))
-        if obj is None:
-            raise NotFound(f"no {what} {id_}", field)
-        return obj
-
-    def _save(self, coll: str, obj: BaseModel) -> None:
-        doc = to_doc(obj)
-        expected = doc.pop("version")
-        doc["version"] = expected + 1
-        if self.db[coll].replace_one({"_id": doc["_id"], "version": expected}, doc).matched_count != 1:
-            raise Conflict("the record was changed by someone else meanwhile; try again", "version")
-        obj.version = expected + 1
+class Repository(Aggregates, RegistryView):
 
     # -- who and what a complaint is about, from the registry's read model
     def subject(self, kind: SubjectKind, subject_id: str) -> Subject:

@@ -209,21 +209,15 @@ class OversightService(DomainService):
     def note_complaint(self, complaint_id: str, payload: dict) -> dict:
         cmd = parse(s.NoteText, payload)
 
-        def change(repo, c, actor):
-            if actor.person_id != c.investigator_id:
-                rules.handle_complaint(actor, c.subject.path, c.handler_role)
-            return c.note(cmd.text, actor.person_id, clock)
-        return self._change_complaint(complaint_id, change)
+        return self._change_complaint(complaint_id, lambda repo, c, actor: c.note(
+            cmd.text, rules.investigate_complaint(actor, c).person_id, clock))
 
     @rpc
     def resolve_complaint(self, complaint_id: str, payload: dict) -> dict:
         cmd = parse(s.Resolve, payload)
 
-        def change(repo, c, actor):
-            if actor.person_id != c.investigator_id:
-                rules.handle_complaint(actor, c.subject.path, c.handler_role)
-            return c.resolve(cmd.outcome, actor.person_id, clock)
-        return self._change_complaint(complaint_id, change)
+        return self._change_complaint(complaint_id, lambda repo, c, actor: c.resolve(
+            cmd.outcome, rules.investigate_complaint(actor, c).person_id, clock))
 
     @rpc
     def close_complaint(self, complaint_id: str) -> dict:

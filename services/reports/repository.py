@@ -8,7 +8,7 @@ from pydantic import BaseModel
 from pymongo import ASCENDING, DESCENDING
 from pymongo.errors import DuplicateKeyError
 
-from kernel.documents import dates_to_datetimes, from_doc, to_doc
+from kernel.documents import Aggregates, dates_to_datetimes, from_doc, to_doc
 from kernel.errors import Conflict, NotFound
 from kernel import buckets
 from kernel.jalali import Period
@@ -61,29 +61,14 @@ def _day(d: date) -> datetime:
     return datetime(d.year, d.month, d.day, tzinfo=timezone.utc)
 
 
-class Repository(RegistryView):
+class Repository(Aggregates, RegistryView):
 
-    # -- generic persistence
-    def _get(self, coll: str, cls: type[BaseModel], id_: str, what: str, field: str | None = None):
-        obj = from_doc(cls, self.db[coll].find_one({"_id": id_}))
-        if obj is None:
-            raise NotFound(f"no {what} {id_}", field or f"{what.replace(' ', '_')}_id")
-        return obj
-
+    # -- generic persistence (_get and _save: kernel.documents.Aggregates)
     def _insert(self, coll: str, obj: BaseModel, duplicate: str, field: str = "id") -> None:
         try:
             self.db[coll].insert_one(to_doc(obj))
         except DuplicateKeyError:
             raise Conflict(duplicate, field) from None
-
-    def _save(self, coll: str, obj: BaseModel) -> None:
-        doc = to_doc(obj)
-        expected = doc.pop("version")
-        doc["version"] = expected + 1
-        res = self.db[coll].replace_one({"_id": doc["_id"], "version": expected}, doc)
-        if res.matched_count != 1:
-            raise Conflict("the record was changed by someone else meanwhile; try again", "version")
-        obj.version = expected + 1
 
     def kanoon(self, kanoon_id: str, field: str = "kanoon_id") -> KanoonView:
         return self._get("kanoons", KanoonView, kanoon_id, "kanoon", field)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel
 
-from kernel.uploads import MAX_BYTES, SIGNATURES, content_type_of  # noqa: F401
+from kernel.uploads import content_type_of
 from kernel.uploads import sha256 as digest
 
 

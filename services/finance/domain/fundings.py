@@ -167,6 +167,12 @@ class Funding(BaseModel):
         return posting, [ev.FundingReturned(funding_id=self.id, owner_id=self.owner_id, amount=amount,
                                             missing=self.missing), posting.event()]
 
+    @property
+    def finished(self) -> bool:
+        """Certified and its discharge received: nothing more to follow."""
+        return (self.certificate is not None and self.discharge is not None
+                and self.discharge.status == DischargeStatus.received)
+
     def settlement(self) -> dict:
         """The settlement as it stands: what was received, documented, returned and is missing."""
         return {"funding_id": self.id, "body": self.body, "received": self.amount, "documented": self.spent,

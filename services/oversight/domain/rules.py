@@ -17,6 +17,13 @@ def handle_complaint(actor: Actor | None, path: list[str], handler_role: str) ->
     return require(actor, path, frozenset({handler_role}), "handle this complaint")
 
 
+def investigate_complaint(actor: Actor, complaint) -> Actor:
+    """Notes and the resolution: the complaint's investigator, or its handler."""
+    if actor.person_id == complaint.investigator_id:
+        return actor
+    return handle_complaint(actor, complaint.subject.path, complaint.handler_role)
+
+
 def record_violation(actor: Actor | None, path: list[str]) -> Actor:
     return require(actor, path, SECRETARIES, "record violations here")
 
