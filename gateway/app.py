@@ -24,13 +24,13 @@ from kernel.settings import load_settings
 from . import responses
 from .deps import CallerDep, issue_token
 from .edge import DigitsMiddleware
-from .routes import finance, ops, oversight, registry, reports
+from .routes import festival, finance, ops, oversight, registry, reports
 from .throttle import Throttle
 from .rpc import RpcPool
 
 log = logging.getLogger("gateway")
 
-SERVICES = ("registry", "reports", "finance", "oversight")
+SERVICES = ("registry", "reports", "finance", "oversight", "festival")
 
 
 class Token(BaseModel):
@@ -179,5 +179,6 @@ def create_app(settings=None, start_pool: bool = True) -> FastAPI:
     app.include_router(reports.router)
     app.include_router(finance.router)
     app.include_router(oversight.router)
+    app.include_router(festival.router)
     app.include_router(ops.router)
     return app

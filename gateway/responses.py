@@ -30,6 +30,9 @@ from services.finance.domain import projects as money_projects
 from services.finance.domain import vouchers as money_vouchers
 from services.finance.domain import receipts as money_receipts
 from services.finance.domain import terminals as money_terminals
+from services.festival.domain import evaluation as festival_evaluation
+from services.festival.domain import festival as festival_festival
+from services.festival.domain import training as festival_training
 from services.oversight.domain import complaints as oversight_complaints
 from services.oversight.domain import inspections as oversight_inspections
 from services.oversight.domain import stewardship as oversight_stewardship
@@ -107,7 +110,7 @@ RoleAssignment = public(roles.RoleAssignment)
 PersonWithRoles = public(people.Person, "PersonWithRoles", exclude=PERSON_INTERNAL,
                          roles=(list[RoleAssignment], []))
 Kanoon = public(kanoons.Kanoon, "Kanoon", type=(str, ...), below_floor=(bool, ...), over_ceiling=(bool, ...),
-                floor=(int, ...), ceiling=(int, ...))
+                floor=(int, ...), ceiling=(int, ...), ranks=(dict | None, None))
 MembershipPolicy = public(kanoons.MembershipPolicy)
 ProvinceSettings = public(settings.ProvinceSettings)
 Transfer = public(transfers.Transfer)
@@ -495,3 +498,97 @@ class Router(APIRouter):
     def add_api_route(self, path, endpoint, **kwargs):
         kwargs.setdefault("response_model_exclude_unset", True)
         return super().add_api_route(path, endpoint, **kwargs)
+
+
+# ---------------------------------------------------------------- festival
+
+Edition = public(festival_festival.Edition, "Edition", exclude={"version"})
+Submission = public(festival_festival.Submission, "Submission", exclude={"version"})
+
+
+class JudgeDraw(BaseModel):
+    model_config = OPEN
+    edition_id: str
+    drawn: int                     # submissions given judges now
+    short_of_judges: list[str]     # submissions the group has too few judges free of conflict for
+
+
+class Participation(BaseModel):
+    model_config = OPEN
+    edition_id: str
+    year: int
+    province_id: str
+    province: dict                 # members and kanoons of the province
+    country: dict                  # and of the country
+    axes: dict                     # axis → {province: {...}, country: {...}}: submissions, members, kanoons, shares
+
+
+TrainingNeed = public(festival_training.Need)
+Course = public(festival_training.Course, "Course", exclude={"version"}, due_for_review=(bool, False))
+Enrollment = public(festival_training.Enrollment, "Enrollment", exclude={"version"})
+Weights = public(festival_evaluation.Weights)
+BestMember = public(festival_evaluation.BestMember)
+Honour = public(festival_evaluation.Honour)
+
+
+class RankedKanoon(BaseModel):
+    model_config = OPEN
+    kanoon_id: str
+    name: str | None
+    score: float
+    rank: int
+    coefficient: float
+
+
+class Ranking(BaseModel):
+    model_config = OPEN
+    unit_id: str
+    level: str
+    year: int
+    of: int
+    weights: dict[str, float]
+    items: list[RankedKanoon]
+
+
+class ScoreExplained(BaseModel):
+    model_config = OPEN
+    subject_kind: str
+    subject_id: str
+    year: int
+    formula: str
+    points: dict[str, float]       # per index
+    weights: dict                  # per level: the weights applied
+    score: dict[str, float]        # per level: Σ weight × points
+    ranks: dict                    # per level: rank, of, score, coefficient (kanoons)
+    lines_total: int
+    lines: list[dict]              # the ledger's lines behind the points, each with its source event
+
+
+class RoleRankings(BaseModel):
+    model_config = OPEN
+    province_id: str
+    year: int
+    city_secretaries: list[dict]
+    kanoon_heads: list[dict]
+
+
+class Published(BaseModel):
+    model_config = OPEN
+    province_id: str
+    year: int
+    published: int
+
+
+class Candidates(BaseModel):
+    model_config = OPEN
+    kanoon_id: str
+    period: str
+    member_kind: str
+    candidates: list[dict]
+
+
+class LedgerCheck(BaseModel):
+    model_config = OPEN
+    year: int
+    subjects: int
+    differences: list[dict]

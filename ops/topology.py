@@ -26,6 +26,8 @@ SERVICES = [
      "services/finance/config.yaml"),
     ("oversight", ["services.oversight.service:OversightService", "services.oversight.service:OversightProjections"],
      "services/oversight/config.yaml"),
+    ("festival", ["services.festival.service:FestivalService", "services.festival.service:FestivalProjections"],
+     "services/festival/config.yaml"),
 ]
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from datetime import date
 
 from pydantic import BaseModel
 from pymongo import ASCENDING, ReturnDocument
@@ -18,6 +19,7 @@ from kernel.documents import from_doc as _from_doc
 from kernel.rulings import Restriction, restrictions_of
 from kernel.rulings import ensure_indexes as rulings_indexes
 from kernel.documents import to_doc as _to_doc
+from kernel import jalali
 from kernel.errors import Conflict, NotFound
 from kernel.store import Db
 
@@ -39,6 +41,7 @@ INDEXES = {
                      [("name_tokens", ASCENDING)], [("applicant.mobile", ASCENDING)]],
     "roles": [[("person_id", ASCENDING)], [("scope_path", ASCENDING)]],
     "users": [[("person_id", ASCENDING)]],
+    "kanoon_ranks": [[("kanoon_id", ASCENDING), ("year", ASCENDING)]],
 }
 # Open kanoons (requested, submitted or active) list their head and deputy in `open_leaders`; roles
 # not revoked carry `live: true`. Both are kept by this repository and exist for these indexes.
@@ -183,6 +186,17 @@ class Repository:
     def restrictions(self, person_id: str) -> list[Restriction]:
         """The protection committee's rulings about a person (kept from the oversight service's events)."""
         return restrictions_of(self.db, person_id)
+
+    def latest_ranks(self, kanoon_id: str) -> dict | None:
+        """The kanoon's ranks as the festival service last published them, for the latest year."""
+        docs = self.db.kanoon_ranks.find({"kanoon_id": kanoon_id}, sort=[("year", -1)], limit=1)
+        if not docs:
+            return None
+        d = docs[0]
+        published = d["published_on"]
+        if isinstance(published, str):
+            published = date.fromisoformat(published[:10])
+        return {"year": d["year"], "published_on": jalali.format_date(published), **d["ranks"]}
 
     def person_by_national_id(self, national_id: str) -> Person | None:
         return _from_doc(Person, self.db.people.find_one({"national_id": national_id}))

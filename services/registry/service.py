@@ -36,6 +36,7 @@ from .domain.transfers import Transfer, TransferStatus, execute_transfer
 from .domain.units import Unit, UnitKind
 from .events import MembershipPolicySet, ProvinceSettingsSet, UserCreated
 from .repository import Repository, ensure_indexes, people_match
+from .projections import apply_rank_event
 
 log = logging.getLogger(__name__)
 UNITS = Path(__file__).parent / "data" / "units.json"
@@ -101,7 +102,7 @@ def expire_overdue_transfers(store: Store) -> int:
 
 class RegistryProjections:
     """What the registry learns from other services: the protection committee's rulings, which it
-    enforces (domain.restrictions). A container of its own (its own worker budget)."""
+    enforces (domain.restrictions), and the ranks the festival service publishes (shown on kanoons). A container of its own (its own worker budget)."""
 
     name = "registry_projections"
     owner = "registry"
@@ -111,6 +112,11 @@ class RegistryProjections:
     @reliable_event_handler("oversight", "oversight.ruling.#")
     def on_ruling(self, envelope: dict) -> None:
         self.store.apply("oversight", envelope, lambda tx: apply_ruling_event(tx.db, envelope),
+                         cached_settings().handler_store_seconds)
+
+    @reliable_event_handler("festival", "festival.kanoon.ranked.#")
+    def on_ranked(self, envelope: dict) -> None:
+        self.store.apply("festival", envelope, lambda tx: apply_rank_event(tx.db, envelope),
                          cached_settings().handler_store_seconds)
 
 
@@ -166,6 +172,7 @@ class RegistryService(DomainService):
         policy = self._policy_of(repo, k)
         out.update(k.flags(policy))
         out["floor"], out["ceiling"] = policy.floor, policy.ceiling
+        out["ranks"] = repo.latest_ranks(k.id)
         return out
 
     def _field_of(self, repo: Repository, p: Person) -> str | None:

@@ -14,7 +14,7 @@ def test_every_event_type_has_a_snapshot_and_changes_only_additively():
 def test_names_follow_service_subject_verb_version():
     for name in snapshots.load_catalogue():
         assert TYPE_NAME.match(name), name
-        assert name.split(".")[0] in {"registry", "reports", "finance", "oversight"}
+        assert name.split(".")[0] in {"registry", "reports", "finance", "oversight", "festival"}
 
 
 def test_the_rule_catches_breaking_changes_and_allows_additions():
@@ -60,11 +60,12 @@ def test_every_role_another_service_checks_is_in_the_registrys_catalogue():
     """The registry owns the role catalogue; the reports service names the roles it checks as
     strings, so a renamed or misspelt role would silently grant nothing: held here."""
     from services.registry.domain.roles import FIELD_ROLES, ROLE_LEVELS, Role
+    from services.festival.domain import rules as festival_rules
     from services.finance.domain import rules as finance_rules
     from services.oversight.domain import rules as oversight_rules
     from services.reports.domain import rules as reports_rules
     catalogue = {r.value for r in Role}
-    for rules in (reports_rules, finance_rules, oversight_rules):
+    for rules in (reports_rules, finance_rules, oversight_rules, festival_rules):
         assert rules.ROLE_NAMES and rules.ROLE_NAMES <= catalogue, rules.ROLE_NAMES - catalogue
     assert set(ROLE_LEVELS) == set(Role) and FIELD_ROLES <= set(Role)
 

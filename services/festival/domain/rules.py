@@ -1,0 +1,50 @@
+"""Who may do what in the festival service (DOMAIN §7, §2.8). Roles as named in the registry's
+catalogue (tests/unit/test_event_contracts.py holds them to it)."""
+from __future__ import annotations
+
+from kernel.access import Actor, require, signed_in  # noqa: F401
+from kernel.errors import Forbidden  # noqa: F401
+
+FESTIVAL = frozenset({"evaluation_head", "khademyari_deputy"})
+JUDGES = frozenset({"quality_evaluation_group"})
+TRAINING = frozenset({"training_head", "khademyari_deputy"})
+PLANNING = frozenset({"planning_head"})
+EVALUATION = frozenset({"evaluation_head", "planning_head"})
+OFFICIALS = frozenset({"kanoon_head", "kanoon_deputy"})
+# Who sees scores, ranks and their lines over a unit.
+OVERSEERS = frozenset({"evaluation_head", "planning_head", "province_manager", "khademyari_deputy",
+                       "coordination_council", "oversight_head", "city_secretary", "neighborhood_deputy",
+                       "cultural_deputy", "social_deputy", "specialized_secretary", "county_liaison"})
+HONOURERS = frozenset({"city_secretary", "specialized_secretary"})
+ROLE_NAMES = FESTIVAL | JUDGES | TRAINING | PLANNING | EVALUATION | OFFICIALS | OVERSEERS | HONOURERS
+
+
+def run_festival(actor: Actor | None, province_path: list[str]) -> Actor:
+    return require(actor, province_path, FESTIVAL, "run the festival here (the evaluation and festival head does)")
+
+
+def judge(actor: Actor | None, province_path: list[str]) -> Actor:
+    return require(actor, province_path, JUDGES, "judge the festival (the qualitative evaluation group does)",
+                   admin=False)
+
+
+def run_training(actor: Actor | None, province_path: list[str]) -> Actor:
+    return require(actor, province_path, TRAINING, "run training here (the training head does)")
+
+
+def set_weights(actor: Actor | None, path: list[str]) -> Actor:
+    return require(actor, path, PLANNING, "set the evaluation's weights here (the planning head does)")
+
+
+def publish_ranks(actor: Actor | None, province_path: list[str]) -> Actor:
+    return require(actor, province_path, EVALUATION, "publish the rankings here")
+
+
+def see_scores(actor: Actor | None, path: list[str]) -> Actor:
+    """A unit's or kanoon's scores: its overseers, and a kanoon's own officials."""
+    return require(actor, path, OVERSEERS | OFFICIALS | EVALUATION, "see the evaluation here")
+
+
+def choose_best(actor: Actor | None, kanoon_path: list[str]) -> Actor:
+    return require(actor, kanoon_path, frozenset({"kanoon_head"}),
+                   "choose the kanoon's best members (its head does)", admin=False)

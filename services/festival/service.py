@@ -1,0 +1,784 @@
+"""The festival service (DOMAIN §7, §2.8): nameko entrypoints that validate, check access, call the
+domain and store the result with its events in one transaction. It learns units, kanoons,
+memberships and roles from the registry's events, and keeps the points ledger from the reports
+service's, the oversight service's and its own events; the registry shows the ranks it publishes."""
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+
+from kernel import jalali
+from kernel.clock import SYSTEM as clock
+from kernel.commands import page_args, parse, view
+from kernel.errors import Conflict, Forbidden, Invalid, NotFound
+from kernel.fold import Folder
+from kernel.messaging import reliable_event_handler
+from kernel.service import ContextProvider, DomainService, StoreProvider, rpc
+from kernel.settings import cached_settings
+from kernel.uploads import content_type_of
+from kernel.uploads import sha256 as digest
+
+from . import schemas as s
+from .domain import points, rules
+from .domain.evaluation import BestMember, Candidate, Honour, Weights
+from .domain.festival import Attachment, Axis, Criterion, Edition, Submission, participation
+from .domain.training import Course, Enrollment, Exam, Need, tier_fits
+from .events import KanoonRanked
+from .projections import apply_points_event, apply_registry_event, fold_scores, recompute
+from .repository import Repository, ensure_indexes
+
+
+class FestivalProjections:
+    """The festival's event handlers, in a container of their own (their own worker budget): the
+    registry's read model, and the points ledger from every service's events that earn points."""
+
+    name = "festival_projections"
+    owner = "festival"
+
+    store = StoreProvider(relay=False)
+    score_folder = Folder("scores", "score_deltas", fold_scores)
+
+    def _points(self, envelope: dict) -> None:
+        self.store.apply("points", envelope, lambda tx: apply_points_event(tx.db, envelope), self.budget)
+
+    @property
+    def budget(self) -> float:
+        return cached_settings().handler_store_seconds
+
+    @reliable_event_handler("registry", "registry.#")
+    def on_registry_event(self, envelope: dict) -> None:
+        self.store.apply("registry", envelope, lambda tx: apply_registry_event(tx.db, envelope), self.budget)
+
+    # Only the kinds of event that earn or cost points are bound (domain/points.py).
+    @reliable_event_handler("reports", "reports.report.approved.#")
+    def on_report_approved(self, envelope: dict) -> None:
+        self._points(envelope)
+
+    @reliable_event_handler("reports", "reports.report.flagged.#")
+    def on_report_flagged(self, envelope: dict) -> None:
+        self._points(envelope)
+
+    @reliable_event_handler("reports", "reports.program.held.#")
+    def on_program(self, envelope: dict) -> None:
+        self._points(envelope)
+
+    @reliable_event_handler("reports", "reports.monthly_report.#")
+    def on_monthly_report(self, envelope: dict) -> None:
+        self._points(envelope)
+
+    @reliable_event_handler("oversight", "oversight.inspection.done.#")
+    def on_inspection(self, envelope: dict) -> None:
+        self._points(envelope)
+
+    @reliable_event_handler("oversight", "oversight.opinion.published.#")
+    def on_opinion(self, envelope: dict) -> None:
+        self._points(envelope)
+
+    @reliable_event_handler("oversight", "oversight.violation.recorded.#")
+    def on_violation(self, envelope: dict) -> None:
+        self._points(envelope)
+
+    @reliable_event_handler("festival", "festival.training.completed.#")
+    def on_training(self, envelope: dict) -> None:
+        self._points(envelope)
+
+    @reliable_event_handler("festival", "festival.award.decided.#")
+    def on_award(self, envelope: dict) -> None:
+        self._points(envelope)
+
+
+def _year(value) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 1390 <= value <= 1500:
+        raise Invalid("a Jalali year, 1390 to 1500", "year")
+    return value
+
+
+class FestivalService(DomainService):
+    name = "festival"
+    repository = Repository
+
+    store = StoreProvider(indexes=ensure_indexes)
+    ctx = ContextProvider()
+
+    def _actor(self, repo: Repository):
+        return repo.actor(self.ctx.user_id, self.ctx.person_id, clock.today())
+
+    def _province(self, repo: Repository, province_id: str, field: str = "province_id") -> list[str]:
+        path, kind = repo.unit_path(province_id)
+        if kind != "province":
+            raise Invalid("not a province", field)
+        return path
+
+    # ------------------------------------------------------------ the festival (§7.1)
+
+    @rpc
+    def open_edition(self, payload: dict) -> dict:
+        cmd = parse(s.OpenEdition, payload)
+
+        def work(repo: Repository, tx):
+            path = self._province(repo, cmd.province_id)
+            actor = rules.run_festival(self._actor(repo), path)
+            e, events = Edition.open(province_id=cmd.province_id, province_path=path, year=cmd.year, title=cmd.title,
+                                     axes=[Axis(**a.model_dump()) for a in cmd.axes],
+                                     criteria=[Criterion(**c.model_dump()) for c in cmd.criteria],
+                                     opens_on=cmd.opens_on, closes_on=cmd.closes_on,
+                                     judges_per_submission=cmd.judges_per_submission, disagreement=cmd.disagreement,
+                                     by=actor.person_id, clock=clock)
+            repo.add_edition(e)
+            tx.emit(*events)
+            return view(e)
+        return self._write(work)
+
+    @rpc
+    def get_edition(self, edition_id: str) -> dict:
+        repo = self._read()
+        rules.signed_in(self._actor(repo))
+        return view(repo.edition(edition_id))
+
+    @rpc
+    def editions(self, year: int) -> list[dict]:
+        repo = self._read()
+        rules.signed_in(self._actor(repo))
+        return [view(e) for e in repo.editions_of(_year(year))]
+
+    @rpc
+    def date_edition(self, edition_id: str, payload: dict) -> dict:
+        cmd = parse(s.DateEdition, payload)
+
+        def work(repo: Repository, tx):
+            e = repo.edition(edition_id)
+            actor = rules.run_festival(self._actor(repo), e.province_path)
+            tx.emit(*e.date_event(cmd.kind, cmd.on, cmd.place, actor.person_id, clock))
+            repo.save_edition(e)
+            return view(e)
+        return self._write(work)
+
+    @rpc
+    def submit(self, edition_id: str, payload: dict) -> dict:
+        cmd = parse(s.Submit, payload)
+
+        def work(repo: Repository, tx):
+            e = repo.edition(edition_id)
+            actor = rules.signed_in(self._actor(repo))
+            if cmd.kanoon_id:
+                k = repo.kanoon_doc(cmd.kanoon_id)
+                kpath = [*k["unit_path"], cmd.kanoon_id]
+                if not actor.covers(kpath, rules.OFFICIALS, admin=False):
+                    raise Forbidden("a kanoon's work is submitted by its head or deputy")
+                by_kind, person_id, kanoon_id = "kanoon", None, cmd.kanoon_id
+            else:
+                where = repo.member_kanoon(actor.person_id)
+                if where is None:
+                    raise Forbidden("a member's work is submitted by a member of a kanoon")
+                kanoon_id, kpath = where
+                by_kind, person_id = "member", actor.person_id
+            if e.province_id not in kpath:
+                raise Invalid("the kanoon is not in the festival's province", "kanoon_id")
+            sub, events = Submission.submit(edition=e, axis=cmd.axis, title=cmd.title, description=cmd.description,
+                                            by_kind=by_kind, person_id=person_id, kanoon_id=kanoon_id,
+                                            kanoon_path=kpath, city_id=repo.ancestor_of_kind(kpath, "city"),
+                                            by=actor.person_id, today=clock.today(), clock=clock)
+            repo.add_submission(sub)
+            tx.emit(*events)
+            return view(sub)
+        return self._write(work)
+
+    def _may_see(self, repo: Repository, actor, sub: Submission) -> None:
+        if actor.person_id in (sub.submitted_by, sub.person_id) or any(j.person_id == actor.person_id
+                                                                       for j in sub.judges):
+            return
+        if sub.published or actor.covers(repo.edition(sub.edition_id).province_path, rules.FESTIVAL):
+            return
+        raise Forbidden("only its submitter, its judges and the festival's staff see a work before it is published")
+
+    @rpc
+    def get_submission(self, submission_id: str) -> dict:
+        repo = self._read()
+        actor = rules.signed_in(self._actor(repo))
+        sub = repo.submission(submission_id)
+        self._may_see(repo, actor, sub)
+        return view(sub)
+
+    @rpc
+    def submissions(self, edition_id: str, axis: str | None = None, published_only: bool = False) -> list[dict]:
+        """The edition's works: all of them for the festival's staff, the published ones for others."""
+        repo = self._read()
+        actor = rules.signed_in(self._actor(repo))
+        e = repo.edition(edition_id)
+        staff = actor.covers(e.province_path, rules.FESTIVAL)
+        items = repo.submissions_of(edition_id, axis, True if (published_only or not staff) else None)
+        return [view(x) for x in items]
+
+    @rpc
+    def attach_to_submission(self, submission_id: str, payload: dict) -> dict:
+        cmd = parse(s.UploadFile, payload)
+        try:
+            content = base64.b64decode(cmd.content, validate=True)
+        except (binascii.Error, ValueError):
+            raise Invalid("the file's content is not base64", "content") from None
+        kind = content_type_of(content)
+        repo = self._read()
+        sub = repo.submission(submission_id)
+        actor = rules.signed_in(self._actor(repo))
+        if actor.person_id != sub.submitted_by:
+            raise Forbidden("files are attached by the work's submitter")
+        idem = self.ctx.idempotency
+        file_id = ("fa_" + hashlib.sha256(idem.key.encode()).hexdigest()[:16]) if idem else clock.new_id("fa")
+        repo.store_file(file_id, cmd.name, content, kind)   # the bytes first: a record never lacks its file
+
+        def work(repo: Repository, tx):
+            sub = repo.submission(submission_id)
+            if sub.status != "submitted":
+                raise Conflict("files are attached before judging starts", "submission_id")
+            if not any(a.id == file_id for a in sub.attachments):
+                sub.attachments.append(Attachment(id=file_id, name=cmd.name[:200], content_type=kind,
+                                                  size=len(content), sha256=digest(content), by=actor.person_id,
+                                                  at=clock.now()))
+                repo.save_submission(sub)
+            return view(sub)
+        return self._write(work)
+
+    @rpc
+    def submission_file(self, submission_id: str, attachment_id: str) -> dict:
+        repo = self._read()
+        actor = rules.signed_in(self._actor(repo))
+        sub = repo.submission(submission_id)
+        self._may_see(repo, actor, sub)
+        a = next((a for a in sub.attachments if a.id == attachment_id), None)
+        if a is None:
+            raise NotFound(f"no attachment {attachment_id} on this submission", "attachment_id")
+        return {**view(a), "content": base64.b64encode(repo.file_content(a.id)).decode()}
+
+    def _judge_pool(self, repo: Repository, e: Edition) -> list[str]:
+        return sorted({g["person_id"] for g in repo.db.grants.find(
+            {"role": "quality_evaluation_group", "scope_id": {"$in": e.province_path}, "revoked": {"$ne": True}})})
+
+    @rpc
+    def assign_judges(self, submission_id: str, payload: dict) -> dict:
+        cmd = parse(s.AssignJudges, payload)
+
+        def work(repo: Repository, tx):
+            sub = repo.submission(submission_id)
+            e = repo.edition(sub.edition_id)
+            actor = rules.run_festival(self._actor(repo), e.province_path)
+            pool = set(self._judge_pool(repo, e))
+            for jid in cmd.judge_ids:
+                if jid not in pool:
+                    raise Invalid(f"{jid} is not in the province's qualitative evaluation group", "judge_ids")
+                sub.assign(repo.judge_info(jid), cmd.round, actor.person_id, clock)
+            repo.save_submission(sub)
+            return view(sub)
+        return self._write(work)
+
+    @rpc
+    def draw_judges(self, edition_id: str, round: str = "province") -> dict:
+        """For every submission with fewer judges than the edition asks, judges drawn from the
+        group, none in conflict (the draw is the same for the same submission and pool). Each
+        submission in a transaction of its own; run again, it fills only what is missing."""
+        from .domain.festival import Round, conflict_of
+        try:
+            round_ = Round(round)
+        except ValueError:
+            raise Invalid("round is city or province", "round") from None
+        repo = self._read()
+        e = repo.edition(edition_id)
+        actor = rules.run_festival(self._actor(repo), e.province_path)
+        pool = [repo.judge_info(p) for p in self._judge_pool(repo, e)]
+        drawn, short = 0, []
+        for sub in repo.submissions_of(edition_id):
+            if sub.status == "decided" or len(sub.judges) >= e.judges_per_submission:
+                continue
+            eligible = sorted((j for j in pool if conflict_of(j, sub, round_) is None
+                               and all(x.person_id != j.person_id for x in sub.judges)),
+                              key=lambda j: hashlib.sha256(f"{sub.id}:{j.person_id}".encode()).hexdigest())
+            need = e.judges_per_submission - len(sub.judges)
+            if len(eligible) < need:
+                short.append(sub.id)
+                continue
+
+            def one(tx, sub_id=sub.id, chosen=eligible[:need]):
+                r = Repository(tx.db)
+                x = r.submission(sub_id)
+                for j in chosen:
+                    x.assign(j, round_, actor.person_id, clock)
+                r.save_submission(x)
+            self.store.transaction(one, correlation_id=self.ctx.request_id, deadline=self.ctx.store_deadline)
+            drawn += 1
+        return {"edition_id": edition_id, "drawn": drawn, "short_of_judges": short}
+
+    @rpc
+    def score_submission(self, submission_id: str, payload: dict) -> dict:
+        cmd = parse(s.ScoreIn, payload)
+
+        def work(repo: Repository, tx):
+            sub = repo.submission(submission_id)
+            e = repo.edition(sub.edition_id)
+            actor = rules.judge(self._actor(repo), e.province_path)
+            tx.emit(*sub.score(actor.person_id, cmd.marks, e, clock))
+            repo.save_submission(sub)
+            return view(sub)
+        return self._write(work)
+
+    @rpc
+    def second_look(self, submission_id: str, payload: dict) -> dict:
+        cmd = parse(s.SecondLook, payload)
+
+        def work(repo: Repository, tx):
+            sub = repo.submission(submission_id)
+            rules.run_festival(self._actor(repo), repo.edition(sub.edition_id).province_path)
+            sub.look_again(cmd.note)
+            repo.save_submission(sub)
+            return view(sub)
+        return self._write(work)
+
+    @rpc
+    def decide_submission(self, submission_id: str, payload: dict) -> dict:
+        cmd = parse(s.DecideWork, payload)
+
+        def work(repo: Repository, tx):
+            sub = repo.submission(submission_id)
+            actor = rules.run_festival(self._actor(repo), repo.edition(sub.edition_id).province_path)
+            tx.emit(*sub.decide(cmd.award, cmd.publish, actor.person_id, clock))
+            repo.save_submission(sub)
+            return view(sub)
+        return self._write(work)
+
+    @rpc
+    def my_judging(self) -> list[dict]:
+        repo = self._read()
+        actor = rules.signed_in(self._actor(repo))
+        return [view(x) for x in repo.submissions_judged_by(actor.person_id)]
+
+    @rpc
+    def participation(self, edition_id: str) -> dict:
+        """The province's participation per axis — submissions, and the share of its members and of
+        its kanoons taking part — beside the country's for the same year (every province's edition)."""
+        repo = self._read()
+        e = repo.edition(edition_id)
+        rules.require(self._actor(repo), e.province_path, rules.FESTIVAL | rules.OVERSEERS,
+                      "see the festival's participation")
+        country_id = e.province_path[0]
+        province_kanoons = [k for k, _, _ in repo.active_kanoons_under(e.province_id)]
+        country_kanoons = [k for k, _, _ in repo.active_kanoons_under(country_id)]
+        prov = {"members": repo.count_members(province_kanoons), "kanoons": len(province_kanoons),
+                "axes": repo.participation_of(e.year, e.province_id)}
+        country = {"members": repo.count_members(country_kanoons), "kanoons": len(country_kanoons),
+                   "axes": repo.participation_of(e.year, None)}
+        return {"edition_id": edition_id, "year": e.year, "province_id": e.province_id,
+                "province": {"members": prov["members"], "kanoons": prov["kanoons"]},
+                "country": {"members": country["members"], "kanoons": country["kanoons"]},
+                "axes": participation(prov, country)}
+
+    # ------------------------------------------------------------ training (§7.2)
+
+    @rpc
+    def assess_need(self, payload: dict) -> dict:
+        cmd = parse(s.AssessNeed, payload)
+
+        def work(repo: Repository, tx):
+            path = self._province(repo, cmd.province_id)
+            actor = rules.run_training(self._actor(repo), path)
+            n = Need(id=clock.new_id("tn"), province_id=cmd.province_id, tier=cmd.tier, topic=cmd.topic,
+                     priority=cmd.priority, note=cmd.note, by=actor.person_id, at=clock.now())
+            repo.add_need(n)
+            return view(n)
+        return self._write(work)
+
+    @rpc
+    def needs(self, province_id: str, tier: str | None = None) -> list[dict]:
+        repo = self._read()
+        path = self._province(repo, province_id)
+        rules.run_training(self._actor(repo), path)
+        return [view(n) for n in repo.needs_of(province_id, tier)]
+
+    @rpc
+    def offer_course(self, payload: dict) -> dict:
+        cmd = parse(s.OfferCourse, payload)
+
+        def work(repo: Repository, tx):
+            path = self._province(repo, cmd.province_id)
+            actor = rules.run_training(self._actor(repo), path)
+            if repo.membership(cmd.trainer_id) is None and not repo.grants_of(cmd.trainer_id, clock.today()):
+                raise Invalid("the trainer is a member or a staff member known to the registry", "trainer_id")
+            c, events = Course.offer(province_id=cmd.province_id, province_path=path, title=cmd.title, tier=cmd.tier,
+                                     mode=cmd.mode, trainer_id=cmd.trainer_id,
+                                     sessions=[(x.on, x.topic) for x in cmd.sessions],
+                                     exams=[Exam(**x.model_dump()) for x in cmd.exams], pass_mark=cmd.pass_mark,
+                                     min_attendance=cmd.min_attendance, content_reviewed_on=cmd.content_reviewed_on,
+                                     by=actor.person_id, clock=clock)
+            repo.add_course(c)
+            tx.emit(*events)
+            return view(c)
+        return self._write(work)
+
+    def _course_view(self, c: Course) -> dict:
+        return {**view(c), "due_for_review": c.due_for_review(clock.today())}
+
+    @rpc
+    def courses(self, province_id: str, tier: str | None = None, due_for_review: bool = False) -> list[dict]:
+        """A province's courses (for a tier); `due_for_review`: content last reviewed a year ago or more."""
+        repo = self._read()
+        self._province(repo, province_id)
+        rules.signed_in(self._actor(repo))
+        items = repo.courses_of(province_id, tier)
+        if due_for_review:
+            items = [c for c in items if c.due_for_review(clock.today())]
+        return [self._course_view(c) for c in items]
+
+    @rpc
+    def get_course(self, course_id: str) -> dict:
+        repo = self._read()
+        rules.signed_in(self._actor(repo))
+        return self._course_view(repo.course(course_id))
+
+    @rpc
+    def review_course(self, course_id: str, payload: dict) -> dict:
+        cmd = parse(s.ReviewContent, payload)
+
+        def work(repo: Repository, tx):
+            c = repo.course(course_id)
+            rules.run_training(self._actor(repo), c.province_path)
+            c.reviewed(cmd.reviewed_on, clock.today())
+            repo.save_course(c)
+            return self._course_view(c)
+        return self._write(work)
+
+    @rpc
+    def enroll(self, course_id: str) -> dict:
+        def work(repo: Repository, tx):
+            c = repo.course(course_id)
+            actor = rules.signed_in(self._actor(repo))
+            existing = repo.find_enrollment(course_id, actor.person_id)
+            if existing is not None:
+                return view(existing)
+            m = repo.membership(actor.person_id) or {}
+            where = repo.member_kanoon(actor.person_id)
+            in_province = (where is not None and c.province_id in where[1]) or actor.covers(
+                c.province_path, admin=False) or any(repo.unit_path(g.scope_id)[0][:len(c.province_path)]
+                                                     == c.province_path for g in actor.grants)
+            if not in_province:
+                raise Forbidden("the course is for the province's own members and staff")
+            if not tier_fits(c.tier, m.get("kind"), actor.roles()):
+                raise Invalid(f"the course is for the {c.tier.value.replace('_', ' ')} tier", "course_id")
+            e = Enrollment(id=Enrollment.key(course_id, actor.person_id), course_id=course_id,
+                           person_id=actor.person_id, kanoon_id=where[0] if where else None,
+                           kanoon_path=where[1] if where else [], enrolled_at=clock.now())
+            repo.add_enrollment(e)
+            return view(e)
+        return self._write(work)
+
+    @rpc
+    def attend(self, course_id: str, payload: dict) -> dict:
+        cmd = parse(s.Attend, payload)
+
+        def work(repo: Repository, tx):
+            c = repo.course(course_id)
+            actor = rules.signed_in(self._actor(repo))
+            e = repo.find_enrollment(course_id, actor.person_id)
+            if e is None:
+                raise Conflict("enroll in the course first", "course_id")
+            e.register(c, cmd.session, clock.today(), clock)
+            repo.save_enrollment(e)
+            return view(e)
+        return self._write(work)
+
+    def _as_trainer(self, repo: Repository, c: Course):
+        actor = rules.signed_in(self._actor(repo))
+        if actor.person_id != c.trainer_id:
+            raise Forbidden("only the course's trainer confirms attendance and records scores")
+        return actor
+
+    @rpc
+    def confirm_attendance(self, course_id: str, payload: dict) -> dict:
+        cmd = parse(s.ConfirmAttendance, payload)
+
+        def work(repo: Repository, tx):
+            c = repo.course(course_id)
+            actor = self._as_trainer(repo, c)
+            e = repo.enrollment(course_id, cmd.person_id)
+            tx.emit(*e.confirm(c, cmd.session, actor.person_id, clock))
+            repo.save_enrollment(e)
+            return view(e)
+        return self._write(work)
+
+    @rpc
+    def record_exam_score(self, course_id: str, payload: dict) -> dict:
+        cmd = parse(s.ExamScoreIn, payload)
+
+        def work(repo: Repository, tx):
+            c = repo.course(course_id)
+            actor = self._as_trainer(repo, c)
+            e = repo.enrollment(course_id, cmd.person_id)
+            tx.emit(*e.record_score(c, cmd.exam, cmd.score, actor.person_id, clock.today(), clock))
+            repo.save_enrollment(e)
+            return view(e)
+        return self._write(work)
+
+    @rpc
+    def enrollments(self, course_id: str) -> list[dict]:
+        repo = self._read()
+        c = repo.course(course_id)
+        actor = rules.signed_in(self._actor(repo))
+        if actor.person_id != c.trainer_id:
+            rules.run_training(actor, c.province_path)
+        return [view(e) for e in repo.enrollments_of(course_id)]
+
+    @rpc
+    def my_training(self) -> list[dict]:
+        repo = self._read()
+        actor = rules.signed_in(self._actor(repo))
+        return [view(e) for e in repo.enrollments_of_person(actor.person_id)]
+
+    # ------------------------------------------------------------ evaluation, points, ranks (§7.3, §2.8)
+
+    @rpc
+    def set_weights(self, payload: dict) -> dict:
+        cmd = parse(s.SetWeights, payload)
+
+        def work(repo: Repository, tx):
+            path, kind = repo.unit_path(cmd.scope_id)
+            if kind not in ("province", "country"):
+                raise Invalid("weights are a province's (its planning head) or the country's (the Center)", "scope_id")
+            actor = rules.signed_in(self._actor(repo))
+            if kind == "country":
+                if not actor.is_admin:
+                    raise Forbidden("the country's weights are the Center's")
+            else:
+                rules.set_weights(actor, path)
+            w, events = Weights.set(scope_id=cmd.scope_id, year=cmd.year, weights=cmd.weights, by=actor.person_id,
+                                    clock=clock)
+            repo.put_weights(w)
+            tx.emit(*events)
+            return view(w)
+        return self._write(work)
+
+    def _weights_for(self, repo: Repository, level: str, path: list[str], year: int) -> dict[str, float]:
+        if level in ("city", "province", "neighborhood"):
+            province = repo.ancestor_of_kind(path, "province")
+            if province and repo.weights_set(province, year):
+                return repo.weights(province, year)
+        return repo.weights(path[0], year)
+
+    def _ranking(self, repo: Repository, unit_id: str, level: str, path: list[str], year: int):
+        weights = self._weights_for(repo, level, path, year)
+        scores = repo.kanoon_scores_under(unit_id, year)
+        kanoons = repo.active_kanoons_under(unit_id)
+        return points.rank([(k, points.weighted(scores.get(k, {}), weights)) for k, _, _ in kanoons]), weights
+
+    @rpc
+    def ranking(self, unit_id: str, year: int, limit: int = 100, skip: int = 0) -> dict:
+        """The unit's active kanoons ranked by their weighted score for the year (competition ranks)."""
+        limit, skip = page_args(limit, skip)
+        year = _year(year)
+        repo = self._read()
+        path, kind = repo.unit_path(unit_id)
+        if kind == "kanoon":
+            raise Invalid("rankings are of a unit (city, province, region, country)", "unit_id")
+        rules.see_scores(self._actor(repo), path)
+        ranked, weights = self._ranking(repo, unit_id, kind, path, year)
+        names = {k["_id"]: k.get("name") for k in repo.db.kanoons.find(
+            {"_id": {"$in": [r.id for r in ranked[skip:skip + limit]]}}, {"name": 1})}
+        return {"unit_id": unit_id, "level": kind, "year": year, "of": len(ranked), "weights": weights,
+                "items": [{"kanoon_id": r.id, "name": names.get(r.id), "score": r.score, "rank": r.rank,
+                           "coefficient": points.coefficient(r.rank, len(ranked))} for r in ranked[skip:skip + limit]]}
+
+    def _ranks_of(self, repo: Repository, kanoon_id: str, kpath: list[str], year: int) -> dict:
+        out = {}
+        for level in points.LEVELS:
+            unit = repo.ancestor_of_kind(kpath, level)
+            if unit is None:
+                continue
+            ranked, _ = self._ranking(repo, unit, level, kpath, year)
+            mine = next((r for r in ranked if r.id == kanoon_id), None)
+            if mine is not None:
+                out[level] = {"unit_id": unit, "rank": mine.rank, "of": len(ranked), "score": mine.score,
+                              "coefficient": points.coefficient(mine.rank, len(ranked))}
+        return out
+
+    @rpc
+    def kanoon_score(self, kanoon_id: str, year: int, limit: int = 100, skip: int = 0) -> dict:
+        """A kanoon's score for the year explained: the formula, its points per index with the
+        weights of each level, its ranks, and the ledger's lines behind it (paged)."""
+        limit, skip = page_args(limit, skip)
+        year = _year(year)
+        repo = self._read()
+        kpath, kind = repo.unit_path(kanoon_id)
+        if kind != "kanoon":
+            raise Invalid("not a kanoon", "kanoon_id")
+        rules.see_scores(self._actor(repo), kpath)
+        return self._explain(repo, "kanoon", kanoon_id, kpath, year, limit, skip,
+                             ranks=self._ranks_of(repo, kanoon_id, kpath, year))
+
+    def _explain(self, repo: Repository, kind: str, subject_id: str, path: list[str], year: int, limit: int,
+                 skip: int, ranks: dict | None = None) -> dict:
+        doc = repo.score(kind, subject_id, year) or {}
+        by_index = {k: round(v, 2) for k, v in (doc.get("by_index") or {}).items()}
+        weights = {level: self._weights_for(repo, level, path, year) for level in ("province", "country")} \
+            if path else {"country": repo.weights(repo.country_id(), year)}
+        lines, total = repo.lines(kind, subject_id, year, limit, skip)
+        return {"subject_kind": kind, "subject_id": subject_id, "year": year,
+                "formula": "score = Σ (weight of the index × points of the index)",
+                "points": by_index, "weights": weights,
+                "score": {level: points.weighted(by_index, w) for level, w in weights.items()},
+                "ranks": ranks or {}, "lines_total": total,
+                "lines": [{k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in ln.items() if k != "_id"}
+                          | {"id": ln["_id"]} for ln in lines]}
+
+    @rpc
+    def member_score(self, person_id: str, year: int, limit: int = 100, skip: int = 0) -> dict:
+        """A member's points for the year with their lines: for the member, and their kanoon's
+        officials and overseers."""
+        limit, skip = page_args(limit, skip)
+        year = _year(year)
+        repo = self._read()
+        actor = rules.signed_in(self._actor(repo))
+        where = repo.member_kanoon(person_id)
+        path = where[1] if where else []
+        if actor.person_id != person_id:
+            if not path:
+                raise Forbidden("only the member sees the points of a member without a kanoon")
+            rules.see_scores(actor, path)
+        return self._explain(repo, "member", person_id, path, year, limit, skip)
+
+    @rpc
+    def role_rankings(self, province_id: str, year: int) -> dict:
+        """City secretaries ranked by the mean coefficient of their county's kanoons in the province's
+        ranking (a kanoon's rank as a coefficient in the evaluation of the role above it), and the
+        kanoon heads by their kanoon's score."""
+        year = _year(year)
+        repo = self._read()
+        path = self._province(repo, province_id)
+        rules.see_scores(self._actor(repo), path)
+        ranked, _ = self._ranking(repo, province_id, "province", path, year)
+        n = len(ranked)
+        by_id = {r.id: r for r in ranked}
+        kanoons = {k: (p, head) for k, p, head in repo.active_kanoons_under(province_id)}
+        cities: dict[str, list[float]] = {}
+        for k, (p, _) in kanoons.items():
+            city = repo.ancestor_of_kind(p, "city")
+            if city:
+                cities.setdefault(city, []).append(points.coefficient(by_id[k].rank, n))
+        secretaries = {g["scope_id"]: g["person_id"] for g in repo.db.grants.find(
+            {"role": "city_secretary", "scope_id": {"$in": list(cities)}, "revoked": {"$ne": True}})}
+        city_rows = points.rank([(c, points.role_evaluation(v)) for c, v in cities.items()])
+        heads = points.rank([(kanoons[r.id][1] or "", r.score) for r in ranked if kanoons[r.id][1]])
+        head_kanoon = {kanoons[k][1]: k for k in kanoons if kanoons[k][1]}
+        return {"province_id": province_id, "year": year,
+                "city_secretaries": [{"city_id": r.id, "person_id": secretaries.get(r.id), "evaluation": r.score,
+                                      "rank": r.rank, "kanoons": len(cities[r.id])} for r in city_rows],
+                "kanoon_heads": [{"person_id": r.id, "kanoon_id": head_kanoon.get(r.id), "score": r.score,
+                                  "rank": r.rank} for r in heads]}
+
+    @rpc
+    def publish_ranks(self, payload: dict) -> dict:
+        """The province's kanoons' ranks for the year, as they stand today, published (one event per
+        kanoon): the registry shows them on each kanoon."""
+        cmd = parse(s.PublishRanks, payload)
+        repo = self._read()
+        path = self._province(repo, cmd.province_id)
+        rules.publish_ranks(self._actor(repo), path)
+        snapshot = []
+        for kanoon_id, kpath, _ in repo.active_kanoons_under(cmd.province_id):
+            ranks = self._ranks_of(repo, kanoon_id, kpath, cmd.year)
+            snapshot.append(KanoonRanked(kanoon_id=kanoon_id, province_id=cmd.province_id, year=cmd.year,
+                                         ranks={lv: {"rank": r["rank"], "of": r["of"], "score": r["score"]}
+                                                for lv, r in ranks.items()}, published_on=clock.today()))
+
+        def work(repo: Repository, tx):
+            tx.emit(*snapshot)
+            return {"province_id": cmd.province_id, "year": cmd.year, "published": len(snapshot)}
+        return self._write(work)
+
+    @rpc
+    def best_candidates(self, kanoon_id: str, period: str, member_kind: str) -> dict:
+        """The kanoon's members of the kind and their points in the period: the evidence for the
+        head's choice."""
+        repo = self._read()
+        kpath, kind = repo.unit_path(kanoon_id)
+        if kind != "kanoon":
+            raise Invalid("not a kanoon", "kanoon_id")
+        rules.see_scores(self._actor(repo), kpath)
+        return {"kanoon_id": kanoon_id, "period": period, "member_kind": member_kind,
+                "candidates": [c.model_dump() for c in self._candidates(repo, kanoon_id, period, member_kind)]}
+
+    def _candidates(self, repo: Repository, kanoon_id: str, period: str, member_kind: str) -> list[Candidate]:
+        if member_kind not in ("khademyar", "yavar"):
+            raise Invalid("member_kind is khademyar or yavar", "member_kind")
+        try:
+            p = jalali.parse_period(period)
+        except ValueError as exc:
+            raise Invalid(str(exc), "period") from None
+        months = None if p.kind == "year" else [str(m) for m in p.month_periods()]
+        pts = repo.member_points(kanoon_id, months, p.year)
+        members = [m["_id"] for m in repo.members_of([kanoon_id], member_kind)]
+        if not members:
+            raise Conflict(f"the kanoon has no {member_kind}s", "member_kind")
+        return sorted((Candidate(person_id=m, points=pts.get(m, 0.0)) for m in members),
+                      key=lambda c: (-c.points, c.person_id))
+
+    @rpc
+    def choose_best(self, kanoon_id: str, payload: dict) -> dict:
+        cmd = parse(s.ChooseBest, payload)
+
+        def work(repo: Repository, tx):
+            kpath, kind = repo.unit_path(kanoon_id)
+            if kind != "kanoon":
+                raise Invalid("not a kanoon", "kanoon_id")
+            actor = rules.choose_best(self._actor(repo), kpath)
+            candidates = self._candidates(repo, kanoon_id, cmd.period, cmd.member_kind)
+            b, events = BestMember.choose(kanoon_id=kanoon_id, period=str(jalali.parse_period(cmd.period)),
+                                          member_kind=cmd.member_kind, person_id=cmd.person_id,
+                                          candidates=candidates,
+                                          reason=cmd.reason, by=actor.person_id, clock=clock)
+            repo.put_best(b)
+            tx.emit(*events)
+            return view(b)
+        return self._write(work)
+
+    @rpc
+    def best_members(self, kanoon_id: str) -> list[dict]:
+        repo = self._read()
+        kpath, _ = repo.unit_path(kanoon_id)
+        rules.signed_in(self._actor(repo))
+        return [view(b) for b in repo.best_of(kanoon_id)]
+
+    @rpc
+    def honour_head(self, payload: dict) -> dict:
+        """The city secretary honours a neighborhood kanoon's head; the specialized secretary of the
+        field a specialized kanoon's."""
+        cmd = parse(s.HonourHead, payload)
+
+        def work(repo: Repository, tx):
+            k = repo.kanoon_doc(cmd.kanoon_id)
+            kpath = [*k["unit_path"], cmd.kanoon_id]
+            role = "specialized_secretary" if k.get("kind") == "specialized" else "city_secretary"
+            actor = rules.require(self._actor(repo), kpath, frozenset({role}),
+                                  f"honour this kanoon's head (the {role.replace('_', ' ')} does)", k.get("field"),
+                                  admin=False)
+            h, events = Honour.give(person_id=cmd.person_id, head_id=k.get("head_id"), kanoon_id=cmd.kanoon_id,
+                                    year=cmd.year, note=cmd.note, by=actor.person_id, by_role=role, clock=clock)
+            repo.add_honour(h)
+            tx.emit(*events)
+            return view(h)
+        return self._write(work)
+
+    @rpc
+    def honours(self, unit_id: str, year: int) -> list[dict]:
+        year = _year(year)
+        repo = self._read()
+        rules.signed_in(self._actor(repo))
+        repo.unit_path(unit_id)
+        return [view(h) for h in repo.honours_under(unit_id, year)]
+
+    @rpc
+    def check_ledger(self, year: int) -> dict:
+        """The year's scores recomputed from the ledger alone, against the incremental ones (an
+        operator's check): the differences, none when they agree."""
+        year = _year(year)
+        repo = self._read()
+        actor = rules.signed_in(self._actor(repo))
+        if not actor.is_admin:
+            raise Forbidden("the ledger check is an operator's")
+        return recompute(repo, year)
+
