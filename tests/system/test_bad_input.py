@@ -278,6 +278,84 @@ case("PUT", "/api/opinions", {"target_id": "{active}", "period": "1404", "rating
 case("PUT", "/api/opinions", {"target_id": "NOWHERE", "period": "1404", "rating": 50, "text": "دلایل کافی برای نظر"}, 404, "unit_id")
 case("GET", "/api/units/IR-09/opinions?period=14044", None, 422, "period")
 case("GET", "/api/units/IR-09/oversight-report?period=abcd", None, 422, "period")
+# festival: the festival, training, evaluation
+ed = {"province_id": "IR-09", "year": 1405, "title": "جشنواره", "axes": [{"key": "experience", "title": "تجربه"}],
+      "criteria": [{"key": "impact", "title": "اثر"}], "opens_on": "1405/07/01", "closes_on": "1405/08/01"}
+case("POST", "/api/festival/editions", ed, 422, "axes")   # no collective axis
+case("POST", "/api/festival/editions", {**ed, "axes": [{"key": "c", "title": "جمعی", "collective": True}]}, 422, "axes.0.key")
+case("POST", "/api/festival/editions", {**ed, "axes": [{"key": "col", "title": "جمعی", "collective": True}],
+                                        "closes_on": "1405/06/01"}, 422, "closes_on")
+case("POST", "/api/festival/editions", {**ed, "province_id": "NOWHERE"}, 404, "unit_id")
+case("POST", "/api/festival/editions", {**ed, "judges_per_submission": 2}, 422, "judges_per_submission")
+case("GET", "/api/festival/editions?year=12", None, 422, "year")
+case("GET", "/api/festival/editions/fe_missing", None, 404, "edition_id")
+case("POST", "/api/festival/editions/fe_missing/dates", {"kind": "party", "on": "1405/09/01"}, 422, "kind")
+case("POST", "/api/festival/editions/fe_missing/dates", {"kind": "opening", "on": "1405/09/01"}, 404, "edition_id")
+case("POST", "/api/festival/editions/fe_missing/submissions", {"axis": "experience", "description": "x"}, 422, "title")
+case("POST", "/api/festival/editions/fe_missing/submissions", {"axis": "experience", "title": "x", "description": "y"}, 404, "edition_id")
+case("GET", "/api/festival/editions/fe_missing/submissions", None, 404, "edition_id")
+case("POST", "/api/festival/editions/fe_missing/judge-draw?round=moon", None, 422, "round")
+case("POST", "/api/festival/editions/fe_missing/judge-draw", None, 404, "edition_id")
+case("GET", "/api/festival/editions/fe_missing/participation", None, 404, "edition_id")
+case("GET", "/api/festival/submissions/fs_missing", None, 404, "submission_id")
+case("POST", "/api/festival/submissions/fs_missing/attachments", {}, 422, "file")
+case("GET", "/api/festival/submissions/fs_missing/attachments/fa_missing", None, 404, "submission_id")
+case("POST", "/api/festival/submissions/fs_missing/judges", {"judge_ids": []}, 422, "judge_ids")
+case("POST", "/api/festival/submissions/fs_missing/judges", {"judge_ids": ["p_1"], "round": "street"}, 422, "round")
+case("POST", "/api/festival/submissions/fs_missing/judges", {"judge_ids": ["p_1"]}, 404, "submission_id")
+case("PUT", "/api/festival/submissions/fs_missing/score", {"marks": {}}, 422, "marks")
+case("PUT", "/api/festival/submissions/fs_missing/score", {"marks": {"impact": 50}}, 404, "submission_id")
+case("POST", "/api/festival/submissions/fs_missing/second-look", {"note": ""}, 422, "note")
+case("POST", "/api/festival/submissions/fs_missing/decision", {"award": "gold"}, 422, "award")
+case("POST", "/api/festival/submissions/fs_missing/decision", {"award": "first"}, 404, "submission_id")
+case("GET", "/api/festival/judging", None, None, None)
+case("POST", "/api/training/needs", {"province_id": "IR-09", "tier": "wizard", "topic": "x", "priority": 1}, 422, "tier")
+case("POST", "/api/training/needs", {"province_id": "IR-09", "tier": "staff", "topic": "x", "priority": 9}, 422, "priority")
+case("POST", "/api/training/needs", {"province_id": "IR-09-MSH", "tier": "staff", "topic": "x", "priority": 1}, 422, "province_id")
+case("GET", "/api/training/needs?province_id=IR-09-MSH", None, 422, "province_id")
+co = {"province_id": "IR-09", "title": "دوره", "tier": "khademyar", "mode": "online", "trainer_id": "p_missing",
+      "sessions": [{"on": "1405/07/10", "topic": "یک"}], "exams": [{"key": "final", "title": "پایانی", "on": "1405/07/20"}],
+      "pass_mark": 60, "content_reviewed_on": "1405/06/01"}
+case("POST", "/api/training/courses", {**co, "pass_mark": 101}, 422, "pass_mark")
+case("POST", "/api/training/courses", {**co, "sessions": []}, 422, "sessions")
+case("POST", "/api/training/courses", {**co, "mode": "carrier-pigeon"}, 422, "mode")
+case("POST", "/api/training/courses", co, 422, "trainer_id")
+case("GET", "/api/training/courses?province_id=NOWHERE", None, 404, "unit_id")
+case("GET", "/api/training/courses?province_id=IR-09&tier=wizard", None, 422, "tier")
+case("GET", "/api/training/courses/co_missing", None, 404, "course_id")
+case("POST", "/api/training/courses/co_missing/review", {"reviewed_on": "1405/13/01"}, 422, "reviewed_on")
+case("POST", "/api/training/courses/co_missing/review", {"reviewed_on": "1405/01/01"}, 404, "course_id")
+case("POST", "/api/training/courses/co_missing/enrollment", None, 404, "course_id")
+case("POST", "/api/training/courses/co_missing/attendance", {"session": 0}, 422, "session")
+case("POST", "/api/training/courses/co_missing/attendance", {"session": 1}, 404, "course_id")
+case("POST", "/api/training/courses/co_missing/attendance/confirmation", {"person_id": "p_x"}, 422, "session")
+case("POST", "/api/training/courses/co_missing/attendance/confirmation", {"person_id": "p_x", "session": 1}, 404, "course_id")
+case("POST", "/api/training/courses/co_missing/exam-scores", {"person_id": "p_x", "exam": "final", "score": 101}, 422, "score")
+case("POST", "/api/training/courses/co_missing/exam-scores", {"person_id": "p_x", "exam": "final", "score": 70}, 404, "course_id")
+case("GET", "/api/training/courses/co_missing/enrollments", None, 404, "course_id")
+case("GET", "/api/training/mine", None, None, None)
+case("PUT", "/api/evaluation/weights", {"scope_id": "IR-09", "year": 1405, "weights": {"charm": 1}}, 422, "weights")
+case("PUT", "/api/evaluation/weights", {"scope_id": "IR-09", "year": 1405, "weights": {"reports": 11}}, 422, "weights.reports")
+case("PUT", "/api/evaluation/weights", {"scope_id": "IR-09-MSH", "year": 1405, "weights": {"reports": 1}}, 422, "scope_id")
+case("PUT", "/api/evaluation/weights", {"scope_id": "IR-09", "year": 2025, "weights": {"reports": 1}}, 422, "year")
+case("GET", "/api/evaluation/units/{active}/ranking?year=1405", None, 422, "unit_id")
+case("GET", "/api/evaluation/units/IR-09/ranking", None, 422, "year")
+case("GET", "/api/evaluation/units/NOWHERE/ranking?year=1405", None, 404, "unit_id")
+case("GET", "/api/evaluation/kanoons/IR-09/score?year=1405", None, 422, "kanoon_id")
+case("GET", "/api/evaluation/kanoons/{active}/score?year=1405&limit=0", None, 422, "limit")
+case("GET", "/api/evaluation/members/{yavar}/score?year=99", None, 422, "year")
+case("GET", "/api/evaluation/provinces/IR-09-MSH/roles?year=1405", None, 422, "province_id")
+case("POST", "/api/evaluation/rankings/publication", {"province_id": "IR-09-MSH", "year": 1405}, 422, "province_id")
+case("POST", "/api/evaluation/rankings/publication", {"province_id": "IR-09"}, 422, "year")
+case("GET", "/api/evaluation/kanoons/{active}/best-candidates?period=abcd&member_kind=khademyar", None, 422, "period")
+case("GET", "/api/evaluation/kanoons/{active}/best-candidates?period=1405&member_kind=alien", None, 422, "member_kind")
+case("POST", "/api/evaluation/kanoons/{active}/best", {"period": "1405", "member_kind": "alien", "person_id": "p_x"}, 422, "member_kind")
+case("POST", "/api/evaluation/kanoons/IR-09/best", {"period": "1405", "member_kind": "yavar", "person_id": "p_x"}, 422, "kanoon_id")
+case("GET", "/api/evaluation/kanoons/kn_missing/best", None, 404, "unit_id")
+case("POST", "/api/evaluation/honours", {"person_id": "p_x", "kanoon_id": "kn_missing", "year": 1405, "note": "x"}, 404, "kanoon_id")
+case("POST", "/api/evaluation/honours", {"person_id": "p_x", "kanoon_id": "{active}", "year": 1405}, 422, "note")
+case("GET", "/api/evaluation/units/NOWHERE/honours?year=1405", None, 404, "unit_id")
+case("GET", "/api/evaluation/ledger-check?year=1", None, 422, "year")
 case("GET", "/api/ops/registry/outbox?x=1", None, None, None)  # listed for coverage; a read
 case("POST", "/api/ops/registry/parked/pm_missing/replay", None, 404, "parked_id")
 case("GET", "/api/ops/registry/parked", None, None, None)
@@ -456,7 +534,7 @@ def _matches(template: str, path: str) -> bool:
 
 
 def test_bad_input_is_refused_with_a_message_and_changes_nothing(system, admin, world):
-    dbs = [system.db("registry"), system.db("reports"), system.db("finance"), system.db("oversight")]
+    dbs = [system.db(name) for name in ("registry", "reports", "finance", "oversight", "festival")]
     settled(dbs)
     before = [digest(db) for db in dbs]
     failures = []
