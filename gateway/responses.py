@@ -32,6 +32,7 @@ from services.finance.domain import receipts as money_receipts
 from services.finance.domain import terminals as money_terminals
 from services.festival.domain import evaluation as festival_evaluation
 from services.festival.domain import festival as festival_festival
+from services.festival.domain import plans as festival_plans
 from services.festival.domain import training as festival_training
 from services.oversight.domain import complaints as oversight_complaints
 from services.oversight.domain import inspections as oversight_inspections
@@ -592,3 +593,8 @@ class LedgerCheck(BaseModel):
     year: int
     subjects: int
     differences: list[dict]
+
+
+Occasion = public(festival_plans.Occasion)
+Plan = public(festival_plans.Program, "Plan", exclude={"version"})   # a program of §7.3 (not a collective program)
+

@@ -37,7 +37,7 @@ import urllib.request
 from dataclasses import dataclass
 
 # Each service and the event exchanges it consumes.
-SERVICES = {"registry": ["oversight", "festival"], "reports": ["registry", "reports", "oversight"],
+SERVICES = {"registry": ["oversight", "festival"], "reports": ["registry", "reports", "oversight", "festival"],
             "finance": ["registry", "reports", "finance"], "oversight": ["registry", "finance"],
             "festival": ["registry", "reports", "oversight", "festival"]}
 PUBLISHERS = sorted(SERVICES)

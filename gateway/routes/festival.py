@@ -266,3 +266,61 @@ def honours(call: CallerDep, unit_id: str, year: Year):
 def check_ledger(call: CallerDep, year: Year):
     """An operator's check: the year's scores recomputed from the ledger against the incremental ones."""
     return call(R, "check_ledger", year)
+
+
+# -- plans and occasions (§7.3): the annual, monthly and kanoons' one-year programs are "plans" here,
+# apart from the collective programs a kanoon holds (/api/programs, the reports service)
+
+@router.post("/occasions", status_code=201, response_model=out.Occasion)
+def add_occasion(call: CallerDep, cmd: s.AddOccasion):
+    """An occasion of the calendar: the country's (the Center) or a province's (its planning head)."""
+    return call(R, "add_occasion", body(cmd))
+
+
+@router.get("/units/{unit_id}/occasions", response_model=list[out.Occasion])
+def occasions(call: CallerDep, unit_id: str, year: Year):
+    """The year's occasions seen from a unit: the country's and its province's."""
+    return call(R, "occasions", unit_id, year)
+
+
+@router.post("/plans", status_code=201, response_model=out.Plan)
+def draft_program(call: CallerDep, cmd: s.DraftProgram):
+    """The province's annual or monthly program (the planning head), or a kanoon's one-year program
+    (its head)."""
+    return call(R, "draft_program", body(cmd))
+
+
+@router.get("/plans/{program_id}", response_model=out.Plan)
+def get_program(call: CallerDep, program_id: str):
+    return call(R, "get_program", program_id)
+
+
+@router.put("/plans/{program_id}", response_model=out.Plan)
+def revise_program(call: CallerDep, program_id: str, cmd: s.ReviseProgram):
+    """While a draft or returned."""
+    return call(R, "revise_program", program_id, body(cmd))
+
+
+@router.post("/plans/{program_id}/submission", response_model=out.Plan)
+def submit_program(call: CallerDep, program_id: str):
+    return call(R, "submit_program", program_id)
+
+
+@router.post("/plans/{program_id}/decision", response_model=out.Plan)
+def decide_program(call: CallerDep, program_id: str, cmd: s.DecideProgram):
+    """The province manager for the province's programs; the coordination council for kanoons'."""
+    return call(R, "decide_program", program_id, body(cmd))
+
+
+@router.post("/plans/{program_id}/evaluation", response_model=out.Plan)
+def evaluate_program(call: CallerDep, program_id: str, cmd: s.EvaluateProgram):
+    """After its period: what was achieved for each written index; the score is the mean of
+    min(achieved ÷ target, 1) × 100."""
+    return call(R, "evaluate_program", program_id, body(cmd))
+
+
+@router.get("/units/{unit_id}/plans", response_model=list[out.Plan])
+def programs(call: CallerDep, unit_id: str, year: Year,
+             status: Literal["draft", "submitted", "approved", "returned", "evaluated"] | None = None):
+    return call(R, "programs", unit_id, year, status)
+

@@ -121,3 +121,36 @@ class HeadHonoured(EventData):
     year: int
     by: str
     by_role: str
+
+
+@event_type("festival.occasion.set.v1", "occasion/{occasion_id}")
+class OccasionSet(EventData):
+    """A dated occasion of the calendar (the country's or a province's); programs and campaigns name
+    it by id."""
+    occasion_id: str
+    scope_id: str
+    year: int
+    kind: str                  # national_day | imam_reza | karamat_decade | safar_last_decade | other
+    title: str
+    starts_on: date
+    ends_on: date
+
+
+@event_type("festival.program.approved.v1", "program/{program_id}")
+class ProgramApproved(EventData):
+    program_id: str
+    kind: str                  # annual | monthly | kanoon_annual
+    owner_id: str              # the province, or the kanoon
+    province_id: str
+    period: str
+    by: str
+
+
+@event_type("festival.program.evaluated.v1", "program/{program_id}")
+class ProgramEvaluated(EventData):
+    program_id: str
+    kind: str
+    owner_id: str
+    province_id: str
+    period: str
+    score: float               # 0–100 against its written indices

@@ -4,6 +4,8 @@ scores folded from them by one writer (kernel.fold), so that many events never w
 document at once."""
 from __future__ import annotations
 
+from pymongo import UpdateOne
+
 from kernel import jalali
 from kernel.registry_view import apply_registry_event  # noqa: F401 (the registry's events, kernel)
 from kernel.registry_view import event_time
@@ -61,20 +63,33 @@ def fold_scores(db: Db, rows: list[dict]) -> None:
             m["inc"][key] = m["inc"].get(key, 0.0) + pts
             if kanoon_id:
                 m["set"].update(kanoon_id=kanoon_id, path=path)
-    for sid, m in merged.items():
-        db.scores.update_one({"_id": sid}, {"$inc": m["inc"], "$set": m["set"]}, upsert=True)
+    if merged:   # one round trip for the batch
+        db.scores.bulk_write([UpdateOne({"_id": sid}, {"$inc": m["inc"], "$set": m["set"]}, upsert=True)
+                              for sid, m in merged.items()], ordered=False)
 
 
 def recompute(repo: Repository, year: int) -> dict:
     """The year's figures from the ledger alone, against the folded scores: the differences (none
     when the incremental figures are right)."""
-    from_ledger = points.totals(repo.iter_lines(year))
+    from_ledger: dict[tuple, dict[str, float]] = {}
+    for row in repo.ledger_totals(year):
+        key = (row["_id"]["k"], row["_id"]["s"], year)
+        from_ledger.setdefault(key, {})[row["_id"]["i"]] = round(row["p"], 2)
     folded = {(d["kind"], d["subject_id"], d["year"]): {k: round(v, 2) for k, v in d.get("by_index", {}).items()}
               for d in repo.iter_scores(year)}
     differences = []
     for key in sorted(set(from_ledger) | set(folded)):
-        a = {k: v for k, v in from_ledger.get(key, {}).items() if round(v, 2)}
-        b = {k: v for k, v in folded.get(key, {}).items() if round(v, 2)}
+        a = {k: v for k, v in from_ledger.get(key, {}).items() if v}
+        b = {k: v for k, v in folded.get(key, {}).items() if v}
         if a != b:
             differences.append({"kind": key[0], "subject_id": key[1], "ledger": a, "scores": b})
     return {"year": year, "subjects": len(from_ledger), "differences": differences}
+
+
+def ranking_from_ledger(repo: Repository, unit_ids: list[str], year: int, weights: dict[str, float]
+                        ) -> list[points.Ranked]:
+    """The kanoons' ranking computed from the ledger alone (no folded score read)."""
+    by_kanoon: dict[str, dict[str, float]] = {}
+    for row in repo.ledger_totals(year, "kanoon"):
+        by_kanoon.setdefault(row["_id"]["s"], {})[row["_id"]["i"]] = row["p"]
+    return points.rank([(k, points.weighted(by_kanoon.get(k, {}), weights)) for k in unit_ids])

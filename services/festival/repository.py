@@ -15,6 +15,7 @@ from kernel.registry_view import ensure_indexes as registry_view_indexes
 
 from .domain.evaluation import BestMember, Honour, Weights
 from .domain.festival import Edition, JudgeInfo, Submission
+from .domain.plans import Occasion, Program
 from .domain.points import DEFAULT_WEIGHTS, Line
 from .domain.training import Course, Enrollment, Need
 
@@ -30,6 +31,8 @@ INDEXES = {
                [("kind", ASCENDING), ("kanoon_id", ASCENDING), ("year", ASCENDING)]],
     "kanoons": [[("head_id", ASCENDING)], [("deputy_id", ASCENDING)], [("status", ASCENDING)]],
     "members": [[("kanoon_id", ASCENDING)]],
+    "occasions": [[("year", ASCENDING), ("scope_id", ASCENDING), ("starts_on", ASCENDING)]],
+    "programs": [[("owner_path", ASCENDING), ("period", ASCENDING)], [("status", ASCENDING)]],
 }
 
 
@@ -42,6 +45,13 @@ def ensure_indexes(db) -> None:
 
 def score_id(kind: str, subject_id: str, year: int) -> str:
     return f"{kind}|{subject_id}|{year}"
+
+
+def delta_of(lines: list[Line]) -> dict:
+    """What the folder adds to the scores for one event's lines."""
+    return {"_id": lines[0].event_id, "at": lines[0].at,
+            "lines": [[score_id(ln.subject_kind, ln.subject_id, ln.year), ln.index.value, ln.points, ln.subject_kind,
+                       ln.subject_id, ln.year, ln.kanoon_id, ln.path] for ln in lines]}
 
 
 class Repository(Aggregates, RegistryView):
@@ -218,10 +228,7 @@ class Repository(Aggregates, RegistryView):
     def add_lines(self, lines: list[Line]) -> None:
         """The lines of one event and their delta for the folder (both keyed by the event)."""
         self.db.points.insert_many([to_doc(ln) for ln in lines])
-        self.db.score_deltas.insert_one({
-            "_id": lines[0].event_id, "at": lines[0].at,
-            "lines": [[score_id(ln.subject_kind, ln.subject_id, ln.year), ln.index.value, ln.points, ln.subject_kind,
-                       ln.subject_id, ln.year, ln.kanoon_id, ln.path] for ln in lines]})
+        self.db.score_deltas.insert_one(delta_of(lines))
 
     def opinion_known(self, target_id: str, period: str) -> tuple[int, float] | None:
         d = self.db.opinions_known.find_one({"_id": f"{target_id}|{period}"})
@@ -253,10 +260,15 @@ class Repository(Aggregates, RegistryView):
             out[d["subject_id"]] = round(out.get(d["subject_id"], 0.0) + d["points"], 2)
         return out
 
-    def iter_lines(self, year: int) -> Iterator[dict]:
-        """Streamed (outside any transaction): a year's ledger is large."""
-        return self.db.raw.points.find({"year": year}, {"subject_kind": 1, "subject_id": 1, "year": 1, "index": 1,
-                                                        "points": 1, "_id": 0}, batch_size=5000)
+    def ledger_totals(self, year: int, kind: str | None = None) -> list[dict]:
+        """A year's points per subject and index, summed by the store from the ledger alone."""
+        match: dict = {"year": year}
+        if kind:
+            match["subject_kind"] = kind
+        return list(self.db.raw.points.aggregate([
+            {"$match": match},
+            {"$group": {"_id": {"k": "$subject_kind", "s": "$subject_id", "i": "$index"}, "p": {"$sum": "$points"}}},
+        ], allowDiskUse=True))
 
     def iter_scores(self, year: int) -> Iterator[dict]:
         return self.db.raw.scores.find({"year": year}, {"kind": 1, "subject_id": 1, "year": 1, "by_index": 1},
@@ -287,3 +299,34 @@ class Repository(Aggregates, RegistryView):
     def honours_under(self, unit_id: str, year: int) -> list[Honour]:
         ids = [k for k, _, _ in self.active_kanoons_under(unit_id)]
         return [from_doc(Honour, d) for d in self.db.honours.find({"kanoon_id": {"$in": ids}, "year": year})]
+
+    # -- occasions and programs
+    def add_occasion(self, o: Occasion) -> None:
+        self.db.occasions.insert_one(to_doc(o))
+
+    def occasion(self, occasion_id: str) -> Occasion:
+        return self._get("occasions", Occasion, occasion_id, "occasion")
+
+    def occasions_for(self, path: list[str], year: int) -> list[Occasion]:
+        """The year's occasions seen from a unit: the country's and its province's."""
+        return [from_doc(Occasion, d) for d in self.db.occasions.find(
+            {"year": year, "scope_id": {"$in": list(path)}}, sort=[("starts_on", ASCENDING)])]
+
+    def add_program(self, p: Program) -> None:
+        if self.db.programs.find_one({"_id": p.id}, {"_id": 1}):
+            raise Conflict(f"the {p.kind.value.replace('_', ' ')} program for {p.period} is drafted already; "
+                           "revise it", "period")
+        self.db.programs.insert_one(to_doc(p))
+
+    def program(self, program_id: str) -> Program:
+        return self._get("programs", Program, program_id, "program")
+
+    def save_program(self, p: Program) -> None:
+        self._save("programs", p)
+
+    def programs_under(self, unit_id: str, year: int, status: str | None) -> list[Program]:
+        q: dict = {"owner_path": unit_id, "period": {"$regex": f"^{year}"}}
+        if status:
+            q["status"] = status
+        return [from_doc(Program, d) for d in self.db.programs.find(q, sort=[("period", ASCENDING), ("_id", ASCENDING)])]
+

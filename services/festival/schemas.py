@@ -9,6 +9,7 @@ from pydantic import ConfigDict, Field
 from kernel.types import Command, Id, JalaliDate, LongText, Text
 
 from .domain.festival import Award, DatedKind, Round
+from .domain.plans import OccasionKind, ProgramKind
 from .domain.training import Mode, Tier
 
 Slug = Annotated[str, Field(min_length=2, max_length=40, pattern=r"^[a-z][a-z0-9_\-]*$")]
@@ -203,3 +204,68 @@ class HonourHead(Command):
     kanoon_id: Id
     year: Year
     note: LongText
+
+
+# -- plans and occasions
+
+class AddOccasion(Command):
+    """A dated occasion of a Jalali year's calendar: the country's (the Center) or a province's (its
+    planning head). A decade is ten days; a national day names its profession or guild."""
+    model_config = _ex({"scope_id": "IR-09", "kind": "karamat_decade", "title": "دهه کرامت",
+                        "starts_on": "1405/02/08", "ends_on": "1405/02/17"})
+    scope_id: Id
+    kind: OccasionKind
+    title: Text
+    starts_on: JalaliDate
+    ends_on: JalaliDate | None = None
+    profession: Text | None = None
+
+
+class ProgramItemIn(Command):
+    model_config = ConfigDict(extra="forbid")
+    title: Text
+    month: Annotated[str, Field(pattern=r"^\d{4}-\d{2}$")] | None = None
+    occasion_id: Id | None = None
+
+
+class WrittenIndexIn(Command):
+    model_config = ConfigDict(extra="forbid")
+    key: Slug
+    title: Text
+    target: float = Field(gt=0, le=1_000_000)
+
+
+class DraftProgram(Command):
+    """The province's annual or monthly program (its planning head), or a kanoon's one-year program
+    (its head, `owner_id` the kanoon), with its items and written indices."""
+    model_config = _ex({"kind": "kanoon_annual", "owner_id": "kn_0f1e2d3c4b5a6978", "period": "1405",
+                        "title": "برنامه سالانه کانون",
+                        "items": [{"title": "چهارشنبه امام رضایی هر ماه"},
+                                  {"title": "جشن دهه کرامت", "month": "1405-02"}],
+                        "indices": [{"key": "programs", "title": "برنامه جمعی در سال", "target": 12}]})
+    kind: ProgramKind
+    owner_id: Id
+    period: Annotated[str, Field(min_length=4, max_length=7)]
+    title: Text
+    items: list[ProgramItemIn] = Field(min_length=1, max_length=200)
+    indices: list[WrittenIndexIn] = Field(min_length=1, max_length=30)
+
+
+class ReviseProgram(Command):
+    model_config = _ex({"title": "برنامه سالانه کانون (بازنگری)", "items": [{"title": "چهارشنبه امام رضایی"}],
+                        "indices": [{"key": "programs", "title": "برنامه جمعی در سال", "target": 12}]})
+    title: Text
+    items: list[ProgramItemIn] = Field(min_length=1, max_length=200)
+    indices: list[WrittenIndexIn] = Field(min_length=1, max_length=30)
+
+
+class DecideProgram(Command):
+    model_config = _ex({"approve": False, "reason": "شاخص‌ها سنجش‌پذیر نیستند"})
+    approve: bool
+    reason: LongText | None = None
+
+
+class EvaluateProgram(Command):
+    model_config = _ex({"achieved": {"programs": 10}})
+    achieved: dict[str, float] = Field(min_length=1, max_length=30)
+

@@ -23,6 +23,7 @@ from . import schemas as s
 from .domain import points, rules
 from .domain.evaluation import BestMember, Candidate, Honour, Weights
 from .domain.festival import Attachment, Axis, Criterion, Edition, Submission, participation
+from .domain.plans import Occasion, Program, ProgramItem, ProgramKind, WrittenIndex
 from .domain.training import Course, Enrollment, Exam, Need, tier_fits
 from .events import KanoonRanked
 from .projections import apply_points_event, apply_registry_event, fold_scores, recompute
@@ -781,4 +782,122 @@ class FestivalService(DomainService):
         if not actor.is_admin:
             raise Forbidden("the ledger check is an operator's")
         return recompute(repo, year)
+
+    # ------------------------------------------------------------ plans and occasions (§7.3)
+
+    @rpc
+    def add_occasion(self, payload: dict) -> dict:
+        cmd = parse(s.AddOccasion, payload)
+
+        def work(repo: Repository, tx):
+            path, kind = repo.unit_path(cmd.scope_id)
+            if kind not in ("country", "province"):
+                raise Invalid("occasions are the country's (the Center) or a province's", "scope_id")
+            actor = rules.keep_occasions(self._actor(repo), path, kind == "country")
+            o, events = Occasion.add(scope_id=cmd.scope_id, kind=cmd.kind, title=cmd.title, starts_on=cmd.starts_on,
+                                     ends_on=cmd.ends_on, profession=cmd.profession, by=actor.person_id, clock=clock)
+            repo.add_occasion(o)
+            tx.emit(*events)
+            return view(o)
+        return self._write(work)
+
+    @rpc
+    def occasions(self, unit_id: str, year: int) -> list[dict]:
+        """The year's calendar seen from a unit: the country's occasions and its province's."""
+        year = _year(year)
+        repo = self._read()
+        rules.signed_in(self._actor(repo))
+        path, _ = repo.unit_path(unit_id)
+        return [view(o) for o in repo.occasions_for(path, year)]
+
+    def _items(self, repo: Repository, owner_path: list[str], items) -> list[ProgramItem]:
+        out = []
+        for n, it in enumerate(items):
+            if it.occasion_id:
+                o = repo.occasion(it.occasion_id)
+                if o.scope_id not in owner_path:
+                    raise Invalid("the occasion is another province's", f"items.{n}.occasion_id")
+            out.append(ProgramItem(**it.model_dump()))
+        return out
+
+    @rpc
+    def draft_program(self, payload: dict) -> dict:
+        cmd = parse(s.DraftProgram, payload)
+
+        def work(repo: Repository, tx):
+            path, kind = repo.unit_path(cmd.owner_id)
+            kanoon = cmd.kind == ProgramKind.kanoon_annual
+            if kind != ("kanoon" if kanoon else "province"):
+                raise Invalid("a kanoon's program is its own; the province's annual and monthly ones the "
+                              "province's", "owner_id")
+            actor = rules.draft_program(self._actor(repo), path, kanoon)
+            province = repo.ancestor_of_kind(path, "province")
+            if province is None:
+                raise Invalid("not inside a province", "owner_id")
+            p = Program.draft(kind=cmd.kind, owner_id=cmd.owner_id, owner_path=path, province_id=province,
+                              period=cmd.period, title=cmd.title, items=self._items(repo, path, cmd.items),
+                              indices=[WrittenIndex(**i.model_dump()) for i in cmd.indices], by=actor.person_id,
+                              clock=clock)
+            repo.add_program(p)
+            return view(p)
+        return self._write(work)
+
+    def _change_program(self, program_id: str, change) -> dict:
+        def work(repo: Repository, tx):
+            p = repo.program(program_id)
+            tx.emit(*(change(repo, p) or []))
+            repo.save_program(p)
+            return view(p)
+        return self._write(work)
+
+    def _drafter(self, repo: Repository, p: Program):
+        return rules.draft_program(self._actor(repo), p.owner_path, p.kind == ProgramKind.kanoon_annual)
+
+    @rpc
+    def revise_program(self, program_id: str, payload: dict) -> dict:
+        cmd = parse(s.ReviseProgram, payload)
+        return self._change_program(program_id, lambda repo, p: p.revise(
+            cmd.title, self._items(repo, p.owner_path, cmd.items),
+            [WrittenIndex(**i.model_dump()) for i in cmd.indices], self._drafter(repo, p).person_id, clock))
+
+    @rpc
+    def submit_program(self, program_id: str) -> dict:
+        return self._change_program(program_id, lambda repo, p: p.submit(self._drafter(repo, p).person_id, clock))
+
+    @rpc
+    def decide_program(self, program_id: str, payload: dict) -> dict:
+        """The province manager approves or returns the province's programs; the coordination council
+        the kanoons' one-year programs."""
+        cmd = parse(s.DecideProgram, payload)
+
+        def change(repo, p):
+            province_path = repo.unit_path(p.province_id)[0]
+            actor = rules.require(self._actor(repo), province_path, frozenset({p.approver_role}),
+                                  f"decide this program (the {p.approver_role.replace('_', ' ')} does)")
+            return p.decide(cmd.approve, cmd.reason, actor.person_id, clock)
+        return self._change_program(program_id, change)
+
+    @rpc
+    def evaluate_program(self, program_id: str, payload: dict) -> dict:
+        cmd = parse(s.EvaluateProgram, payload)
+        return self._change_program(program_id, lambda repo, p: p.evaluate(
+            cmd.achieved, rules.evaluate_program(self._actor(repo), p.owner_path).person_id, clock.today(), clock))
+
+    @rpc
+    def get_program(self, program_id: str) -> dict:
+        repo = self._read()
+        p = repo.program(program_id)
+        rules.see_programs(self._actor(repo), p.owner_path)
+        return view(p)
+
+    @rpc
+    def programs(self, unit_id: str, year: int, status: str | None = None) -> list[dict]:
+        """The programs of a unit and the kanoons below it for a Jalali year."""
+        year = _year(year)
+        if status not in (None, "draft", "submitted", "approved", "returned", "evaluated"):
+            raise Invalid("status is draft, submitted, approved, returned or evaluated", "status")
+        repo = self._read()
+        path, _ = repo.unit_path(unit_id)
+        rules.see_programs(self._actor(repo), path)
+        return [view(p) for p in repo.programs_under(unit_id, year, status)]
 

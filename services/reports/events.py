@@ -100,6 +100,7 @@ class CampaignAnnounced(EventData):
     target_ids: list[str]
     service_types: list[str]
     field: str | None = None  # a sponsoring institution's campaign calls on that field's kanoons only
+    occasion_id: str | None = None  # the calendar's occasion it is tied to (festival.occasion.set)
 
 
 @event_type("reports.campaign.drafted.v1", "campaign/{campaign_id}")

@@ -27,3 +27,12 @@ def fold_deltas(db: Db, rows: list[dict]) -> None:
 
 
 __all__ = ["apply_registry_event", "apply_own_event", "fold_deltas", "as_stored"]
+
+
+def apply_occasion_event(db: Db, envelope: dict) -> None:
+    """An occasion of the festival service's calendar (idempotent: the same event sets the same)."""
+    d = envelope.get("data") or {}
+    db.occasions.update_one({"_id": d["occasion_id"]}, {"$set": {
+        "scope_id": d["scope_id"], "year": d["year"], "kind": d["kind"], "title": d["title"],
+        "starts_on": d["starts_on"], "ends_on": d["ends_on"]}}, upsert=True)
+

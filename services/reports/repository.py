@@ -192,6 +192,13 @@ class Repository(Aggregates, RegistryView):
     def campaign(self, cid: str, field: str = "campaign_id") -> Campaign:
         return self._get("campaigns", Campaign, cid, "campaign", field)
 
+    def occasion(self, occasion_id: str) -> dict:
+        """An occasion of the festival service's calendar, as its events brought it."""
+        o = self.db.occasions.find_one({"_id": occasion_id})
+        if o is None:
+            raise NotFound(f"no occasion {occasion_id}", "occasion_id")
+        return o
+
     def add_campaign(self, c: Campaign) -> None:
         self._insert("campaigns", c, "this campaign exists")
 

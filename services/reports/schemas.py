@@ -120,6 +120,7 @@ class AnnounceCampaign(Command):
     target_ids: list[Id] = Field(default=[], max_length=1000)
     service_types: list[Slug] = Field(min_length=1, max_length=50)
     field: Text | None = Field(None, description="a sponsoring institution's campaign: the specialized field it calls on")
+    occasion_id: Id | None = Field(None, description="the occasion of the calendar it is tied to (GET /api/units/{id}/occasions)")
 
 
 class RecordProgram(Command):

@@ -29,7 +29,7 @@ from .domain.reports import ActivityReport, Media
 from .domain.reservations import Reservation
 from .domain.service_types import Instruction, ServiceType
 from .events import ServiceTypeDefined
-from .projections import apply_own_event, apply_registry_event, fold_deltas
+from .projections import apply_occasion_event, apply_own_event, apply_registry_event, fold_deltas
 from .repository import Repository, ensure_indexes
 
 CATALOGUE = Path(__file__).parent / "data" / "service_types.json"
@@ -101,6 +101,11 @@ class ReportsProjections:
     def on_ruling(self, envelope: dict) -> None:
         """The protection committee's rulings: a suspended member's activity reports are refused."""
         self.store.apply("oversight", envelope, lambda tx: apply_ruling_event(tx.db, envelope), self.store_budget)
+
+    @reliable_event_handler("festival", "festival.occasion.#")
+    def on_occasion(self, envelope: dict) -> None:
+        """The festival service's calendar of occasions, which campaigns are tied to."""
+        self.store.apply("festival", envelope, lambda tx: apply_occasion_event(tx.db, envelope), self.store_budget)
 
     @reliable_event_handler("reports", "reports.#")
     def on_own_event(self, envelope: dict) -> None:
@@ -347,10 +352,12 @@ class ReportsService(DomainService):
             for t in cmd.service_types:
                 repo.service_type(t, "service_types")
             targets = {t: repo.unit_path(t)[0] for t in cmd.target_ids}
+            occasion = repo.occasion(cmd.occasion_id) if cmd.occasion_id else None
             c, events = Campaign.announce(title=cmd.title, description=cmd.description, scope_id=cmd.scope_id,
                                           scope_path=path, starts_on=cmd.starts_on, ends_on=cmd.ends_on,
                                           targets=targets, service_types=cmd.service_types,
-                                          by=actor.person_id, clock=clock, field=cmd.field, draft=draft)
+                                          by=actor.person_id, clock=clock, field=cmd.field, draft=draft,
+                                          occasion=occasion)
             repo.add_campaign(c)
             tx.emit(*events)
             return view(c)

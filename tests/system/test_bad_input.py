@@ -356,6 +356,35 @@ case("POST", "/api/evaluation/honours", {"person_id": "p_x", "kanoon_id": "kn_mi
 case("POST", "/api/evaluation/honours", {"person_id": "p_x", "kanoon_id": "{active}", "year": 1405}, 422, "note")
 case("GET", "/api/evaluation/units/NOWHERE/honours?year=1405", None, 404, "unit_id")
 case("GET", "/api/evaluation/ledger-check?year=1", None, 422, "year")
+oc = {"scope_id": "IR-09", "kind": "karamat_decade", "title": "دهه کرامت", "starts_on": "1405/02/08", "ends_on": "1405/02/17"}
+case("POST", "/api/occasions", {**oc, "ends_on": "1405/02/10"}, 422, "ends_on")
+case("POST", "/api/occasions", {**oc, "kind": "birthday"}, 422, "kind")
+case("POST", "/api/occasions", {**oc, "kind": "national_day"}, 422, "profession")
+case("POST", "/api/occasions", {**oc, "scope_id": "IR-09-MSH"}, 422, "scope_id")
+case("GET", "/api/units/NOWHERE/occasions?year=1405", None, 404, "unit_id")
+case("GET", "/api/units/IR-09/occasions", None, 422, "year")
+pr = {"kind": "annual", "owner_id": "IR-09", "period": "1405", "title": "برنامه",
+      "items": [{"title": "x"}], "indices": [{"key": "programs", "title": "برنامه جمعی", "target": 12}]}
+case("POST", "/api/plans", {**pr, "indices": []}, 422, "indices")
+case("POST", "/api/plans", {**pr, "period": "1405-07"}, 422, "period")
+case("POST", "/api/plans", {**pr, "kind": "kanoon_annual"}, 422, "owner_id")
+case("POST", "/api/plans", {**pr, "owner_id": "{active}"}, 422, "owner_id")
+case("POST", "/api/plans", {**pr, "items": [{"title": "x", "occasion_id": "oc_missing"}]}, 404, "occasion_id")
+case("POST", "/api/plans", {**pr, "items": [{"title": "x", "month": "1404-07"}]}, 422, "items.0.month")
+case("POST", "/api/plans", {**pr, "indices": [{"key": "programs", "title": "x", "target": 0}]}, 422, "indices.0.target")
+case("GET", "/api/plans/pr_missing", None, 404, "program_id")
+case("PUT", "/api/plans/pr_missing", {"title": "x", "items": [], "indices": []}, 422, "items")
+case("PUT", "/api/plans/pr_missing", {"title": "x", "items": [{"title": "y"}],
+                                         "indices": [{"key": "ab", "title": "z", "target": 1}]}, 404, "program_id")
+case("POST", "/api/plans/pr_missing/submission", None, 404, "program_id")
+case("POST", "/api/plans/pr_missing/decision", {"reason": "x"}, 422, "approve")
+case("POST", "/api/plans/pr_missing/decision", {"approve": True}, 404, "program_id")
+case("POST", "/api/plans/pr_missing/evaluation", {"achieved": {}}, 422, "achieved")
+case("POST", "/api/plans/pr_missing/evaluation", {"achieved": {"programs": 3}}, 404, "program_id")
+case("GET", "/api/units/IR-09/plans?year=1405&status=lost", None, 422, "status")
+case("GET", "/api/units/NOWHERE/plans?year=1405", None, 404, "unit_id")
+case("POST", "/api/campaigns", {"title": "پویش", "scope_id": "IR-09", "starts_on": "1405/02/08", "ends_on": "1405/02/17",
+                                "service_types": ["food_packages"], "occasion_id": "oc_missing"}, 404, "occasion_id")
 case("GET", "/api/ops/registry/outbox?x=1", None, None, None)  # listed for coverage; a read
 case("POST", "/api/ops/registry/parked/pm_missing/replay", None, 404, "parked_id")
 case("GET", "/api/ops/registry/parked", None, None, None)

@@ -202,3 +202,66 @@ def test_the_head_chooses_the_best_member_with_the_points_as_evidence(system, ad
     r = net["sec"].post("/api/evaluation/honours", json={"person_id": pid, "kanoon_id": kid, "year": YEAR,
                                                          "note": "برای برنامه‌های منظم"})
     assert r.status_code == 422 and r.json()["field"] == "person_id"    # honours are for the head
+
+
+def test_occasions_tie_programs_and_campaigns_and_a_kanoons_program_is_approved_by_the_council(system, admin, net):
+    tag, kid = net["tag"], net["kanoons"]["a"]
+    planner, _ = staff(admin, system.base, f"ph.{tag}", "planning_head", "IR-21", city=net["city"])
+    council, _ = staff(admin, system.base, f"council.{tag}", "coordination_council", "IR-21", city=net["city"])
+    start = TODAY + timedelta(days=10)
+    decade = {"scope_id": "IR-21", "kind": "karamat_decade", "title": "دهه کرامت", "starts_on": jday(start),
+              "ends_on": jday(start + timedelta(days=9))}
+    assert net["heads"]["a"].post("/api/occasions", json=decade).status_code == 403
+    assert planner.post("/api/occasions", json={**decade, "ends_on": jday(start + timedelta(days=3))}).status_code == 422
+    r = until_status(lambda: planner.post("/api/occasions", json=decade), 201)
+    occasion = r.json()
+    assert occasion["starts_on"] == jday(start)                               # Jalali, as entered
+    assert admin.post("/api/occasions", json={**decade, "scope_id": "IR"}).status_code == 201   # the Center's
+    seen = net["heads"]["a"].get(f"/api/units/{kid}/occasions", params={"year": occasion["year"]}).json()
+    assert {o["scope_id"] for o in seen} >= {"IR", "IR-21"}
+    assert not any(o["scope_id"] == "IR-21" for o in admin.get("/api/units/IR-09/occasions",
+                                                                params={"year": occasion["year"]}).json())
+
+    # A campaign of the province tied to the occasion (the reports service learns it from the event).
+    manager, _ = staff(admin, system.base, f"pm.fe.{tag}", "province_manager", "IR-21", city=net["city"])
+    campaign = {"title": "پویش دهه کرامت", "scope_id": "IR-21", "starts_on": jday(start),
+                "ends_on": jday(start + timedelta(days=9)), "service_types": ["food_packages"],
+                "occasion_id": occasion["id"]}
+    r = until_status(lambda: manager.post("/api/campaigns", json=campaign), 201)
+    assert r is not None and r.json()["occasion_id"] == occasion["id"], r and r.text
+    assert manager.post("/api/campaigns", json={**campaign, "occasion_id": "oc_missing"}).status_code == 404
+
+    # The kanoon's one-year program: drafted by its head, returned then approved by the council.
+    year = str(YEAR)
+    body = {"kind": "kanoon_annual", "owner_id": kid, "period": year, "title": "برنامه سالانه کانون",
+            "items": [{"title": "جشن دهه کرامت", "occasion_id": occasion["id"]}],
+            "indices": [{"key": "programs", "title": "برنامه جمعی در سال", "target": 12}]}
+    r = net["heads"]["b"].post("/api/plans", json=body)
+    assert r.status_code == 403, r.text
+    r = net["heads"]["a"].post("/api/plans", json=body)
+    assert r.status_code == 201, r.text
+    pid = r.json()["id"]
+    assert net["heads"]["a"].post("/api/plans", json=body).status_code == 409
+    assert net["heads"]["a"].post(f"/api/plans/{pid}/submission").status_code == 200
+    assert manager.post(f"/api/plans/{pid}/decision", json={"approve": True}).status_code == 403   # the council's
+    assert council.post(f"/api/plans/{pid}/decision", json={"approve": False}).status_code == 422
+    r = council.post(f"/api/plans/{pid}/decision", json={"approve": False, "reason": "شاخص آموزش ندارد"})
+    assert r.status_code == 200 and r.json()["status"] == "returned"
+    r = net["heads"]["a"].put(f"/api/plans/{pid}", json={**{k: body[k] for k in ("title", "items")}, "indices": [
+        *body["indices"], {"key": "training", "title": "اعضای آموزش‌دیده", "target": 10}]})
+    assert r.status_code == 200 and len(r.json()["indices"]) == 2
+    assert net["heads"]["a"].post(f"/api/plans/{pid}/submission").status_code == 200
+    r = council.post(f"/api/plans/{pid}/decision", json={"approve": True})
+    assert r.status_code == 200 and r.json()["status"] == "approved"
+    # Its year is not over: not evaluated yet.
+    r = planner.post(f"/api/plans/{pid}/evaluation", json={"achieved": {"programs": 6, "training": 10}})
+    assert r.status_code == 409 and "after its period" in r.json()["message"]
+    listed = planner.get("/api/units/IR-21/plans", params={"year": YEAR, "status": "approved"}).json()
+    assert [p["id"] for p in listed] == [pid]
+    # The province's monthly program: the planning head drafts it, the manager approves it.
+    monthly = {"kind": "monthly", "owner_id": "IR-21", "period": str(jalali.period_of(TODAY)), "title": "برنامه ماه",
+               "items": [{"title": "هماهنگی پویش"}], "indices": [{"key": "campaigns", "title": "پویش", "target": 1}]}
+    r = planner.post("/api/plans", json=monthly)
+    assert r.status_code == 201, r.text
+    assert planner.post(f"/api/plans/{r.json()['id']}/submission").status_code == 200
+    assert manager.post(f"/api/plans/{r.json()['id']}/decision", json={"approve": True}).json()["status"] == "approved"

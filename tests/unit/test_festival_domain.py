@@ -280,3 +280,60 @@ def test_participation_is_shares_of_the_provinces_and_the_countrys_members_and_k
                                                                                 "kanoons": 3}}})
     assert out["experience"]["province"]["member_share"] == 0.04 and out["experience"]["country"]["kanoon_share"] == 0.1
     assert out["collective"]["province"]["submissions"] == 0 and out["collective"]["country"]["kanoon_share"] == 0.06
+
+
+def test_occasions_are_dated_decades_are_ten_days_and_a_national_day_names_its_guild():
+    from services.festival.domain.plans import Occasion, OccasionKind
+    with pytest.raises(Invalid) as exc:
+        Occasion.add(scope_id="IR", kind=OccasionKind.karamat_decade, title="دهه کرامت", starts_on=TODAY,
+                     ends_on=TODAY + timedelta(days=5), profession=None, by="p", clock=C)
+    assert exc.value.field == "ends_on"
+    with pytest.raises(Invalid) as exc:
+        Occasion.add(scope_id="IR", kind=OccasionKind.national_day, title="روز پزشک", starts_on=TODAY, ends_on=None,
+                     profession=None, by="p", clock=C)
+    assert exc.value.field == "profession"
+    o, ev = Occasion.add(scope_id="IR", kind=OccasionKind.safar_last_decade, title="دهه آخر صفر", starts_on=TODAY,
+                         ends_on=TODAY + timedelta(days=9), profession=None, by="p", clock=C)
+    assert o.year == 1405 and ev[0].ends_on == TODAY + timedelta(days=9)
+
+
+def test_a_program_is_drafted_for_its_period_approved_by_its_approver_and_scored_by_its_indices():
+    from services.festival.domain.plans import Program, ProgramItem, ProgramKind, WrittenIndex
+    args = dict(owner_id="kn_a", owner_path=PATH, province_id="IR-09", title="برنامه سالانه",
+                items=[ProgramItem(title="چهارشنبه امام رضایی", month="1404-07")],
+                indices=[WrittenIndex(key="programs", title="برنامه جمعی", target=12),
+                         WrittenIndex(key="reports", title="گزارش", target=100)], by="p_head", clock=C)
+    with pytest.raises(Invalid) as exc:
+        Program.draft(kind=ProgramKind.kanoon_annual, period="1404-07", **args)
+    assert exc.value.field == "period"
+    with pytest.raises(Invalid) as exc:
+        Program.draft(kind=ProgramKind.kanoon_annual, period="1405", **args)
+    assert exc.value.field == "items.0.month"                 # 1404-07 is not in 1405
+    p = Program.draft(kind=ProgramKind.kanoon_annual, period="1404", **{**args, "items": [ProgramItem(title="x")]})
+    assert p.id == "pr_kanoon_annual_kn_a_1404" and p.approver_role == "coordination_council"
+    with pytest.raises(Conflict):
+        p.decide(True, None, "p_council", C)                 # not submitted
+    p.submit("p_head", C)
+    with pytest.raises(Invalid) as exc:
+        p.decide(False, " ", "p_council", C)
+    assert exc.value.field == "reason"
+    assert p.decide(False, "شاخص‌ها کم است", "p_council", C) == [] and p.status == "returned"
+    p.revise("برنامه سالانه", [ProgramItem(title="y")], args["indices"], "p_head", C)
+    p.submit("p_head", C)
+    approved = p.decide(True, None, "p_council", C)
+    assert approved[0].kind == "kanoon_annual" and p.status == "approved"
+    with pytest.raises(Invalid) as exc:
+        p.evaluate({"programs": 6}, "p_ph", TODAY, C)
+    assert exc.value.field == "achieved"
+    done = p.evaluate({"programs": 6, "reports": 150}, "p_ph", TODAY, C)   # 1404 is over (today 1405/07)
+    assert p.score == 75.0 and done[0].score == 75.0               # (0.5 + 1) / 2
+    with pytest.raises(Conflict):
+        p.evaluate({"programs": 12, "reports": 100}, "p_ph", TODAY, C)
+    monthly = Program.draft(kind=ProgramKind.monthly, period="1405-07", **{**args, "owner_id": "IR-09",
+                                                                           "items": [ProgramItem(title="z")]})
+    monthly.submit("p_ph", C)
+    monthly.decide(True, None, "p_manager", C)
+    assert monthly.approver_role == "province_manager"
+    with pytest.raises(Conflict) as exc:
+        monthly.evaluate({"programs": 1, "reports": 1}, "p_ph", TODAY, C)   # 1405-07 is not over
+    assert "after its period" in exc.value.message

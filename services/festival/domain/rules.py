@@ -48,3 +48,29 @@ def see_scores(actor: Actor | None, path: list[str]) -> Actor:
 def choose_best(actor: Actor | None, kanoon_path: list[str]) -> Actor:
     return require(actor, kanoon_path, frozenset({"kanoon_head"}),
                    "choose the kanoon's best members (its head does)", admin=False)
+
+
+def keep_occasions(actor: Actor | None, path: list[str], country: bool) -> Actor:
+    """The country's calendar is the Center's; a province's, its planning head's."""
+    actor = signed_in(actor)
+    if country:
+        if not actor.is_admin:
+            raise Forbidden("the country's occasions are the Center's")
+        return actor
+    return require(actor, path, PLANNING, "keep this province's occasions (the planning head does)")
+
+
+def draft_program(actor: Actor | None, path: list[str], kanoon: bool) -> Actor:
+    if kanoon:
+        return require(actor, path, frozenset({"kanoon_head"}), "draft the kanoon's program (its head does)",
+                       admin=False)
+    return require(actor, path, PLANNING, "draft the province's programs (the planning head does)")
+
+
+def see_programs(actor: Actor | None, path: list[str]) -> Actor:
+    return require(actor, path, PLANNING | OVERSEERS | OFFICIALS | frozenset({"province_manager"}),
+                   "see the programs here")
+
+
+def evaluate_program(actor: Actor | None, path: list[str]) -> Actor:
+    return require(actor, path, EVALUATION, "evaluate programs here (the planning or evaluation head does)")

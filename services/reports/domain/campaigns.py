@@ -26,6 +26,7 @@ class Campaign(BaseModel):
     target_ids: list[str] = []  # kanoons or units; empty: every kanoon in the scope
     service_types: list[str]
     field: str | None = None             # a sponsoring institution's campaign: that field's kanoons
+    occasion_id: str | None = None       # the occasion of the calendar it is tied to (the festival's)
     status: str = "announced"            # draft (a local campaign awaiting the manager) | announced
     drafted_by: str | None = None
     announced_by: str | None = None
@@ -35,8 +36,12 @@ class Campaign(BaseModel):
     @classmethod
     def announce(cls, *, title: str, description: str | None, scope_id: str, scope_path: list[str],
                  starts_on: date, ends_on: date, targets: dict[str, list[str]], service_types: list[str],
-                 by: str, clock: Clock, field: str | None = None, draft: bool = False) -> tuple["Campaign", list]:
-        """`targets` maps each targeted kanoon or unit to its path. A `draft` waits for approval."""
+                 by: str, clock: Clock, field: str | None = None, draft: bool = False,
+                 occasion: dict | None = None) -> tuple["Campaign", list]:
+        """`targets` maps each targeted kanoon or unit to its path. A `draft` waits for approval.
+        `occasion`: the calendar's occasion it is tied to (as the festival service published it)."""
+        if occasion is not None and occasion["scope_id"] not in scope_path:
+            raise Invalid("the occasion is another province's", "occasion_id")
         for target, path in targets.items():
             if scope_id not in path:
                 raise Invalid(f"{target} is outside the campaign's scope", "target_ids")
@@ -48,7 +53,8 @@ class Campaign(BaseModel):
             raise Invalid("a campaign names its service types", "service_types")
         c = cls(id=clock.new_id("cp"), title=title, description=description, scope_id=scope_id, scope_path=scope_path,
                 starts_on=starts_on, ends_on=ends_on, target_ids=sorted(targets),
-                service_types=sorted(set(service_types)), field=field, drafted_by=by, status="draft")
+                service_types=sorted(set(service_types)), field=field, drafted_by=by, status="draft",
+                occasion_id=occasion["_id"] if occasion else None)
         if draft:
             return c, [ev.CampaignDrafted(campaign_id=c.id, title=title, scope_id=scope_id, by=by)]
         return c, c.approve(by, clock, own=True)
@@ -62,7 +68,8 @@ class Campaign(BaseModel):
         self.status, self.announced_by, self.announced_at = "announced", by, clock.now()
         return [ev.CampaignAnnounced(campaign_id=self.id, title=self.title, scope_id=self.scope_id,
                                      starts_on=self.starts_on, ends_on=self.ends_on, target_ids=self.target_ids,
-                                     service_types=self.service_types, field=self.field)]
+                                     service_types=self.service_types, field=self.field,
+                                     occasion_id=self.occasion_id)]
 
     def targets(self, kanoon: KanoonView) -> bool:
         if self.scope_id not in kanoon.path:
