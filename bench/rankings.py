@@ -33,9 +33,8 @@ from devenv import store
 from kernel import jalali
 from kernel.store import Db
 from services.festival.domain import points
-from kernel.documents import to_doc
 from services.festival.projections import apply_points_event, fold_scores, ranking_from_ledger, recompute
-from services.festival.repository import Repository, delta_of, ensure_indexes
+from services.festival.repository import Repository, delta_of, ensure_indexes, line_doc
 from tests.conftest import free_port, wait_port
 
 BATCH = 2000
@@ -103,7 +102,7 @@ def _bulk(db, events, year: int) -> int:
         for etype, data in events[i:i + BATCH]:
             new = points.lines_of(etype, data, f"ev-{uuid.uuid4().hex}", at, year, repo)
             if new:
-                docs += [to_doc(ln) for ln in new]
+                docs += [line_doc(ln) for ln in new]
                 deltas.append(delta_of(new))
         db.raw.points.insert_many(docs, ordered=False)
         fold_scores(db, deltas)   # what the folder does with these deltas, without queueing them

@@ -90,6 +90,7 @@ def ranking_from_ledger(repo: Repository, unit_ids: list[str], year: int, weight
                         ) -> list[points.Ranked]:
     """The kanoons' ranking computed from the ledger alone (no folded score read)."""
     by_kanoon: dict[str, dict[str, float]] = {}
-    for row in repo.ledger_totals(year, "kanoon"):
-        by_kanoon.setdefault(row["_id"]["s"], {})[row["_id"]["i"]] = row["p"]
+    for row in repo.kanoon_lines(year):
+        into = by_kanoon.setdefault(row["subject_id"], {})
+        into[row["index"]] = into.get(row["index"], 0.0) + row["points"]
     return points.rank([(k, points.weighted(by_kanoon.get(k, {}), weights)) for k in unit_ids])
