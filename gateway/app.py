@@ -2,6 +2,7 @@
 pool of long-lived proxies). Built by `create_app()`; nothing connects at import time."""
 from __future__ import annotations
 
+import json
 import logging
 import time
 import uuid
@@ -9,6 +10,7 @@ from contextlib import asynccontextmanager
 from typing import Annotated
 
 from fastapi import Depends, FastAPI, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.security import OAuth2PasswordRequestForm
@@ -21,7 +23,7 @@ from kernel.access import Actor
 from kernel.errors import DomainError, Unavailable
 from kernel.settings import load_settings
 
-from . import responses
+from . import export, responses
 from .deps import CallerDep, issue_token
 from .edge import DigitsMiddleware
 from .routes import festival, finance, ops, oversight, registry, reports
@@ -61,7 +63,8 @@ def create_app(settings=None, start_pool: bool = True) -> FastAPI:
         description=("REST API of the Razavi service kanoons platform. Sign in with POST /token "
                      "(OAuth2 password flow) and send `Authorization: Bearer <token>`. Dates are Jalali "
                      "(`1403/07/15`; Gregorian `2024-10-06` is accepted on input). Every response carries "
-                     "`X-Request-ID`."),
+                     "`X-Request-ID`. Any GET answering a list or a table is also a spreadsheet: add "
+                     "`export=xlsx` (right-to-left, Persian headers) or `export=csv` (UTF-8 with BOM)."),
         lifespan=lifespan,
     )
     app.state.settings = settings
@@ -81,6 +84,31 @@ def create_app(settings=None, start_pool: bool = True) -> FastAPI:
         requests_total.labels(request.method, path, str(response.status_code)).inc()
         response.headers["X-Request-ID"] = request.state.request_id
         return response
+
+    @app.middleware("http")
+    async def spreadsheet(request: Request, call_next):
+        """`?export=xlsx|csv` on a GET of the API: the route's own answer as a sheet (gateway.export)."""
+        fmt = request.query_params.get("export")
+        if fmt is None or request.method != "GET" or not request.url.path.startswith("/api/"):
+            return await call_next(request)
+        if fmt not in ("xlsx", "csv"):
+            return error(request, 422, {"error": "invalid", "field": "export", "message": "export is xlsx or csv"})
+        response = await call_next(request)
+        if response.status_code != 200 or not response.headers.get("content-type", "").startswith("application/json"):
+            return response
+        body = b"".join([chunk async for chunk in response.body_iterator])
+        rows = export.rows_of(json.loads(body or b"null"))
+        if rows is None:
+            return error(request, 422, {"error": "invalid", "field": "export",
+                                        "message": "this answer is not a list or a table"})
+        name = request.url.path.strip("/").replace("/", "-")[4:] or "khadem"
+        headers = {"X-Request-ID": response.headers.get("X-Request-ID", ""),
+                   "Content-Disposition": f'attachment; filename="{name}.{fmt}"'}
+        if fmt == "csv":
+            return Response(export.to_csv(rows), media_type="text/csv; charset=utf-8", headers=headers)
+        data = await run_in_threadpool(export.to_xlsx, rows, name)
+        return Response(data, headers=headers,
+                        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
     def error(request: Request, status: int, body: dict, headers: dict | None = None) -> JSONResponse:
         rid = getattr(request.state, "request_id", None)
