@@ -584,17 +584,24 @@ class FestivalService(DomainService):
                 "items": [{"kanoon_id": r.id, "name": names.get(r.id), "score": r.score, "rank": r.rank,
                            "coefficient": points.coefficient(r.rank, len(ranked))} for r in ranked[skip:skip + limit]]}
 
-    def _ranks_of(self, repo: Repository, kanoon_id: str, kpath: list[str], year: int) -> dict:
+    def _ranks_of(self, repo: Repository, kanoon_id: str, kpath: list[str], year: int,
+                  cache: dict | None = None) -> dict:
+        """The kanoon's rank at each level; `cache` keeps each unit's ranking across kanoons (a
+        province's publication ranks the country once, not once per kanoon)."""
+        cache = {} if cache is None else cache
         out = {}
         for level in points.LEVELS:
             unit = repo.ancestor_of_kind(kpath, level)
             if unit is None:
                 continue
-            ranked, _ = self._ranking(repo, unit, level, kpath, year)
-            mine = next((r for r in ranked if r.id == kanoon_id), None)
+            if unit not in cache:
+                ranked, _ = self._ranking(repo, unit, level, kpath, year)
+                cache[unit] = {r.id: r for r in ranked}, len(ranked)
+            by_id, n = cache[unit]
+            mine = by_id.get(kanoon_id)
             if mine is not None:
-                out[level] = {"unit_id": unit, "rank": mine.rank, "of": len(ranked), "score": mine.score,
-                              "coefficient": points.coefficient(mine.rank, len(ranked))}
+                out[level] = {"unit_id": unit, "rank": mine.rank, "of": n, "score": mine.score,
+                              "coefficient": points.coefficient(mine.rank, n)}
         return out
 
     @rpc
@@ -679,9 +686,9 @@ class FestivalService(DomainService):
         repo = self._read()
         path = self._province(repo, cmd.province_id)
         rules.publish_ranks(self._actor(repo), path)
-        snapshot = []
+        snapshot, cache = [], {}
         for kanoon_id, kpath, _ in repo.active_kanoons_under(cmd.province_id):
-            ranks = self._ranks_of(repo, kanoon_id, kpath, cmd.year)
+            ranks = self._ranks_of(repo, kanoon_id, kpath, cmd.year, cache)
             snapshot.append(KanoonRanked(kanoon_id=kanoon_id, province_id=cmd.province_id, year=cmd.year,
                                          ranks={lv: {"rank": r["rank"], "of": r["of"], "score": r["score"]}
                                                 for lv, r in ranks.items()}, published_on=clock.today()))
