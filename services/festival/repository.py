@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from typing import Iterator
 
-import gridfs
 from pymongo import ASCENDING, DESCENDING
 
 from kernel.documents import Aggregates, from_doc, to_doc
 from kernel.errors import Conflict, NotFound
 from kernel.registry_view import RegistryView
+from kernel.uploads import Files
 from kernel.registry_view import ensure_indexes as registry_view_indexes
 
 from .domain.evaluation import BestMember, Honour, Weights
@@ -63,7 +63,7 @@ def delta_of(lines: list[Line]) -> dict:
                        ln.subject_id, ln.year, ln.kanoon_id, ln.path] for ln in lines]}
 
 
-class Repository(Aggregates, RegistryView):
+class Repository(Aggregates, Files, RegistryView):
 
     # -- the registry's read model, as the festival needs it
     def kanoon_doc(self, kanoon_id: str) -> dict:
@@ -171,21 +171,6 @@ class Repository(Aggregates, RegistryView):
                 a["kanoons"].add(d["kanoon_id"])
         return {k: {"submissions": v["submissions"], "members": len(v["members"]), "kanoons": len(v["kanoons"])}
                 for k, v in axes.items()}
-
-    # -- attachments' bytes (GridFS bucket `attachments`), written before their record commits
-    def store_file(self, file_id: str, name: str, content: bytes, content_type: str) -> None:
-        bucket = gridfs.GridFSBucket(self.db.raw, bucket_name="attachments")
-        try:
-            bucket.upload_from_stream_with_id(file_id, name, content, metadata={"content_type": content_type})
-        except gridfs.errors.FileExists:
-            pass   # a retried upload: the same bytes under the same id
-
-    def file_content(self, file_id: str) -> bytes:
-        bucket = gridfs.GridFSBucket(self.db.raw, bucket_name="attachments")
-        try:
-            return bucket.open_download_stream(file_id).read()
-        except gridfs.errors.NoFile:
-            raise NotFound(f"no file {file_id}", "attachment_id") from None
 
     # -- training
     def add_need(self, n: Need) -> None:

@@ -5,7 +5,6 @@ service's, the oversight service's and its own events; the registry shows the ra
 from __future__ import annotations
 
 import base64
-import binascii
 import hashlib
 
 from kernel import jalali
@@ -16,7 +15,7 @@ from kernel.fold import Folder
 from kernel.messaging import reliable_event_handler
 from kernel.service import ContextProvider, DomainService, StoreProvider, rpc
 from kernel.settings import cached_settings
-from kernel.uploads import content_type_of
+from kernel import uploads
 from kernel.uploads import sha256 as digest
 
 from . import schemas as s
@@ -214,18 +213,14 @@ class FestivalService(DomainService):
     @rpc
     def attach_to_submission(self, submission_id: str, payload: dict) -> dict:
         cmd = parse(s.UploadFile, payload)
-        try:
-            content = base64.b64decode(cmd.content, validate=True)
-        except (binascii.Error, ValueError):
-            raise Invalid("the file's content is not base64", "content") from None
-        kind = content_type_of(content)
+        content = uploads.decode(cmd.content)
+        kind = uploads.content_type_of(content)
         repo = self._read()
         sub = repo.submission(submission_id)
         actor = rules.signed_in(self._actor(repo))
         if actor.person_id != sub.submitted_by:
             raise Forbidden("files are attached by the work's submitter")
-        idem = self.ctx.idempotency
-        file_id = ("fa_" + hashlib.sha256(idem.key.encode()).hexdigest()[:16]) if idem else clock.new_id("fa")
+        file_id = uploads.keyed_id("fa", self.ctx.idempotency, clock)
         repo.store_file(file_id, cmd.name, content, kind)   # the bytes first: a record never lacks its file
 
         def work(repo: Repository, tx):

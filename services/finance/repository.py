@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-import gridfs
 from pymongo import ASCENDING, DESCENDING
 from pymongo.errors import DuplicateKeyError
 
@@ -17,6 +16,7 @@ from kernel.documents import Aggregates, from_doc, to_doc
 from kernel.errors import Conflict, NotFound
 from kernel.jalali import Period
 from kernel.registry_view import RegistryView
+from kernel.uploads import Files
 from kernel.registry_view import ensure_indexes as registry_view_indexes
 
 from .domain.assets import Asset
@@ -62,7 +62,10 @@ def ensure_indexes(db) -> None:
             db[coll].create_index(keys)
 
 
-class Repository(Aggregates, RegistryView):
+class Repository(Aggregates, Files, RegistryView):
+    FILES_BUCKET = "documents"     # an expense's invoices and receipts (§5.3)
+    FILE_FIELD = "document_id"
+
 
     # -- terminals
     def terminal(self, terminal_id: str) -> Terminal:
@@ -168,19 +171,6 @@ class Repository(Aggregates, RegistryView):
         return -self.balances([project.account]).get(project.account, 0)
 
     # -- documents and expenses (§5.3)
-    def store_file(self, doc_id: str, name: str, content: bytes, content_type: str) -> None:
-        """The file's bytes in GridFS (bucket `documents`), before its record is committed: a file
-        whose record never commits is an orphan, never a record without its file."""
-        bucket = gridfs.GridFSBucket(self.db.raw, bucket_name="documents")
-        bucket.upload_from_stream_with_id(doc_id, name, content, metadata={"content_type": content_type})
-
-    def file_content(self, doc_id: str) -> bytes:
-        bucket = gridfs.GridFSBucket(self.db.raw, bucket_name="documents")
-        try:
-            return bucket.open_download_stream(doc_id).read()
-        except gridfs.errors.NoFile:
-            raise NotFound(f"no file for the document {doc_id}", "document_id") from None
-
     def add_document(self, d: DocumentFile) -> None:
         self.db.document_files.insert_one(to_doc(d))
 

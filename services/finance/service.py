@@ -4,14 +4,11 @@ the registry's events and keeps its period figures and balances from its own eve
 from __future__ import annotations
 
 import base64
-import binascii
-import hashlib
 import logging
 
-import gridfs
 from datetime import timedelta
 
-from kernel import jalali
+from kernel import jalali, uploads
 from kernel.clock import SYSTEM as clock
 from kernel.commands import page_args, parse, view
 from kernel.errors import Conflict, Invalid
@@ -227,18 +224,14 @@ class FinanceService(DomainService):
         """A file (CSV or Excel, base64 in `content`) read and checked row by row; its receipts are
         recorded by the runner. Answers with the batch (status pending) at once."""
         cmd = parse(s.ImportReceipts, payload)
-        try:
-            content = base64.b64decode(cmd.content, validate=True)
-        except (binascii.Error, ValueError):
-            raise Invalid("the file's content is not base64", "content") from None
+        content = uploads.decode(cmd.content)
         repo = self._read()
         actor = rules.signed_in(self._actor(repo))
         if not actor.grants_of(*rules.VOWS_STAFF) and not actor.is_admin:
             raise rules.Forbidden("only the vows-system expert, the finance expert or the manager imports receipts")
         # A retried request (same Idempotency-Key) prepares the same batch id, so its rows are
         # written once and the first answer is returned again.
-        idem = self.ctx.idempotency
-        batch_id = ("bt_" + hashlib.sha256(idem.key.encode()).hexdigest()[:16]) if idem else clock.new_id("bt")
+        batch_id = uploads.keyed_id("bt", self.ctx.idempotency, clock)
         batch, chunks = prepare(repo, actor, batch_id, cmd.file_name, content, actor.person_id)
         for chunk in chunks:  # too many rows for one transaction: written first, idempotently
             self.store.db.batch_chunks.replace_one({"_id": chunk["_id"]}, chunk, upsert=True)
@@ -321,22 +314,15 @@ class FinanceService(DomainService):
     @rpc
     def upload_document(self, payload: dict) -> dict:
         cmd = parse(s.UploadDocument, payload)
-        try:
-            content = base64.b64decode(cmd.content, validate=True)
-        except (binascii.Error, ValueError):
-            raise Invalid("the file's content is not base64", "content") from None
+        content = uploads.decode(cmd.content)
         repo = self._read()
         path, _ = self._owner(repo, cmd.owner_id, "owner_id", "a document is a kanoon's or the province's")
         actor = rules.record_spending(self._actor(repo), path)
         doc = describe(clock.new_id("doc"), cmd.name, content, cmd.owner_id, path, actor.person_id)
-        idem = self.ctx.idempotency
-        if idem:  # a retried upload keeps its id (and its file is written once)
-            doc.id = "doc_" + hashlib.sha256(idem.key.encode()).hexdigest()[:16]
+        if self.ctx.idempotency:  # a retried upload keeps its id (and its file is written once)
+            doc.id = uploads.keyed_id("doc", self.ctx.idempotency, clock)
         if self.store.db.document_files.find_one({"_id": doc.id}) is None:
-            try:
-                repo.store_file(doc.id, doc.name, content, doc.content_type)
-            except gridfs.errors.FileExists:
-                pass
+            repo.store_file(doc.id, doc.name, content, doc.content_type)
 
         def work(repo: Repository, tx: Transaction):
             repo.add_document(doc)

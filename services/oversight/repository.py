@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-import gridfs
-
 from pymongo import ASCENDING, DESCENDING
 from pymongo.errors import DuplicateKeyError
 
 from kernel.documents import Aggregates, from_doc, to_doc
 from kernel.errors import Conflict, Invalid, NotFound
 from kernel.registry_view import RegistryView
+from kernel.uploads import Files
 from kernel.registry_view import ensure_indexes as registry_view_indexes
 
 from .domain.complaints import Complaint, Subject, SubjectKind
@@ -41,7 +40,7 @@ def ensure_indexes(db) -> None:
     db.complaints.create_index([("code_hash", ASCENDING)], unique=True)
 
 
-class Repository(Aggregates, RegistryView):
+class Repository(Aggregates, Files, RegistryView):
 
     # -- who and what a complaint is about, from the registry's read model
     def subject(self, kind: SubjectKind, subject_id: str) -> Subject:
@@ -251,18 +250,3 @@ class Repository(Aggregates, RegistryView):
     def opinions_under(self, unit_id: str, period: str) -> list[Opinion]:
         return [from_doc(Opinion, d) for d in self.db.opinions.find({"path": unit_id, "period": period},
                                                                     sort=[("_id", ASCENDING)], limit=5000)]
-
-    # -- attachments' bytes (GridFS bucket `attachments`), written before their record commits
-    def store_file(self, file_id: str, name: str, content: bytes, content_type: str) -> None:
-        bucket = gridfs.GridFSBucket(self.db.raw, bucket_name="attachments")
-        try:
-            bucket.upload_from_stream_with_id(file_id, name, content, metadata={"content_type": content_type})
-        except gridfs.errors.FileExists:
-            pass   # a retried upload: the same bytes under the same id
-
-    def file_content(self, file_id: str) -> bytes:
-        bucket = gridfs.GridFSBucket(self.db.raw, bucket_name="attachments")
-        try:
-            return bucket.open_download_stream(file_id).read()
-        except gridfs.errors.NoFile:
-            raise NotFound(f"no file {file_id}", "attachment_id") from None

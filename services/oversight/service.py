@@ -5,8 +5,6 @@ which consume them."""
 from __future__ import annotations
 
 import base64
-import binascii
-import hashlib
 import secrets
 
 from kernel import jalali
@@ -16,7 +14,7 @@ from kernel.errors import Conflict, Forbidden, Invalid, NotFound
 from kernel.messaging import reliable_event_handler
 from kernel.service import ContextProvider, DomainService, StoreProvider, rpc
 from kernel.settings import cached_settings
-from kernel.uploads import content_type_of
+from kernel import uploads
 from kernel.uploads import sha256 as digest
 
 from . import schemas as s
@@ -397,16 +395,12 @@ class OversightService(DomainService):
     def attach_to_inspection(self, inspection_id: str, payload: dict) -> dict:
         """A photo or a scanned page of the minutes, by whoever may make this visit."""
         cmd = parse(s.UploadAttachment, payload)
-        try:
-            content = base64.b64decode(cmd.content, validate=True)
-        except (binascii.Error, ValueError):
-            raise Invalid("the file's content is not base64", "content") from None
-        kind = content_type_of(content)
+        content = uploads.decode(cmd.content)
+        kind = uploads.content_type_of(content)
         repo = self._read()
         i = repo.inspection(inspection_id)
         actor, _ = rules.visitor_role(self._actor(repo), i.target_path, i.kind.value)
-        idem = self.ctx.idempotency
-        file_id = ("at_" + hashlib.sha256(idem.key.encode()).hexdigest()[:16]) if idem else clock.new_id("at")
+        file_id = uploads.keyed_id("at", self.ctx.idempotency, clock)
         repo.store_file(file_id, cmd.name, content, kind)   # the bytes first: a record never lacks its file
 
         def work(repo: Repository, tx):
