@@ -114,12 +114,6 @@ class Repository(Aggregates, Files, RegistryView):
         u = self.db.units.find_one({"kind": "country"}, {"_id": 1})
         return u["_id"] if u else "IR"
 
-    def units_of_kind(self, kind: str, under: str | None = None) -> list[tuple[str, list[str]]]:
-        q: dict = {"kind": kind}
-        if under:
-            q["path"] = under
-        return [(u["_id"], u["path"]) for u in self.db.units.find(q, {"path": 1})]
-
     # -- the festival
     def add_edition(self, e: Edition) -> None:
         if self.db.editions.find_one({"_id": e.id}, {"_id": 1}):
@@ -259,13 +253,10 @@ class Repository(Aggregates, Files, RegistryView):
         return self.db.raw.points.find({"year": year, "subject_kind": "kanoon"},
                                        {"subject_id": 1, "index": 1, "points": 1, "_id": 0}, batch_size=20000)
 
-    def ledger_totals(self, year: int, kind: str | None = None) -> list[dict]:
+    def ledger_totals(self, year: int) -> list[dict]:
         """A year's points per subject and index, summed by the store from the ledger alone."""
-        match: dict = {"year": year}
-        if kind:
-            match["subject_kind"] = kind
         return list(self.db.raw.points.aggregate([
-            {"$match": match},
+            {"$match": {"year": year}},
             {"$group": {"_id": {"k": "$subject_kind", "s": "$subject_id", "i": "$index"}, "p": {"$sum": "$points"}}},
         ], allowDiskUse=True))
 

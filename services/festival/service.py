@@ -5,7 +5,6 @@ service's, the oversight service's and its own events; the registry shows the ra
 from __future__ import annotations
 
 import base64
-import hashlib
 
 from kernel import jalali
 from kernel.clock import SYSTEM as clock
@@ -21,9 +20,9 @@ from kernel.uploads import sha256 as digest
 from . import schemas as s
 from .domain import points, rules
 from .domain.evaluation import BestMember, Candidate, Honour, Weights
-from .domain.festival import Attachment, Axis, Criterion, Edition, Submission, participation
+from .domain.festival import Attachment, Axis, Criterion, Edition, Round, Submission, draw, participation
 from .domain.plans import Occasion, Program, ProgramItem, ProgramKind, WrittenIndex
-from .domain.training import Course, Enrollment, Exam, Need, tier_fits
+from .domain.training import Course, Enrollment, Exam, Need
 from .events import KanoonRanked
 from .projections import apply_points_event, apply_registry_event, fold_scores, recompute
 from .repository import Repository, ensure_indexes
@@ -272,7 +271,6 @@ class FestivalService(DomainService):
         """For every submission with fewer judges than the edition asks, judges drawn from the
         group, none in conflict (the draw is the same for the same submission and pool). Each
         submission in a transaction of its own; run again, it fills only what is missing."""
-        from .domain.festival import Round, conflict_of
         try:
             round_ = Round(round)
         except ValueError:
@@ -285,15 +283,12 @@ class FestivalService(DomainService):
         for sub in repo.submissions_of(edition_id):
             if sub.status == "decided" or len(sub.judges) >= e.judges_per_submission:
                 continue
-            eligible = sorted((j for j in pool if conflict_of(j, sub, round_) is None
-                               and all(x.person_id != j.person_id for x in sub.judges)),
-                              key=lambda j: hashlib.sha256(f"{sub.id}:{j.person_id}".encode()).hexdigest())
-            need = e.judges_per_submission - len(sub.judges)
-            if len(eligible) < need:
+            chosen = draw(pool, sub, round_, e.judges_per_submission - len(sub.judges))
+            if chosen is None:
                 short.append(sub.id)
                 continue
 
-            def one(tx, sub_id=sub.id, chosen=eligible[:need]):
+            def one(tx, sub_id=sub.id, chosen=chosen):
                 r = Repository(tx.db)
                 x = r.submission(sub_id)
                 for j in chosen:
@@ -448,18 +443,13 @@ class FestivalService(DomainService):
             existing = repo.find_enrollment(course_id, actor.person_id)
             if existing is not None:
                 return view(existing)
-            m = repo.membership(actor.person_id) or {}
             where = repo.member_kanoon(actor.person_id)
             in_province = (where is not None and c.province_id in where[1]) or actor.covers(
                 c.province_path, admin=False) or any(repo.unit_path(g.scope_id)[0][:len(c.province_path)]
                                                      == c.province_path for g in actor.grants)
-            if not in_province:
-                raise Forbidden("the course is for the province's own members and staff")
-            if not tier_fits(c.tier, m.get("kind"), actor.roles()):
-                raise Invalid(f"the course is for the {c.tier.value.replace('_', ' ')} tier", "course_id")
-            e = Enrollment(id=Enrollment.key(course_id, actor.person_id), course_id=course_id,
-                           person_id=actor.person_id, kanoon_id=where[0] if where else None,
-                           kanoon_path=where[1] if where else [], enrolled_at=clock.now())
+            e = Enrollment.enroll(course=c, person_id=actor.person_id, in_province=in_province,
+                                  member_kind=(repo.membership(actor.person_id) or {}).get("kind"),
+                                  roles=actor.roles(), kanoon=where, clock=clock)
             repo.add_enrollment(e)
             return view(e)
         return self._write(work)
@@ -654,24 +644,17 @@ class FestivalService(DomainService):
         path = self._province(repo, province_id)
         rules.see_scores(self._actor(repo), path)
         ranked, _ = self._ranking(repo, province_id, "province", path, year)
-        n = len(ranked)
-        by_id = {r.id: r for r in ranked}
         kanoons = {k: (p, head) for k, p, head in repo.active_kanoons_under(province_id)}
-        cities: dict[str, list[float]] = {}
-        for k, (p, _) in kanoons.items():
-            city = repo.ancestor_of_kind(p, "city")
-            if city:
-                cities.setdefault(city, []).append(points.coefficient(by_id[k].rank, n))
+        city_rows, heads = points.role_rankings(
+            ranked, {k: repo.ancestor_of_kind(p, "city") for k, (p, _) in kanoons.items()},
+            {k: head for k, (_, head) in kanoons.items()})
         secretaries = {g["scope_id"]: g["person_id"] for g in repo.db.grants.find(
-            {"role": "city_secretary", "scope_id": {"$in": list(cities)}, "revoked": {"$ne": True}})}
-        city_rows = points.rank([(c, points.role_evaluation(v)) for c, v in cities.items()])
-        heads = points.rank([(kanoons[r.id][1] or "", r.score) for r in ranked if kanoons[r.id][1]])
-        head_kanoon = {kanoons[k][1]: k for k in kanoons if kanoons[k][1]}
+            {"role": "city_secretary", "scope_id": {"$in": [r.id for r, _ in city_rows]}, "revoked": {"$ne": True}})}
         return {"province_id": province_id, "year": year,
                 "city_secretaries": [{"city_id": r.id, "person_id": secretaries.get(r.id), "evaluation": r.score,
-                                      "rank": r.rank, "kanoons": len(cities[r.id])} for r in city_rows],
-                "kanoon_heads": [{"person_id": r.id, "kanoon_id": head_kanoon.get(r.id), "score": r.score,
-                                  "rank": r.rank} for r in heads]}
+                                      "rank": r.rank, "kanoons": n} for r, n in city_rows],
+                "kanoon_heads": [{"person_id": r.id, "kanoon_id": kid, "score": r.score, "rank": r.rank}
+                                 for r, kid in heads]}
 
     @rpc
     def publish_ranks(self, payload: dict) -> dict:

@@ -106,6 +106,15 @@ def test_ranks_are_competition_ranks_and_coefficients_rank_roles_above():
     assert points.weighted({"reports": 10, "violations": -10}, {"reports": 1, "violations": 2}) == -10
 
 
+def test_city_secretaries_are_ranked_by_their_kanoons_coefficients_and_heads_by_their_kanoons_score():
+    ranked = points.rank([("kn_a", 9.0), ("kn_b", 5.0), ("kn_c", 5.0), ("kn_d", 1.0)])
+    cities, heads = points.role_rankings(ranked, {"kn_a": "c1", "kn_b": "c2", "kn_c": "c1", "kn_d": "c2"},
+                                         {"kn_a": "p_a", "kn_b": "p_b", "kn_c": None, "kn_d": "p_d"})
+    # coefficients (n − rank + 1) / n: kn_a 1.0, kn_b and kn_c (sharing rank 2) 0.75, kn_d 0.25
+    assert [(r.id, r.score, r.rank, n) for r, n in cities] == [("c1", 87.5, 1, 2), ("c2", 50.0, 2, 2)]
+    assert [(r.id, r.rank, k) for r, k in heads] == [("p_a", 1, "kn_a"), ("p_b", 2, "kn_b"), ("p_d", 3, "kn_d")]
+
+
 class World:
     """What the handlers would know from the registry, and the opinion state the projection keeps."""
 

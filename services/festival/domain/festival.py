@@ -11,6 +11,7 @@ the lowest mark differ by more than the edition's `disagreement` (default 30 poi
 submission is flagged and cannot be decided until the festival head records a second look."""
 from __future__ import annotations
 
+import hashlib
 from datetime import date, datetime
 from enum import StrEnum
 
@@ -133,6 +134,16 @@ def conflict_of(judge: JudgeInfo, submission: "Submission", round_: Round) -> st
     if round_ == Round.city and submission.city_id and submission.city_id in judge.city_ids:
         return "in a city round a judge does not score a submission from their own city"
     return None
+
+
+def draw(pool: list[JudgeInfo], submission: "Submission", round_: Round, need: int) -> list[JudgeInfo] | None:
+    """`need` judges for the submission from the pool, none in conflict and none assigned already, in
+    an order fixed by a hash of the work and the judge (the same draw when run again); None when
+    the pool has too few."""
+    assigned = {j.person_id for j in submission.judges}
+    eligible = sorted((j for j in pool if j.person_id not in assigned and conflict_of(j, submission, round_) is None),
+                      key=lambda j: hashlib.sha256(f"{submission.id}:{j.person_id}".encode()).hexdigest())
+    return eligible[:need] if len(eligible) >= need else None
 
 
 class Award(StrEnum):

@@ -227,6 +227,22 @@ def coefficient(rank_: int, of: int) -> float:
     return round((of - rank_ + 1) / of, 4) if of else 0.0
 
 
+def role_rankings(ranked: list[Ranked], city_of: dict[str, str | None], head_of: dict[str, str | None]
+                  ) -> tuple[list[tuple[Ranked, int]], list[tuple[Ranked, str]]]:
+    """From a province's ranking: its cities ranked by the evaluation of the role above their
+    kanoons (with how many kanoons each), and the kanoons' heads ranked by their kanoon's score
+    (with the kanoon)."""
+    n = len(ranked)
+    cities: dict[str, list[float]] = {}
+    for r in ranked:
+        if city_of.get(r.id):
+            cities.setdefault(city_of[r.id], []).append(coefficient(r.rank, n))
+    city_rows = [(r, len(cities[r.id])) for r in rank([(c, role_evaluation(v)) for c, v in cities.items()])]
+    kanoon_of = {head_of[r.id]: r.id for r in ranked if head_of.get(r.id)}
+    heads = [(r, kanoon_of[r.id]) for r in rank([(head_of[r.id], r.score) for r in ranked if head_of.get(r.id)])]
+    return city_rows, heads
+
+
 def role_evaluation(coefficients: list[float]) -> float:
     """A role above kanoons (a city secretary): the mean coefficient of its kanoons, × 100."""
     return round(100 * sum(coefficients) / len(coefficients), 2) if coefficients else 0.0

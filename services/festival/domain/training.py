@@ -12,7 +12,7 @@ from enum import StrEnum
 from pydantic import BaseModel
 
 from kernel.clock import Clock
-from kernel.errors import Conflict, Invalid
+from kernel.errors import Conflict, Forbidden, Invalid
 from .. import events as ev
 
 REVIEW_AFTER = timedelta(days=365)
@@ -148,6 +148,18 @@ class Enrollment(BaseModel):
     @staticmethod
     def key(course_id: str, person_id: str) -> str:
         return f"{course_id}:{person_id}"
+
+    @classmethod
+    def enroll(cls, *, course: Course, person_id: str, in_province: bool, member_kind: str | None, roles: set[str],
+               kanoon: tuple[str, list[str]] | None, clock: Clock) -> "Enrollment":
+        """The province's own members and staff, in a course of their tier."""
+        if not in_province:
+            raise Forbidden("the course is for the province's own members and staff")
+        if not tier_fits(course.tier, member_kind, roles):
+            raise Invalid(f"the course is for the {course.tier.value.replace('_', ' ')} tier", "course_id")
+        return cls(id=cls.key(course.id, person_id), course_id=course.id, person_id=person_id,
+                   kanoon_id=kanoon[0] if kanoon else None, kanoon_path=kanoon[1] if kanoon else [],
+                   enrolled_at=clock.now())
 
     def _open(self) -> None:
         if self.certificate:
