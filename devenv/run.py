@@ -91,11 +91,12 @@ class Runner:
             self.wait_for("the store", lambda: store.answers(self.env["MONGO_URI"]))
         print(f"run: store at {self.env['MONGO_URI']}", flush=True)
         nameko = str(Path(py).parent / "nameko")
-        for name, classes, config in SERVICES:
-            self.spawn(name, [nameko, "run", "--config", config, *classes])
         from nameko.standalone.rpc import ClusterRpcProxy
         with ClusterRpcProxy({"AMQP_URI": self.env["AMQP_URI"]}, timeout=5) as rpc:
-            for name, _, _ in SERVICES:
+            # One at a time: each builds its indexes at start-up, and five processes doing so at
+            # once once left the local store answering nothing for minutes.
+            for name, classes, config in SERVICES:
+                self.spawn(name, [nameko, "run", "--config", config, *classes])
                 self.wait_for(name, lambda n=name: rpc[n].ping()["store"])
                 print(f"run: {name} answers", flush=True)
         self.spawn("gateway", [py, "-m", "uvicorn", "gateway.app:create_app", "--factory",
