@@ -2,6 +2,7 @@
 # One image for every Khadem process; compose picks the command. Two final targets:
 #   service  — a nameko service (health: its heartbeat file, see kernel/healthcheck.py)
 #   gateway  — the FastAPI gateway (health: GET /health/live)
+#   web      — the Persian web app, a client of the gateway (health: GET /health)
 ARG PYTHON_VERSION=3.11
 
 # ---- build: a virtualenv with the pinned requirements, built where compilers may live ----------
@@ -20,6 +21,7 @@ WORKDIR /app
 COPY --chown=root:root kernel/ kernel/
 COPY --chown=root:root services/ services/
 COPY --chown=root:root gateway/ gateway/
+COPY --chown=root:root web/ web/
 COPY --chown=root:root ops/ ops/
 ENV PATH=/opt/venv/bin:$PATH \
     PYTHONPATH=/app \
@@ -42,3 +44,9 @@ EXPOSE 8000
 HEALTHCHECK --interval=10s --timeout=5s --start-period=20s --retries=3 \
   CMD ["python", "-c", "import urllib.request,sys; sys.exit(urllib.request.urlopen('http://127.0.0.1:8000/health/live', timeout=4).status != 200)"]
 CMD ["uvicorn", "gateway.app:create_app", "--factory", "--host", "0.0.0.0", "--port", "8000", "--no-access-log"]
+
+FROM runtime AS web
+EXPOSE 8080
+HEALTHCHECK --interval=10s --timeout=5s --start-period=20s --retries=3 \
+  CMD ["python", "-c", "import urllib.request,sys; sys.exit(urllib.request.urlopen('http://127.0.0.1:8080/health', timeout=4).status != 200)"]
+CMD ["uvicorn", "web.app:create_app", "--factory", "--host", "0.0.0.0", "--port", "8080", "--no-access-log"]

@@ -8,8 +8,9 @@ export PYTHONWARNINGS := ignore::DeprecationWarning,ignore::UserWarning
 run:            ## the whole system: RabbitMQ, the store, every service, the gateway
 	$(PY) -m devenv.run
 
-test:           ## every test: unit, service and system, on a real RabbitMQ and store server
+test:           ## every test: unit, service and system (and the web app in Chromium), on a real RabbitMQ and store server
 	$(PY) -m devenv.rabbit >/dev/null
+	$(PY) -m devenv.browser >/dev/null
 	$(PY) -m pytest
 
 test-unit:
@@ -19,6 +20,7 @@ test-service:
 	$(PY) -m pytest tests/service
 
 test-system:
+	$(PY) -m devenv.browser >/dev/null
 	$(PY) -m pytest tests/system
 
 admin:          ## the first administrator: make admin USERNAME=name (asks for the password)

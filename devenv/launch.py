@@ -11,13 +11,21 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def _free_port() -> int:
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
 def launch(data: Path, port: int, store_port: int, env: dict, username: str = "admin",
-           timeout: float = 180) -> subprocess.Popen:
+           timeout: float = 180, web_port: int | None = None) -> subprocess.Popen:
     """Start `python -m devenv.run` (its output in `data/run.out`); `env` must carry
     KHADEM_ADMIN_PASSWORD for the administrator `username`."""
     out = data / "run.out"
     proc = subprocess.Popen([sys.executable, "-m", "devenv.run", "--data", str(data), "--port", str(port),
-                             "--store-port", str(store_port)], cwd=ROOT, env=env,
+                             "--store-port", str(store_port),
+                             "--web-port", str(web_port or _free_port())], cwd=ROOT, env=env,
                             stdout=open(out, "ab"), stderr=subprocess.STDOUT)
     deadline = time.monotonic() + timeout
     while "all up" not in out.read_text():

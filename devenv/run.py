@@ -4,7 +4,8 @@
    queues of every event handler (ops/topology.py);
 2. the store (MONGO_URI if given; else the local SecantusDB server, data under <data>/store/);
 3. every service as its own `nameko run` process;
-4. the gateway (uvicorn) on GATEWAY_PORT (default 8000).
+4. the gateway (uvicorn) on GATEWAY_PORT (default 8000);
+5. the web app (uvicorn) on WEB_PORT (default 8080), a client of the gateway.
 
 Ctrl-C or SIGTERM stops them all, gateway first, store last.
 """
@@ -13,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -42,8 +44,9 @@ def port_open(host: str, port: int) -> bool:
 
 
 class Runner:
-    def __init__(self, data: Path, gateway_port: int, store_port: int, env: dict):
+    def __init__(self, data: Path, gateway_port: int, store_port: int, env: dict, web_port: int = 8080):
         self.data = data
+        self.web_port = web_port
         self.logs = data / "log"
         self.logs.mkdir(parents=True, exist_ok=True)
         self.gateway_port = gateway_port
@@ -104,6 +107,13 @@ class Runner:
                                "--port", str(self.gateway_port), "--no-access-log"])
         url = f"http://127.0.0.1:{self.gateway_port}"
         self.wait_for("the gateway", lambda: json.load(urllib.request.urlopen(url + "/health", timeout=3))["status"] == "ok")
+        self.env.setdefault("GATEWAY_URL", url)
+        self.spawn("web", [py, "-m", "uvicorn", "web.app:create_app", "--factory",
+                           "--host", self.env.get("WEB_HOST", "127.0.0.1"), "--port", str(self.web_port),
+                           "--no-access-log"])
+        web = f"http://127.0.0.1:{self.web_port}"
+        self.wait_for("the web app", lambda: json.load(urllib.request.urlopen(web + "/health", timeout=3))["status"] == "ok")
+        print(f"run: web app: {web}/", flush=True)
         print(f"run: all up. API docs: {url}/docs   health: {url}/health   metrics: {url}/metrics", flush=True)
         print("run: create the first administrator with: make admin USERNAME=<name>", flush=True)
 
@@ -133,11 +143,14 @@ def main() -> None:
     ap.add_argument("--data", default=os.environ.get("KHADEM_DATA", str(ROOT / "var")))
     ap.add_argument("--port", type=int, default=int(os.environ.get("GATEWAY_PORT", "8000")))
     ap.add_argument("--store-port", type=int, default=int(os.environ.get("STORE_PORT", "27017")))
+    ap.add_argument("--web-port", type=int, default=int(os.environ.get("WEB_PORT", "8080")))
     args = ap.parse_args()
     env = dict(os.environ)
     env.setdefault("PYTHONWARNINGS", QUIET_WARNINGS)
     env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
-    runner = Runner(Path(args.data).resolve(), args.port, args.store_port, env)
+    # The web app forwards the person's address to the gateway's public routes, proven by this secret.
+    env.setdefault("PROXY_SECRET", secrets.token_urlsafe(32))
+    runner = Runner(Path(args.data).resolve(), args.port, args.store_port, env, args.web_port)
 
     def on_signal(signum, frame):
         raise KeyboardInterrupt

@@ -4,6 +4,7 @@ for a state-changing request, its idempotency key; service errors map to HTTP in
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import re
 import time
@@ -129,11 +130,23 @@ def public(request: Request, terms: Annotated[tuple[str, str] | None, Depends(co
     return Caller(request, None, terms)
 
 
+def client_address(request: Request) -> str:
+    """The client's address: the peer's, or — when the request comes from the web app (it carries the
+    shared PROXY_SECRET in X-Khadem-Proxy) — the last address in X-Forwarded-For (the one the web app
+    saw; anything before it the person could have written themselves)."""
+    peer = request.client.host if request.client else "unknown"
+    secret = request.app.state.settings.proxy_secret
+    forwarded = request.headers.get("x-forwarded-for")
+    if not (secret and forwarded and hmac.compare_digest(request.headers.get("x-khadem-proxy", ""), secret)):
+        return peer
+    return forwarded.split(",")[-1].strip() or peer
+
+
 def throttled(name: str):
     """A dependency that counts the client's requests on `name` (app.state.throttles) and answers
     429 with Retry-After past the limit, before anything reaches a service."""
     def check(request: Request) -> None:
-        client = request.client.host if request.client else "unknown"
+        client = client_address(request)
         wait = request.app.state.throttles[name].hit(client)
         if wait is not None:
             raise HTTPException(429, {"error": "too_many_requests",

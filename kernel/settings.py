@@ -55,6 +55,13 @@ class Settings(BaseSettings):
     # process: at most this many in a sliding 10 minutes; more get 429 with Retry-After.
     public_complaints_per_10min: int = 5
     public_lookups_per_10min: int = 30
+    # Shared by the gateway and the web app: a request carrying it in X-Khadem-Proxy is the web app's,
+    # whose X-Forwarded-For the gateway believes, so that the public routes count the person's address
+    # behind the web app and not the web app's. Empty: X-Forwarded-For is never believed.
+    proxy_secret: str = ""
+    gateway_port: int = 8000
+    # Where the web app finds the gateway (default http://127.0.0.1:$GATEWAY_PORT).
+    gateway_url: str = ""
 
     @field_validator("environment")
     @classmethod

@@ -24,6 +24,7 @@ class System:
     mongo_uri: str
     prefix: str
     data: Path
+    web: str = ""
 
     def pid(self, process: str) -> int:
         """The pid of a process the runner started (`run: reports started (pid N)`)."""
@@ -47,8 +48,9 @@ def system(tmp_path_factory, amqp_uri, mongo_uri):
     env = dict(os.environ, AMQP_URI=amqp_uri, MONGO_URI=mongo_uri, PYTHONWARNINGS=QUIET, PYTHONPATH=str(ROOT),
                MONGO_DB_PREFIX=prefix, KHADEM_ADMIN_PASSWORD=ADMIN_PASSWORD,
                PUBLIC_COMPLAINTS_PER_10MIN="12")   # test_oversight_http's flood test counts on it
-    proc = launch(data, port, free_port(), env)
-    yield System(f"http://127.0.0.1:{port}", mongo_uri, prefix, data)
+    web_port = free_port()
+    proc = launch(data, port, free_port(), env, web_port=web_port)
+    yield System(f"http://127.0.0.1:{port}", mongo_uri, prefix, data, f"http://127.0.0.1:{web_port}")
     stop(proc)
 
 

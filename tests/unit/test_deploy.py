@@ -21,7 +21,7 @@ def test_every_local_service_runs_in_compose_with_the_same_nameko_command():
     for name, classes, config in SERVICES:
         assert name in services, f"{name} is run locally but not in docker-compose.yml"
         assert services[name]["command"] == ["nameko", "run", "--config", config, *classes]
-    app = {n for n in services if n not in INFRA | {"gateway", "broker-users"}}
+    app = {n for n in services if n not in INFRA | {"gateway", "web", "broker-users"}}
     assert app == {name for name, _, _ in SERVICES}, "compose runs a service the local runner does not"
 
 
@@ -55,11 +55,24 @@ def test_services_wait_for_healthy_infrastructure_and_can_be_scaled():
 
 def test_images_are_multi_stage_non_root_and_health_checked():
     stages = re.findall(r"^FROM\s+\S+\s+AS\s+(\S+)", DOCKERFILE, re.M)
-    assert {"build", "runtime", "service", "gateway"} <= set(stages)
+    assert {"build", "runtime", "service", "gateway", "web"} <= set(stages)
     assert re.search(r"^COPY --from=build ", DOCKERFILE, re.M)
     users = re.findall(r"^USER\s+(\S+)", DOCKERFILE, re.M)
     assert users and all(u not in {"root", "0"} for u in users)
-    assert DOCKERFILE.count("HEALTHCHECK") == 2
+    assert DOCKERFILE.count("HEALTHCHECK") == 3
+
+
+def test_the_web_app_is_a_client_of_the_gateway_only():
+    """It reaches the system through the gateway's REST API: no broker, no database, no service code."""
+    web = COMPOSE["services"]["web"]
+    assert web["environment"]["GATEWAY_URL"] == "http://gateway:8000"
+    assert not {"AMQP_URI", "MONGO_URI"} & set(web["environment"])
+    assert web["depends_on"] == {"gateway": {"condition": "service_healthy"}}
+    assert web["build"]["target"] == "web" and "container_name" not in web
+    assert web["environment"]["PROXY_SECRET"] == COMPOSE["services"]["gateway"]["environment"]["PROXY_SECRET"]
+    for path in (ROOT / "web").rglob("*.py"):
+        text = path.read_text()
+        assert not re.search(r"^\s*(from|import)\s+(services|nameko|pymongo|kombu)\b", text, re.M), path
 
 
 def test_every_variable_compose_reads_is_in_the_example_environment():

@@ -1,0 +1,219 @@
+"""The web app in a real headless Chromium (Debian's chromium, driven through its chromedriver by
+selenium) against the running system: a member signs in and logs an activity report with the Jalali
+date picker, a refusal reads in Persian, the kanoon's head approves it from their desk, and the
+province HQ's chart of service types counts it; the public files a complaint and tracks it by its
+code. Screenshots go to $KHADEM_SCREENSHOTS (var/screenshots) for the reader; the assertions are on
+the pages' content, never on pixels."""
+from __future__ import annotations
+
+import os
+import re
+import uuid
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from devenv import browser as chromium
+from kernel import jalali
+from tests.conftest import ROOT
+from tests.system.helpers import account, eventually, form_kanoon, member, staff
+
+from selenium import webdriver
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.support.ui import Select, WebDriverWait
+
+SHOTS = Path(os.environ.get("KHADEM_SCREENSHOTS", ROOT / "var" / "screenshots"))
+FA = str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")
+LATIN = str.maketrans("۰۱۲۳۴۵۶۷۸۹", "0123456789")
+MONTHS = ("فروردین", "اردیبهشت", "خرداد", "تیر", "مرداد", "شهریور", "مهر", "آبان", "آذر", "دی", "بهمن", "اسفند")
+
+
+@pytest.fixture(scope="module")
+def driver():
+    binary, driver_path = chromium.ensure()
+    opts = webdriver.ChromeOptions()
+    opts.binary_location = binary
+    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic",
+                 "--no-first-run", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--lang=fa-IR", "--window-size=1280,1000"):
+        opts.add_argument(flag)
+    d = webdriver.Chrome(options=opts, service=webdriver.ChromeService(executable_path=driver_path))
+    d.implicitly_wait(0)
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    yield d
+    d.quit()
+
+
+@pytest.fixture(scope="module")
+def province(system, admin):
+    """A province of its own (so its figures start at zero), a city, a kanoon founded last month with
+    its head, a yavar member with an account, the city's secretary and a province HQ manager."""
+    tag = uuid.uuid4().hex[:5].upper()
+    prov, city = f"IR-W{tag}", f"IR-W{tag}-C"
+    assert admin.post("/api/units", json={"id": prov, "name": "استان آزمون", "kind": "province",
+                                          "parent_id": "IR-R2"}).status_code == 201
+    assert admin.post("/api/units", json={"id": city, "name": "شهرستان آزمون", "kind": "city",
+                                          "parent_id": prov}).status_code == 201
+    sec, _ = staff(admin, system.base, f"web.sec.{tag.lower()}", "city_secretary", city, city=city)
+    hq, _ = staff(admin, system.base, f"web.hq.{tag.lower()}", "province_manager", prov, city=city)
+    head, deputy = member(admin, city=city), member(admin, city=city)
+    head_api = account(admin, system.base, head, f"web.head.{tag.lower()}")
+    first_of_last = jalali.period_of(jalali.period_of(jalali.today()).first_day - timedelta(days=1)).first_day
+    kid = form_kanoon(head_api, head, deputy, sec, "کانون نور", unit=city,
+                      founding_date=jalali.format_date(first_of_last))
+    yavar = member(admin, kind="yavar", city=city)
+    assert head_api.post("/api/memberships", json={"person_id": yavar, "kanoon_id": kid}).status_code == 200
+    account(admin, system.base, yavar, f"web.yavar.{tag.lower()}")
+    return {"tag": tag, "province": prov, "city": city, "kanoon": kid,
+            "hq": f"web.hq.{tag.lower()}", "sec": f"web.sec.{tag.lower()}", "head": f"web.head.{tag.lower()}", "yavar": f"web.yavar.{tag.lower()}"}
+
+
+def shot(d, name):
+    d.save_screenshot(str(SHOTS / f"{name}.png"))
+
+
+def wait(d, css, timeout=15):
+    return WebDriverWait(d, timeout).until(lambda x: x.find_element(By.CSS_SELECTOR, css))
+
+
+def sign_in(d, web, username, password="password-123"):
+    d.delete_all_cookies()
+    d.get(f"{web}/login")
+    d.find_element(By.ID, "username").send_keys(username)
+    d.find_element(By.ID, "password").send_keys(password + Keys.ENTER)
+    WebDriverWait(d, 15).until(lambda x: "/login" not in x.current_url)
+
+
+def service_count(d, web, province, service="food_packages") -> int | None:
+    """The HQ chart's count for a service type: from the chart Chart.js drew and from its table,
+    which must agree."""
+    d.get(f"{web}/units/{province}")
+    wait(d, "#service-types")
+    WebDriverWait(d, 10).until(lambda x: x.find_element(By.ID, "service-types").get_attribute("data-drawn") == "1")
+    drawn = d.execute_script("""
+        const fig = document.getElementById('service-types');
+        const chart = Chart.getChart(fig.querySelector('canvas'));
+        const keys = JSON.parse(fig.querySelector('script.chart-data').textContent).keys;
+        const i = keys.indexOf(arguments[0]);
+        return i < 0 ? null : chart.data.datasets[0].data[i];""", service)
+    cells = d.find_elements(By.CSS_SELECTOR, f'#service-types tr[data-key="{service}"] td')
+    shown = int(cells[0].get_attribute("textContent").translate(LATIN)) if cells else None
+    assert drawn == shown, (drawn, shown)
+    return drawn
+
+
+def test_a_report_logged_approved_and_counted_through_the_pages(system, driver, province):
+    d, web = driver, system.web
+    # The HQ's view before: the province's own figures start at nothing.
+    sign_in(d, web, province["hq"])
+    assert d.find_element(By.TAG_NAME, "html").get_attribute("dir") == "rtl"
+    assert d.find_element(By.TAG_NAME, "html").get_attribute("lang") == "fa"
+    before = service_count(d, web, province["province"]) or 0
+    composition = d.find_elements(By.CSS_SELECTOR, "#composition-education tbody tr")
+    assert composition, "the HQ page has no composition chart"
+    shot(d, "1-hq-before")
+
+    # The member: a refusal first (hours out of range), said in Persian, with nothing written.
+    sign_in(d, web, province["yavar"])
+    d.get(f"{web}/reports/new")
+    Select(wait(d, "#service_type")).select_by_value("food_packages")
+    d.find_element(By.ID, "hours").send_keys("۳۰")
+    d.find_element(By.ID, "beneficiaries").send_keys("۱۲")
+    d.find_element(By.ID, "place").send_keys("مسجد محل")
+    d.find_element(By.ID, "description").send_keys("توزیع بسته‌های معیشتی میان خانواده‌ها")
+    d.find_element(By.CSS_SELECTOR, "#report-form button[type=submit]").click()
+    error = wait(d, "#error").text
+    assert re.search(r"[\u0600-\u06FF]", error) and "ساعت" in error, error
+    assert not re.search(r"[A-Za-z]{4,}", error), f"the refusal is not in Persian: {error}"
+    assert d.find_element(By.ID, "hours").get_attribute("aria-invalid") == "true"
+    assert d.find_element(By.ID, "place").get_attribute("value") == "مسجد محل"   # what they typed is kept
+    shot(d, "2-member-refused")
+
+    # The Jalali date picker: it opens on this Jalali month, in Persian digits; day 1 is picked.
+    today = jalali.today()
+    jy, jm = jalali.jalali_year_month(today)
+    d.find_element(By.CSS_SELECTOR, "button.jdp-open").click()
+    title = wait(d, ".jdp .jdp-title").text
+    assert title == f"{MONTHS[jm - 1]} {str(jy).translate(FA)}", title
+    d.find_element(By.CSS_SELECTOR, '.jdp button[data-day="1"]').click()
+    assert d.find_element(By.ID, "day").get_attribute("value") == f"{jy}/{jm:02d}/01".translate(FA)
+    hours = d.find_element(By.ID, "hours")
+    hours.clear()
+    hours.send_keys("۲٫۵")
+    shot(d, "3-member-form")
+
+    def submitted():
+        d.find_element(By.CSS_SELECTOR, "#report-form button[type=submit]").click()
+        WebDriverWait(d, 15).until(lambda x: x.find_elements(By.CSS_SELECTOR, ".notice"))
+        return "/reports" in d.current_url and not d.find_elements(By.ID, "error")
+    # The reports service learns the membership from the registry's events: soon, maybe not at once.
+    assert eventually(submitted, timeout=30), d.find_element(By.ID, "error").text
+    assert "ثبت شد" in d.find_element(By.CSS_SELECTOR, ".notice.ok").text
+    row = d.find_element(By.CSS_SELECTOR, "#my-reports tbody tr")
+    assert "در انتظار بررسی" in row.text and f"{jy}/{jm:02d}/01".translate(FA) in row.text
+    shot(d, "4-member-reports")
+
+    # The head: the report waits on their desk; they approve it.
+    sign_in(d, web, province["head"])
+    d.find_element(By.LINK_TEXT, "میز کانون").click()
+    assert wait(d, "#todo-reports").text == "۱"
+    shot(d, "5-head-desk")
+    d.find_element(By.CSS_SELECTOR, "#review button.approve").click()
+    assert "گزارش تأیید شد" in wait(d, ".notice.ok").text
+    assert wait(d, "#todo-reports").text == "۰"
+
+    # The HQ's chart counts it once the aggregate has it.
+    sign_in(d, web, province["hq"])
+    after = eventually(lambda: (lambda n: n if n == before + 1 else None)(service_count(d, web, province["province"])),
+                       timeout=30)
+    assert after == before + 1, service_count(d, web, province["province"])
+    assert d.find_element(By.ID, "approved-count").text == str(before + 1).translate(FA)
+    shot(d, "6-hq-after")
+
+
+def test_the_pages_fit_a_phone_and_refuse_what_a_role_may_not_see(system, driver, province):
+    d, web = driver, system.web
+    sign_in(d, web, province["yavar"])
+    d.set_window_size(390, 844)
+    try:
+        d.get(f"{web}/reports/new")
+        wait(d, "#report-form")
+        assert d.execute_script("return document.documentElement.scrollWidth <= window.innerWidth + 1")
+        shot(d, "7-phone-report-form")
+        # A member opening the province's page sees a Persian refusal, not the province's figures.
+        d.get(f"{web}/units/{province['province']}")
+        assert "اجازه" in wait(d, "#error").text
+        assert not d.find_elements(By.ID, "service-types")
+    finally:
+        d.set_window_size(1280, 1000)
+    d.delete_all_cookies()
+    d.get(f"{web}/units/{province['province']}")
+    assert "/login" in d.current_url
+    # The city's secretary: their desk lists the city's kanoons below their floor and the month's completeness.
+    sign_in(d, web, province["sec"])
+    d.find_element(By.LINK_TEXT, "میز شهرستان").click()
+    low = wait(d, "#below-floor").text
+    assert "کانون نور" in low    # three members against the province's floor
+    assert "کانون" in wait(d, "#completeness-now").text
+    assert wait(d, "#formation").text
+    shot(d, "8-city-desk")
+
+
+def test_the_public_files_a_complaint_and_tracks_it(system, driver, province):
+    d, web = driver, system.web
+    d.delete_all_cookies()
+    d.get(f"{web}/public/complaint")
+    Select(wait(d, "#subject_kind")).select_by_value("kanoon")
+    d.find_element(By.ID, "subject_id").send_keys(province["kanoon"])
+    d.find_element(By.ID, "text").send_keys("در توزیع بسته‌ها به چند خانواده چیزی نرسید")
+    d.find_element(By.CSS_SELECTOR, "form.card button[type=submit]").click()
+    code = wait(d, "#tracking-code").text.strip()
+    assert re.fullmatch(r"[A-Z0-9-]{8,}", code), code
+    shot(d, "9-complaint-filed")
+    d.get(f"{web}/public/track")
+    d.find_element(By.ID, "code").send_keys(code.lower() + Keys.ENTER)
+    assert "دریافت‌شده" in wait(d, "#complaint-status").text
+    d.get(f"{web}/public/track?code=XXXX-XXXX-XXXX")
+    assert "یافت نشد" in wait(d, "#error").text

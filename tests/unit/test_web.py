@@ -1,0 +1,158 @@
+"""The web app's own logic, without a running system: every refusal reads in Persian, digits are
+shown in Persian and accepted in any form, a person's grants open the right desks, a form is
+refused without its CSRF token and sends its Idempotency-Key. (The gateway here is an httpx
+stand-in; tests/system/test_web_browser.py drives the real one in Chromium.)"""
+import json
+import re
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+
+from web import fa
+from web.app import areas, create_app
+
+PERSIAN = re.compile(r"[\u0600-\u06FF]")
+
+
+@pytest.mark.parametrize("status,code", [(401, "unauthenticated"), (403, "forbidden"), (404, "not_found"),
+                                         (409, "conflict"), (422, "invalid"), (429, "too_many_requests"),
+                                         (503, "unavailable"), (504, "outcome_unknown"), (500, "internal")])
+def test_every_refusal_reads_in_persian(status, code):
+    text = fa.refusal(status, {"error": code, "message": "some English text the API gave", "field": "hours"})
+    assert PERSIAN.search(text) and not re.search(r"[A-Za-z]{3,}", text), text
+    if status in (403, 404, 409, 422):
+        assert "ساعت" in text          # the field at fault, by its Persian name
+    # a body without a code (a proxy's page) still gets a sentence for its status
+    assert PERSIAN.search(fa.refusal(status, {}))
+
+
+def test_known_messages_get_their_own_sentence():
+    assert fa.refusal(401, {"error": "unauthenticated", "message": "wrong username or password"}) == \
+        "نام کاربری یا گذرواژه نادرست است."
+    assert "دلیل" in fa.refusal(422, {"error": "invalid", "message": "a rejection needs its reason"})
+    # "outcome unknown" always says to send the same form again, whatever the message
+    assert "دوباره" in fa.refusal(504, {"error": "outcome_unknown", "message": "already"})
+
+
+def test_digits_are_shown_in_persian():
+    assert fa.digits(2.5) == "۲٫۵"
+    assert fa.digits(3) == "۳"
+    assert fa.digits(12000) == "۱۲٬۰۰۰"
+    assert fa.digits("1405/09/01") == "۱۴۰۵/۰۹/۰۱"
+    assert fa.digits(None) == "" and fa.digits(True) == "بله"
+
+
+def test_grants_open_the_desks_of_their_units():
+    me = {"grants": [{"role": "kanoon_head", "scope_id": "kn_1", "scope_kind": "kanoon"},
+                     {"role": "city_secretary", "scope_id": "IR-09-MSH", "scope_kind": "city"},
+                     {"role": "province_manager", "scope_id": "IR-09", "scope_kind": "province"},
+                     {"role": "oversight_head", "scope_id": "IR-09", "scope_kind": "province"}]}
+    assert areas(me) == {"kanoons": ["kn_1"], "cities": ["IR-09-MSH"], "units": ["IR-09"]}
+    assert areas({"grants": []}) == {"kanoons": [], "cities": [], "units": []}
+
+
+ME = {"user_id": "u1", "person_id": "p1", "username": "yavar", "kanoon_id": "kn_1", "grants": []}
+
+
+class Gateway:
+    """An httpx stand-in for the gateway that records what the web app sent."""
+
+    def __init__(self, down: bool = False):
+        self.sent: list[httpx.Request] = []
+        self.down = down
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.sent.append(request)
+        if self.down:
+            raise httpx.ConnectError("refused", request=request)
+        path = request.url.path
+        if path == "/token":
+            form = dict(x.split("=") for x in request.content.decode().split("&"))
+            if form["password"] != "right":
+                return httpx.Response(401, json={"error": "unauthenticated", "message": "wrong username or password"})
+            return httpx.Response(200, json={"access_token": "tok", "token_type": "bearer", "expires_in": 3600})
+        if path == "/me":
+            return httpx.Response(200, json=ME)
+        if path == "/api/service-types":
+            return httpx.Response(200, json=[{"id": "food_packages", "name": "بسته معیشتی"}])
+        if path == "/api/activity-reports" and request.method == "POST":
+            body = json.loads(request.content)
+            if body["hours"] > 24:
+                return httpx.Response(422, json={"error": "invalid", "field": "hours", "message": "too many"})
+            return httpx.Response(201, json={"id": "r1", **body, "status": "submitted"})
+        if path == "/api/activity-reports/mine":
+            return httpx.Response(200, json=[])
+        return httpx.Response(404, json={"error": "not_found", "message": "no"})
+
+
+def client(gateway):
+    return TestClient(create_app("http://gateway", secure_cookies=False, transport=httpx.MockTransport(gateway)))
+
+
+def signed_in(gateway):
+    c = client(gateway)
+    r = c.post("/login", data={"username": "yavar", "password": "right"}, follow_redirects=False)
+    assert r.status_code == 303 and "khadem" in r.cookies
+    return c
+
+
+def test_sign_in_refused_in_persian_and_pages_need_it():
+    g = Gateway()
+    c = client(g)
+    r = c.post("/login", data={"username": "yavar", "password": "wrong"})
+    assert r.status_code == 401 and "نام کاربری یا گذرواژه نادرست است" in r.text
+    r = c.get("/reports/new", follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"].startswith("/login")
+    down = client(Gateway(down=True))
+    r = down.post("/login", data={"username": "yavar", "password": "right"})
+    assert r.status_code == 503 and "سامانه اکنون پاسخ نمی‌دهد" in r.text
+
+
+def test_a_form_without_its_csrf_token_is_refused_and_sends_nothing():
+    g = Gateway()
+    c = signed_in(g)
+    before = len(g.sent)
+    r = c.post("/reports", data={"service_type": "food_packages", "day": "1405/09/01", "hours": "2",
+                                 "beneficiaries": "3", "place": "مسجد", "description": "شرح", "key": "k1"})
+    assert r.status_code == 403 and "فرم کهنه" in r.text
+    assert not [q for q in g.sent[before:] if q.method == "POST"]
+
+
+def test_a_report_form_sends_persian_digits_normalised_with_its_idempotency_key():
+    g = Gateway()
+    c = signed_in(g)
+    page = c.get("/reports/new").text
+    csrf = re.search(r'name="csrf" value="([^"]+)"', page).group(1)
+    key = re.search(r'name="key" value="([^"]+)"', page).group(1)
+    form = {"csrf": csrf, "key": key, "service_type": "food_packages", "day": "۱۴۰۵/۰۹/۰۱", "hours": "۲٫۵",
+            "beneficiaries": "١٢", "place": "مسجد", "description": "توزیع"}
+    r = c.post("/reports", data=form, follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == "/reports?done=report"
+    sent = [q for q in g.sent if q.method == "POST" and q.url.path == "/api/activity-reports"][-1]
+    assert sent.headers["Idempotency-Key"] == key and sent.headers["Authorization"] == "Bearer tok"
+    body = json.loads(sent.content)
+    assert body["day"] == "1405/09/01" and body["hours"] == 2.5 and body["beneficiaries"] == 12
+    assert body["kanoon_id"] == "kn_1"
+    # A refusal keeps what was typed, marks the field and keeps the key (a resubmission happens once).
+    r = c.post("/reports", data={**form, "hours": "۳۰"})
+    assert r.status_code == 422 and "ساعت" in r.text and 'aria-invalid="true"' in r.text
+    assert f'name="key" value="{key}"' in r.text and "مسجد" in r.text
+
+
+def test_the_gateway_believes_a_forwarded_address_only_from_the_web_app():
+    from types import SimpleNamespace
+
+    from starlette.requests import Request
+
+    from gateway.deps import client_address
+
+    def request(headers: dict, secret: str):
+        app = SimpleNamespace(state=SimpleNamespace(settings=SimpleNamespace(proxy_secret=secret)))
+        return Request({"type": "http", "app": app, "client": ("10.0.0.5", 5000),
+                        "headers": [(k.lower().encode(), v.encode()) for k, v in headers.items()]})
+    forwarded = {"X-Forwarded-For": "1.2.3.4, 5.6.7.8"}
+    assert client_address(request({**forwarded, "X-Khadem-Proxy": "s3cret"}, "s3cret")) == "5.6.7.8"
+    assert client_address(request({**forwarded, "X-Khadem-Proxy": "guess"}, "s3cret")) == "10.0.0.5"
+    assert client_address(request(forwarded, "s3cret")) == "10.0.0.5"
+    assert client_address(request({**forwarded, "X-Khadem-Proxy": ""}, "")) == "10.0.0.5"

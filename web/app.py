@@ -1,0 +1,429 @@
+"""The web app people use: Persian, right-to-left, Jalali, server-rendered pages (they work without
+script; the script adds the Jalali date picker and the charts) over the gateway's REST API with the
+signed-in person's own token. Built by `create_app()`; `python -m web` serves it.
+
+- Signing in keeps the gateway's token in an HttpOnly, SameSite=Strict cookie; every form carries a
+  per-visit CSRF token (double submit) and an Idempotency-Key made when the form was drawn, so a
+  double click, a refresh or a resubmission after "outcome unknown" does the work once.
+- Each page asks the API only for what its sections need; a section the API refuses is not shown,
+  so a page never shows more than the API lets that person see.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import secrets
+import uuid
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, urlencode
+
+from fastapi import FastAPI, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+
+from kernel import jalali
+from kernel.persian import normalize_digits
+
+from . import fa
+from .client import Gateway, Refused
+
+log = logging.getLogger("web")
+HERE = Path(__file__).resolve().parent
+TOKEN, CSRF = "khadem", "khadem_csrf"
+KANOON_ROLES = {"kanoon_head", "kanoon_deputy"}
+CITY_ROLES = {"city_secretary", "county_liaison"}
+DONE = {"report": "گزارش شما ثبت شد و در انتظار تأیید مسئول کانون است.", "approved": "گزارش تأیید شد.",
+        "rejected": "گزارش رد شد.", "reservation": "درخواست نوبت ثبت شد.", "decided": "تصمیم ثبت شد.",
+        "monthly": "گزارش ماهانه ثبت شد.", "import": "پرونده پذیرفته شد؛ پیشرفت آن را در این صفحه ببینید."}
+
+
+def areas(me: dict) -> dict[str, list[str]]:
+    """Which of the pages a person's grants open: their kanoon's desk, a city's, a province's (or
+    the country's, for an administrator)."""
+    out: dict[str, list[str]] = {"kanoons": [], "cities": [], "units": []}
+    for g in me.get("grants", []):
+        if g["role"] in KANOON_ROLES:
+            key = "kanoons"
+        elif g["role"] in CITY_ROLES or g["scope_kind"] == "city":
+            key = "cities"
+        else:
+            key = "units"
+        if g["scope_id"] not in out[key]:
+            out[key].append(g["scope_id"])
+    return out
+
+
+def create_app(gateway_url: str | None = None, secure_cookies: bool | None = None, transport=None) -> FastAPI:
+    """`transport`: an httpx transport to the gateway (the tests' stand-in); by default, the network."""
+    from kernel.settings import load_settings
+    settings = load_settings()
+    gateway_url = gateway_url or settings.gateway_url or f"http://127.0.0.1:{settings.gateway_port}"
+    secure = settings.environment == "production" if secure_cookies is None else secure_cookies
+    api = Gateway(gateway_url, timeout=settings.rpc_timeout_seconds + 5, proxy_secret=settings.proxy_secret,
+                  transport=transport)
+
+    app = FastAPI(title="Khadem web", docs_url=None, redoc_url=None, openapi_url=None)
+    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    templates = Jinja2Templates(directory=HERE / "templates")
+    env = templates.env
+    env.filters["fa"] = fa.digits
+    env.filters["status"] = lambda v: fa.name_of(fa.STATUS, v)
+    env.filters["role"] = lambda v: fa.name_of(fa.ROLES, v)
+    env.filters["kind"] = lambda v: fa.name_of(fa.KIND, v)
+    env.filters["unit_kind"] = lambda v: fa.name_of(fa.UNIT_KIND, v)
+    env.filters["education"] = lambda v: fa.name_of(fa.EDUCATION, v)
+    env.filters["tojson_attr"] = lambda v: json.dumps(v, ensure_ascii=False)
+    env.globals["MONTHS"] = fa.MONTHS
+
+    # -- the session
+
+    def token_of(request: Request) -> str | None:
+        return request.cookies.get(TOKEN)
+
+    def csrf_of(request: Request) -> str:
+        return request.cookies.get(CSRF) or request.state.__dict__.setdefault("new_csrf", secrets.token_urlsafe(24))
+
+    def page(request: Request, template: str, status: int = 200, **ctx) -> HTMLResponse:
+        ctx.setdefault("me", getattr(request.state, "me", None))
+        ctx.setdefault("areas", areas(ctx["me"]) if ctx["me"] else {})
+        ctx["csrf"] = csrf_of(request)
+        ctx["key"] = ctx.get("key") or uuid.uuid4().hex
+        ctx["today"] = jalali.format_date(jalali.today())
+        ctx["done"] = DONE.get(request.query_params.get("done", ""))
+        ctx["request"] = request
+        response = templates.TemplateResponse(request, template, ctx, status_code=status)
+        if "new_csrf" in request.state.__dict__:
+            response.set_cookie(CSRF, request.state.new_csrf, httponly=True, samesite="strict", secure=secure)
+        return response
+
+    def to_login(request: Request) -> RedirectResponse:
+        r = RedirectResponse(f"/login?next={quote(request.url.path)}", status_code=303)
+        r.delete_cookie(TOKEN)
+        return r
+
+    async def form_of(request: Request) -> dict[str, str]:
+        form = await request.form()
+        data = {k: v for k, v in form.items() if isinstance(v, str)}
+        if not secrets.compare_digest(data.get("csrf", ""), request.cookies.get(CSRF, "") or "-"):
+            raise Refused(403, {"error": "forbidden", "message": "csrf"})
+        return data
+
+    @app.middleware("http")
+    async def signed_in(request: Request, call_next):
+        """Pages other than sign-in, the public ones and the static files need a person; who they
+        are (their roles and units) is the gateway's answer to /me, asked on every page."""
+        path = request.url.path
+        request.state.me = None
+        if path.startswith("/static/") or path in ("/login", "/health") or path.startswith("/public"):
+            return await call_next(request)
+        tok = token_of(request)
+        if not tok:
+            return to_login(request)
+        try:
+            request.state.me = await run_in_threadpool(api.get, "/me", tok)
+        except Refused as exc:
+            if exc.status == 401:
+                return to_login(request)
+            return page(request, "error.html", status=exc.status if exc.status >= 500 else 502, error=exc.message)
+        return await call_next(request)
+
+    @app.exception_handler(Refused)
+    def refused(request: Request, exc: Refused):
+        if exc.status == 401:
+            return to_login(request)
+        if exc.body.get("message") == "csrf":
+            return page(request, "error.html", status=403,
+                        error="این فرم کهنه شده است؛ صفحه را دوباره باز کنید و بفرستید.")
+        return page(request, "error.html", status=exc.status, error=exc.message)
+
+    @app.exception_handler(Exception)
+    def failed(request: Request, exc: Exception):
+        log.exception("page %s failed", request.url.path)
+        return page(request, "error.html", status=500, error=fa.REFUSALS["internal"] + ".")
+
+    @app.get("/health")
+    def health():
+        return {"status": "ok"}
+
+    # -- sign in and out
+
+    @app.get("/login", response_class=HTMLResponse)
+    def login_form(request: Request, next: str = "/"):
+        return page(request, "login.html", next=next if next.startswith("/") else "/")
+
+    @app.post("/login", response_class=HTMLResponse)
+    async def login(request: Request):
+        form = await request.form()
+        username, password = str(form.get("username", "")), str(form.get("password", ""))
+        nxt = str(form.get("next") or "/")
+        if not nxt.startswith("/") or nxt.startswith("//"):
+            nxt = "/"
+        try:
+            tok = await run_in_threadpool(api.call, "POST", "/token", None, key="sign-in",
+                                          data={"username": normalize_digits(username), "password": password})
+        except Refused as exc:
+            return page(request, "login.html", status=exc.status, error=exc.message, username=username, next=nxt)
+        r = RedirectResponse(nxt, status_code=303)
+        r.set_cookie(TOKEN, tok["access_token"], max_age=tok["expires_in"], httponly=True, samesite="strict",
+                     secure=secure)
+        r.set_cookie(CSRF, secrets.token_urlsafe(24), httponly=True, samesite="strict", secure=secure)
+        return r
+
+    @app.post("/logout")
+    def logout():
+        r = RedirectResponse("/login", status_code=303)
+        r.delete_cookie(TOKEN)
+        r.delete_cookie(CSRF)
+        return r
+
+    # -- home: what each of the person's roles opens
+
+    def optional(fn, *args, **kwargs):
+        """A section's data, or None when the API refuses it to this person (the section is not shown)."""
+        try:
+            return fn(*args, **kwargs)
+        except Refused as exc:
+            if exc.status in (401,) or exc.status >= 500:
+                raise
+            return None
+
+    @app.get("/", response_class=HTMLResponse)
+    def home(request: Request):
+        me, tok = request.state.me, token_of(request)
+        mine = None
+        if me.get("kanoon_id"):
+            mine = {"reports": optional(api.get, "/api/activity-reports/mine", tok, limit=5) or [],
+                    "kanoon": optional(api.get, f"/api/kanoons/{me['kanoon_id']}", tok)}
+        return page(request, "home.html", mine=mine, types=type_names(request, me.get("kanoon_id")))
+
+    # -- a member: reports, reservations, campaigns, training and points
+
+    def report_form(request: Request, status: int = 200, **ctx):
+        me, tok = request.state.me, token_of(request)
+        kid = me.get("kanoon_id")
+        types = optional(api.get, "/api/service-types", tok, **{"for": kid}) if kid else None
+        return page(request, "report_new.html", status=status, types=types or [], kanoon_id=kid, **ctx)
+
+    @app.get("/reports/new", response_class=HTMLResponse)
+    def new_report(request: Request):
+        return report_form(request)
+
+    @app.post("/reports", response_class=HTMLResponse)
+    async def submit_report(request: Request):
+        form = await form_of(request)
+        body = {"kanoon_id": request.state.me.get("kanoon_id") or "", "service_type": form.get("service_type", ""),
+                "day": normalize_digits(form.get("day", "")), "hours": _number(form.get("hours")),
+                "place": form.get("place", ""), "beneficiaries": _number(form.get("beneficiaries"), int),
+                "description": form.get("description", "")}
+        try:
+            await run_in_threadpool(api.call, "POST", "/api/activity-reports", token_of(request), key=form.get("key"),
+                                    json=body)
+        except Refused as exc:
+            if exc.status == 401:
+                raise
+            return report_form(request, status=exc.status, error=exc.message, field=exc.field, form=form,
+                               key=form.get("key"))
+        return RedirectResponse("/reports?done=report", status_code=303)
+
+    @app.get("/reports", response_class=HTMLResponse)
+    def my_reports(request: Request):
+        reports = api.get("/api/activity-reports/mine", token_of(request), limit=100)
+        return page(request, "reports.html", reports=reports, types=type_names(request, request.state.me.get("kanoon_id")))
+
+    def type_names(request: Request, scope: str | None) -> dict[str, str]:
+        if not scope:
+            return {}
+        return {t["id"]: t["name"] for t in optional(api.get, "/api/service-types", token_of(request), **{"for": scope}) or []}
+
+    @app.get("/me/activities", response_class=HTMLResponse)
+    def my_activities(request: Request):
+        me, tok = request.state.me, token_of(request)
+        year = jalali.period_of(jalali.today(), "year").year
+        kid = me.get("kanoon_id")
+        return page(request, "activities.html",
+                    campaigns=(optional(api.get, f"/api/units/{kid}/campaigns", tok) if kid else None) or [],
+                    training=optional(api.get, "/api/training/mine", tok) or [],
+                    score=optional(api.get, f"/api/evaluation/members/{me['person_id']}/score", tok, year=year),
+                    reservations=None, year=year)
+
+    # -- a kanoon's desk (its head and deputy)
+
+    @app.get("/kanoons/{kanoon_id}", response_class=HTMLResponse)
+    def kanoon_desk(request: Request, kanoon_id: str):
+        tok = token_of(request)
+        kanoon = api.get(f"/api/kanoons/{kanoon_id}", tok)
+        today = jalali.today()
+        last_month = jalali.period_of(jalali.period_of(today).first_day - timedelta(days=1))
+        return page(request, "kanoon.html", kanoon=kanoon, last_month=str(last_month), types=type_names(request, kanoon_id),
+                    to_review=optional(api.get, f"/api/kanoons/{kanoon_id}/activity-reports", tok, status="submitted") or [],
+                    reservations=optional(api.get, f"/api/kanoons/{kanoon_id}/reservations", tok) or [],
+                    transfers=optional(api.get, f"/api/kanoons/{kanoon_id}/transfers", tok) or [],
+                    members=optional(api.get, f"/api/kanoons/{kanoon_id}/members", tok) or [],
+                    needs=optional(api.get, f"/api/kanoons/{kanoon_id}/needs", tok),
+                    beneficiaries=optional(api.get, f"/api/kanoons/{kanoon_id}/beneficiaries", tok, limit=20),
+                    monthly=optional(api.get, f"/api/kanoons/{kanoon_id}/monthly-reports/{last_month}", tok))
+
+    @app.post("/reports/{report_id}/review", response_class=HTMLResponse)
+    async def review(request: Request, report_id: str):
+        form = await form_of(request)
+        approve = form.get("approve") == "1"
+        body = {"approve": approve, **({"reason": form["reason"]} if form.get("reason") else {})}
+        report = await run_in_threadpool(api.call, "POST", f"/api/activity-reports/{report_id}/review",
+                                         token_of(request), key=form.get("key"), json=body)
+        return RedirectResponse(f"/kanoons/{report['kanoon_id']}?done={'approved' if approve else 'rejected'}",
+                                status_code=303)
+
+    @app.post("/kanoons/{kanoon_id}/monthly-reports", response_class=HTMLResponse)
+    async def compile_month(request: Request, kanoon_id: str):
+        form = await form_of(request)
+        await run_in_threadpool(api.call, "POST", "/api/monthly-reports", token_of(request), key=form.get("key"),
+                                json={"kanoon_id": kanoon_id, "month": normalize_digits(form.get("month", "")),
+                                      "clients": _number(form.get("clients"), int),
+                                      "public_requests": _number(form.get("public_requests"), int),
+                                      "public_requests_answered": _number(form.get("public_requests_answered"), int),
+                                      **({"narrative": form["narrative"]} if form.get("narrative") else {})})
+        return RedirectResponse(f"/kanoons/{kanoon_id}?done=monthly", status_code=303)
+
+    @app.post("/transfers/{transfer_id}/decisions", response_class=HTMLResponse)
+    async def decide_transfer(request: Request, transfer_id: str):
+        form = await form_of(request)
+        await run_in_threadpool(api.call, "POST", f"/api/transfers/{transfer_id}/decisions", token_of(request),
+                                key=form.get("key"), json={"side": form.get("side", ""), "approve": form.get("approve") == "1",
+                                                           **({"reason": form["reason"]} if form.get("reason") else {})})
+        return RedirectResponse(f"{form.get('back') or '/'}?done=decided", status_code=303)
+
+    @app.post("/reservations/{reservation_id}/decision", response_class=HTMLResponse)
+    async def decide_reservation(request: Request, reservation_id: str):
+        form = await form_of(request)
+        await run_in_threadpool(api.call, "POST", f"/api/reservations/{reservation_id}/decision", token_of(request),
+                                key=form.get("key"), json={"confirm": form.get("confirm") == "1",
+                                                           **({"reason": form["reason"]} if form.get("reason") else {})})
+        return RedirectResponse(f"{form.get('back') or '/'}?done=decided", status_code=303)
+
+    # -- a unit at a glance: a city's desk, a province's HQ, the country
+
+    @app.get("/units/{unit_id}", response_class=HTMLResponse)
+    def unit_page(request: Request, unit_id: str, period: str | None = None):
+        tok = token_of(request)
+        today = jalali.today()
+        year = str(jalali.period_of(today, "year"))
+        period = normalize_digits(period) if period else year
+        unit = api.get(f"/api/units/{unit_id}", tok)
+        aggregates = optional(api.get, f"/api/units/{unit_id}/aggregates", tok, period=period)
+        composition = optional(api.get, f"/api/units/{unit_id}/composition", tok)
+        if aggregates is None and composition is None:
+            return page(request, "error.html", status=403, error=f"شما اجازهٔ دیدن آمار «{unit['name']}» را ندارید.")
+        months = []
+        first = jalali.period_of(today).first_day
+        for _ in range(6):
+            first = jalali.period_of(first - timedelta(days=1)).first_day
+            months.append(str(jalali.period_of(first)))
+        months.reverse()
+        completeness = [c for c in (optional(api.get, f"/api/units/{unit_id}/monthly-completeness", tok, month=m)
+                                    for m in months) if c]
+        types = {t["id"]: t["name"] for t in optional(api.get, "/api/service-types", tok, **{"for": unit_id}) or []}
+        charts = build_charts(composition, aggregates, types, completeness)
+        city = unit.get("kind") == "city"
+        return page(request, "unit.html", unit=unit, period=period, charts=charts, aggregates=aggregates,
+                    completeness=completeness[-1] if completeness else None,
+                    campaigns=optional(api.get, f"/api/units/{unit_id}/campaigns", tok),
+                    ranking=optional(api.get, f"/api/evaluation/units/{unit_id}/ranking", tok,
+                                     year=int(period[:4]), limit=10),
+                    complaints=optional(api.get, f"/api/units/{unit_id}/complaints", tok, limit=1),
+                    overdue=optional(api.get, f"/api/units/{unit_id}/complaints", tok, overdue="true", limit=1),
+                    finance=optional(api.get, f"/api/units/{unit_id}/figures", tok, period=period),
+                    formation=optional(api.get, f"/api/units/{unit_id}/kanoons", tok, status="submitted") if city else None,
+                    kanoons=optional(api.get, f"/api/units/{unit_id}/kanoons", tok, limit=200) if city else None,
+                    export_path=f"/api/units/{unit_id}/aggregates?period={period}")
+
+    def build_charts(composition, aggregates, types, completeness) -> list[dict]:
+        charts = []
+        if composition:
+            for key, title, names in (("education", "تحصیلات", fa.EDUCATION), ("age_band", "گروه سنی", fa.AGE_BAND),
+                                      ("gender", "جنسیت", fa.GENDER), ("occupation", "شغل", {}),
+                                      ("kind", "خادمیار و یاور", fa.KIND)):
+                values = composition.get(key) or {}
+                charts.append({"id": f"composition-{key}", "title": title, "type": "doughnut" if key in ("gender", "kind") else "bar",
+                               "labels": [fa.name_of(names, k) for k in values], "keys": list(values),
+                               "values": list(values.values()), "unit": "نفر"})
+        if aggregates:
+            by = aggregates.get("by_service_type") or {}
+            charts.append({"id": "service-types", "title": "فراوانی مصداق‌های خدمت (گزارش‌های تأییدشده)", "type": "bar",
+                           "labels": [types.get(k, k) for k in by], "keys": list(by),
+                           "values": [v.get("reports", 0) for v in by.values()], "unit": "گزارش"})
+        if completeness:
+            charts.append({"id": "completeness", "title": "کامل‌بودن و به‌موقع‌بودن گزارش‌های ماهانه", "type": "line",
+                           "labels": [month_name(c["month"]) for c in completeness], "keys": [c["month"] for c in completeness],
+                           "values": [round(100 * (c.get("reported_rate") or 0)) for c in completeness],
+                           "second": [round(100 * (c.get("on_time_rate") or 0)) for c in completeness],
+                           "series": ["ارسال‌شده ٪", "به‌موقع ٪"], "unit": "درصد"})
+        return charts
+
+    def month_name(month: str) -> str:
+        y, m = month.split("-")
+        return f"{fa.MONTHS[int(m) - 1]} {fa.digits(y)}"
+
+    env.globals["month_name"] = month_name
+
+    # -- spreadsheets of any list the person may see (the gateway renders them)
+
+    @app.get("/export")
+    def export(request: Request, path: str, format: str = "xlsx"):
+        if not path.startswith("/api/") or ".." in path or format not in ("xlsx", "csv"):
+            return page(request, "error.html", status=422, error="این فهرست را نمی‌توان برون‌بری کرد.")
+        base, _, query = path.partition("?")
+        r = api.call("GET", f"{base}?{query + '&' if query else ''}{urlencode({'export': format})}",
+                     token_of(request), raw=True)
+        return Response(r.content, media_type=r.headers.get("content-type"),
+                        headers={"Content-Disposition": r.headers.get("content-disposition", "attachment")})
+
+    # -- the public: a complaint and its tracking, without an account
+
+    @app.get("/public/complaint", response_class=HTMLResponse)
+    def complaint_form(request: Request):
+        return page(request, "complaint.html", me=None)
+
+    @app.post("/public/complaint", response_class=HTMLResponse)
+    async def complaint(request: Request):
+        form = await form_of(request)
+        body = {"subject_kind": form.get("subject_kind", ""), "subject_id": normalize_digits(form.get("subject_id", "")).strip(),
+                "text": form.get("text", ""), **({"name": form["name"]} if form.get("name") else {}),
+                **({"phone": normalize_digits(form["phone"])} if form.get("phone") else {})}
+        try:
+            ticket = await run_in_threadpool(api.call, "POST", "/api/public/complaints", None, key=form.get("key"),
+                                             json=body, forwarded_for=client_address(request))
+        except Refused as exc:
+            return page(request, "complaint.html", me=None, status=exc.status, error=exc.message, field=exc.field,
+                        form=form, key=form.get("key"))
+        return page(request, "complaint_done.html", me=None, ticket=ticket)
+
+    @app.get("/public/track", response_class=HTMLResponse)
+    def track(request: Request, code: str | None = None):
+        found, error = None, None
+        if code:
+            try:
+                found = api.call("GET", f"/api/public/complaints/{quote(normalize_digits(code).strip().upper(), safe='')}",
+                                  forwarded_for=client_address(request))
+            except Refused as exc:
+                error = "کد پیگیری یافت نشد." if exc.status == 404 else exc.message
+        return page(request, "track.html", me=None, code=code or "", found=found, error=error,
+                    status=404 if error and not found else 200)
+
+    def client_address(request: Request) -> str:
+        return request.client.host if request.client else "unknown"
+
+    return app
+
+
+def _number(text: str | None, kind=float):
+    if text is None or not str(text).strip():
+        return None
+    t = normalize_digits(str(text)).strip().replace("٫", ".").replace("/", ".")
+    try:
+        return kind(t) if kind is float else int(float(t)) if float(t).is_integer() else t
+    except ValueError:
+        return t   # the API says what is wrong with it
