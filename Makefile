@@ -3,7 +3,7 @@ PY := $(shell bash scripts/bootstrap.sh)
 export PYTHONPATH := $(CURDIR)
 export PYTHONWARNINGS := ignore::DeprecationWarning,ignore::UserWarning
 
-.PHONY: run test test-unit test-service test-system admin snapshots compose-check bench
+.PHONY: run test test-unit test-service test-system admin demo import snapshots compose-check bench
 
 run:            ## the whole system: RabbitMQ, the store, every service, the gateway
 	$(PY) -m devenv.run
@@ -25,6 +25,12 @@ test-system:
 
 admin:          ## the first administrator: make admin USERNAME=name (asks for the password)
 	$(PY) -m services.registry.cli create-admin --username $(USERNAME)
+
+demo:           ## a living Khorasan Razavi in the running system (after `make run`, in another terminal)
+	$(PY) -m devenv.demo
+
+import:         ## import a list from Excel/CSV: make import KIND=members FILE=members.xlsx USERNAME=admin
+	$(PY) -m web.importer --kind $(KIND) --username $(USERNAME) $(FILE)
 
 snapshots:      ## write the JSON-schema snapshots of new event types (changes must stay additive)
 	$(PY) -m kernel.snapshots write

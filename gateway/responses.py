@@ -280,6 +280,35 @@ class RowOutcome(BaseModel):
     reason: str | None = None
 
 
+class ImportRow(BaseModel):
+    model_config = OPEN
+    row: int               # 1 = the first row after the header
+    status: str            # accepted | duplicate | refused
+    id: str | None = None  # what the row created or found
+    field: str | None = None
+    reason: str | None = None
+
+
+class ImportJob(BaseModel):
+    model_config = OPEN
+    id: str
+    kind: str              # members | units | kanoons
+    file_name: str
+    format: str | None     # csv | xlsx, once read
+    status: str            # pending | reading | running | done | failed
+    progress: float        # 0 to 1: rows recorded of the rows read
+    rows: int
+    done_rows: int
+    accepted: int
+    duplicates: int
+    refused: int
+    error: dict | None = None   # why a file was refused as a whole (failed)
+    created_at: JalaliInstant
+    finished_at: JalaliInstant | None = None
+    outcomes: list[ImportRow] = []
+    outcomes_total: int | None = None
+
+
 class ReceiptBatch(BaseModel):
     model_config = OPEN
     id: str

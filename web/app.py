@@ -16,7 +16,6 @@ import secrets
 import uuid
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
 from urllib.parse import quote, urlencode
 
 from fastapi import FastAPI, Request
@@ -76,6 +75,8 @@ def create_app(gateway_url: str | None = None, secure_cookies: bool | None = Non
     env.filters["kind"] = lambda v: fa.name_of(fa.KIND, v)
     env.filters["unit_kind"] = lambda v: fa.name_of(fa.UNIT_KIND, v)
     env.filters["education"] = lambda v: fa.name_of(fa.EDUCATION, v)
+    env.filters["row_reason"] = lambda o: fa.row_reason(o.get("reason"), o.get("field"))
+    env.filters["field_name"] = lambda v: fa.FIELDS.get(str(v), str(v)) if v else ""
     env.filters["tojson_attr"] = lambda v: json.dumps(v, ensure_ascii=False)
     env.globals["MONTHS"] = fa.MONTHS
 
@@ -380,6 +381,43 @@ def create_app(gateway_url: str | None = None, secure_cookies: bool | None = Non
                      token_of(request), raw=True)
         return Response(r.content, media_type=r.headers.get("content-type"),
                         headers={"Content-Disposition": r.headers.get("content-disposition", "attachment")})
+
+    # -- importing HQ's lists (members, units, kanoons) from Excel or CSV
+
+    @app.get("/imports", response_class=HTMLResponse)
+    def imports(request: Request):
+        return page(request, "imports.html", jobs=api.get("/api/imports", token_of(request), limit=20))
+
+    @app.post("/imports", response_class=HTMLResponse)
+    async def start_import(request: Request):
+        form = await request.form()
+        if not secrets.compare_digest(str(form.get("csrf", "")), request.cookies.get(CSRF, "") or "-"):
+            raise Refused(403, {"error": "forbidden", "message": "csrf"})
+        upload = form.get("file")
+        if upload is None or isinstance(upload, str) or not upload.filename:
+            return page(request, "imports.html", status=422, error="پرونده‌ای برای ورود انتخاب نشده است.",
+                        jobs=api.get("/api/imports", token_of(request), limit=20))
+        content = await upload.read()
+        try:
+            job = await run_in_threadpool(api.call, "POST", "/api/imports", token_of(request), key=str(form.get("key")),
+                                          data={"kind": str(form.get("kind", ""))},
+                                          files={"file": (upload.filename, content)})
+        except Refused as exc:
+            if exc.status == 401:
+                raise
+            return page(request, "imports.html", status=exc.status, error=exc.message,
+                        jobs=api.get("/api/imports", token_of(request), limit=20))
+        return RedirectResponse(f"/imports/{job['id']}?done=import", status_code=303)
+
+    @app.get("/imports/{job_id}.json")
+    def import_progress(request: Request, job_id: str):
+        job = api.get(f"/api/imports/{job_id}", token_of(request), limit=1)
+        return {k: job[k] for k in ("status", "progress", "rows", "done_rows", "accepted", "duplicates", "refused")}
+
+    @app.get("/imports/{job_id}", response_class=HTMLResponse)
+    def import_job(request: Request, job_id: str):
+        job = api.get(f"/api/imports/{job_id}", token_of(request), status="refused", limit=500)
+        return page(request, "import_job.html", job=job)
 
     # -- the public: a complaint and its tracking, without an account
 

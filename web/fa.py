@@ -41,7 +41,7 @@ STATUS = {
     "expired": "منقضی", "pending": "در انتظار", "received": "دریافت‌شده", "triaged": "بررسی اولیه",
     "investigating": "در حال رسیدگی", "resolved": "رسیدگی‌شده", "closed": "بسته", "open": "باز", "done": "انجام‌شده",
     "locked": "قطعی", "late": "با تأخیر", "on_time": "به‌موقع", "answered": "پاسخ‌داده", "running": "در حال اجرا",
-    "finished": "پایان‌یافته", "failed": "ناموفق", "queued": "در صف",
+    "finished": "پایان‌یافته", "failed": "ناموفق", "queued": "در صف", "reading": "در حال خواندن",
 }
 
 EDUCATION = {"primary": "ابتدایی", "below_diploma": "زیر دیپلم", "diploma": "دیپلم", "associate": "کاردانی",
@@ -57,7 +57,9 @@ MONTHS = ("فروردین", "اردیبهشت", "خرداد", "تیر", "مرد�
 FIELDS = {**LABELS, "kanoon_id": "کانون", "service_type": "مصداق خدمت", "day": "تاریخ", "hours": "ساعت",
           "beneficiaries": "تعداد مخدومین", "description": "شرح", "place": "مکان", "reason": "دلیل",
           "username": "نام کاربری", "password": "گذرواژه", "national_id": "کد ملی", "mobile": "تلفن همراه",
-          "text": "متن", "subject": "موضوع", "code": "کد پیگیری", "file": "پرونده", "month": "ماه"}
+          "text": "متن", "subject": "موضوع", "code": "کد", "file": "پرونده", "month": "ماه",
+          "kanoon": "کانون", "parent_id": "والد", "unit": "واحد", "head_national_id": "کد ملی مسئول",
+          "deputy_national_id": "کد ملی معاون", "founding_date": "تاریخ تأسیس", "kind": "نوع"}
 
 # A Persian sentence for the refusals people meet most, matched on the API's message; any other
 # refusal gets its code's sentence and the field at fault (REFUSALS below), so none is shown in English only.
@@ -105,3 +107,40 @@ def refusal(status: int, body: dict) -> str:
 
 def name_of(table: dict, key: Any) -> str:
     return table.get(str(key), str(key))
+
+
+# An import's row outcomes (services/registry/domain/imports.py) in Persian, matched on the reason.
+ROW_REASONS = [
+    (re.compile(r"national ID"), "کد ملی معتبر نیست (ده رقم با رقم کنترل درست)"),
+    (re.compile(r"^no city (.+)$"), "شهرستان «{0}» یافت نشد"),
+    (re.compile(r"^(.+) is a (\w+), not a city$"), "«{0}» شهرستان نیست"),
+    (re.compile(r"more than one city is named (.+): give its id"), "چند شهرستان به نام «{0}» هست؛ کد آن را بنویسید"),
+    (re.compile(r"^no unit (\S+)"), "واحد «{0}» یافت نشد (والد پیش از فرزند بیاید)"),
+    (re.compile(r"^no kanoon (.+)$"), "کانون «{0}» یافت نشد"),
+    (re.compile(r"registered before|imported before|the unit exists"), "پیش‌تر ثبت شده است؛ دوباره ثبت نشد"),
+    (re.compile(r"the same as row (\d+)"), "تکرار ردیف {0} همین پرونده"),
+    (re.compile(r"«(.*)» is not one of"), "مقدار «{0}» پذیرفته نیست"),
+    (re.compile(r"^the (\w+) is empty$"), "خالی است"),
+    (re.compile(r"Jalali|date like|not a day"), "تاریخ نادرست است (مانند ۱۴۰۵/۰۹/۱۶)"),
+    (re.compile(r"future"), "تاریخ نمی‌تواند در آینده باشد"),
+    (re.compile(r"at least \d+ years old|not plausible"), "سن پذیرفتنی نیست"),
+    (re.compile(r"service code"), "کد خدمتی: خادمیار با کد خدمتی ثبت می‌شود و یاور بی آن؛ یا این کد برای دیگری ثبت شده"),
+    (re.compile(r"mobile|phone"), "شمارهٔ تلفن همراه درست نیست"),
+    (re.compile(r"not in a unit you|may not|roles do not"), "این ردیف در محدودهٔ اختیار شما نیست"),
+    (re.compile(r"head's national ID|deputy's national ID"), "با این کد ملی کسی ثبت نشده است؛ نخست اعضا را وارد کنید"),
+    (re.compile(r"already the head or deputy"), "این شخص مسئول یا معاون کانون دیگری است"),
+    (re.compile(r"full|ceiling"), "ظرفیت کانون تکمیل است"),
+    (re.compile(r"not active"), "کانون فعال نیست"),
+    (re.compile(r"cannot be placed under"), "این نوع واحد زیر این والد نمی‌آید"),
+]
+
+
+def row_reason(reason: str | None, field: str | None) -> str:
+    """A Persian sentence for why an imported row was refused or skipped."""
+    text = str(reason or "")
+    for pattern, sentence in ROW_REASONS:
+        m = pattern.search(text)
+        if m:
+            return sentence.format(*m.groups())
+    name = FIELDS.get(str(field or ""), str(field or ""))
+    return f"«{name}» نادرست است" if name else "ردیف نادرست است"

@@ -2,9 +2,13 @@
 command model, then calls the service, which checks the caller's roles against the target's unit."""
 from __future__ import annotations
 
-from typing import Annotated
+import base64
+from typing import Annotated, Literal
 
-from fastapi import Body
+from fastapi import Body, Form, Response, UploadFile
+from fastapi.concurrency import run_in_threadpool
+
+from kernel.errors import Invalid
 
 from services.registry import schemas as s
 
@@ -18,6 +22,46 @@ IdPath = Annotated[str, "id"]
 
 def body(model):
     return model.model_dump(mode="json", exclude_unset=False)
+
+
+MAX_UPLOAD = 25 * 1024 * 1024
+
+
+# -- imports of HQ's lists (§8)
+
+@router.post("/imports", status_code=202, response_model=out.ImportJob)
+async def start_import(call: CallerDep, response: Response, file: UploadFile,
+                       kind: Annotated[Literal["members", "units", "kanoons"], Form()]):
+    """A list HQ keeps — members, units or kanoons — as Excel (.xlsx) or CSV (read from the content,
+    not the name), recorded as a job: follow it at its `Location` (progress, counts, and every row's
+    outcome with the field at fault and why). Valid rows land; refused rows change nothing; the
+    same file again creates nothing twice. Headers in Persian or English, any order:
+    members — national_id (کد ملی), first_name (نام), last_name (نام خانوادگی), kind (خادمیار/یاور),
+    gender (مرد/زن), birth_date (Jalali), education, city (its id or name), mobile, and optionally
+    occupation, service_code, kanoon; units — id, name, kind (استان/شهرستان/محله), parent;
+    kanoons — code, name, kind (محله‌محور/تخصصی), unit, head_national_id, deputy_national_id,
+    founding_date, and for a specialized one field and deputy_area."""
+    content = await file.read(MAX_UPLOAD + 1)
+    if len(content) > MAX_UPLOAD:
+        raise Invalid(f"the file is larger than {MAX_UPLOAD // (1024 * 1024)} MB; split it", "file")
+    payload = {"kind": kind, "file_name": file.filename or kind, "content": base64.b64encode(content).decode()}
+    result = await run_in_threadpool(call, R, "start_import", payload)
+    response.headers["Location"] = f"/api/imports/{result['id']}"
+    return result
+
+
+@router.get("/imports", response_model=list[out.ImportJob])
+def my_imports(call: CallerDep, limit: Limit = 20):
+    """Your imports, the latest first."""
+    return call(R, "my_imports", limit)
+
+
+@router.get("/imports/{job_id}", response_model=out.ImportJob)
+def import_job(call: CallerDep, job_id: str, status: Literal["accepted", "duplicate", "refused"] | None = None,
+               limit: Limit = 100, skip: Skip = 0):
+    """An import's status (pending, reading, running, done or failed), progress and counts, and its
+    rows' outcomes; `status=refused` lists what was refused and why (also as `export=xlsx`)."""
+    return call(R, "import_job", job_id, status, limit, skip)
 
 
 # -- units (§2.1)

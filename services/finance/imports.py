@@ -8,33 +8,25 @@ from __future__ import annotations
 
 import logging
 import os
-import socket
-import threading
-import time
-from datetime import datetime, timedelta, timezone
 
-from nameko.extensions import DependencyProvider
 from pymongo import ReturnDocument
-from pymongo.errors import PyMongoError
 
 from kernel.clock import SYSTEM as clock
-from kernel.errors import Conflict, DomainError, Invalid
-from kernel.messaging import owner_of
-from kernel.settings import load_settings
-from kernel.store import Store, Transaction
+from kernel.errors import Conflict, Invalid
+from kernel.jobs import ChunkJobs
+from kernel.sheets import rows_of
+from kernel.store import Transaction
 
 from .domain import rules
 from .domain.batches import MAX_ROWS, Outcome, Row, chunk_event, header_map, read_row
 from .domain.receipts import Receipt
 from .events import BatchImported
-from .files import rows_of
 from .repository import Repository
 
 log = logging.getLogger(__name__)
 # Rows per transaction. Small: on the local store a long transaction stalls every other one
 # (docs/decisions.md, Finance); a production MongoDB takes far more.
 CHUNK = int(os.environ.get("FINANCE_IMPORT_CHUNK", "50"))
-LEASE = timedelta(seconds=60)
 
 
 def prepare(repo: Repository, actor, batch_id: str, file_name: str, content: bytes, by: str) -> tuple[dict, list[dict]]:
@@ -144,74 +136,15 @@ def record_chunk(tx: Transaction, batch_id: str, chunk: dict, expected_cursor: i
                               amount=res["amount"]))
 
 
-class BatchRunner(DependencyProvider):
-    """Beside the service's workers: takes pending batches (by lease) and records them chunk by
-    chunk. Workers get `kick()` to start at once rather than at the next poll."""
+class BatchRunner(ChunkJobs):
+    """Beside the service's workers: takes pending batches (by lease, kernel.jobs) and records them
+    chunk by chunk (their rows were read and checked by the request)."""
+    JOBS = "batches"
+    CHUNKS = "batch_chunks"
 
-    def setup(self):
-        settings = load_settings()
-        self.service = owner_of(self.container)
-        self.store = Store.connect(settings.mongo_uri, settings.database_name(self.service))
-        self.me = f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
-        self.kicked = threading.Event()
-        self.stopping = threading.Event()
-
-    def start(self):
-        self.container.spawn_managed_thread(self._loop, identifier="receipt-imports")
-
-    def stop(self):
-        self.stopping.set()
-        self.kicked.set()
-
-    def kill(self):
-        self.stop()
-
-    def get_dependency(self, worker_ctx):
-        return self
-
-    def kick(self) -> None:
-        self.kicked.set()
-
-    def _loop(self) -> None:
-        while not self.stopping.is_set():
-            self.kicked.wait(2.0)
-            self.kicked.clear()
-            try:
-                while not self.stopping.is_set() and self.run_once():
-                    pass
-            except (PyMongoError, DomainError) as exc:
-                log.warning("receipt import pass failed, again shortly: %s", exc)
-
-    def _claim(self) -> dict | None:
-        now = datetime.now(timezone.utc)
-        return self.store.db.batches.find_one_and_update(
-            {"status": {"$in": ["pending", "running"]},
-             "$or": [{"lease_until": None}, {"lease_until": {"$lt": now}}, {"lease_owner": self.me}]},
-            {"$set": {"status": "running", "lease_owner": self.me, "lease_until": now + LEASE}},
-            sort=[("created_at", 1)], return_document=ReturnDocument.AFTER)
-
-    def run_once(self) -> bool:
-        batch = self._claim()
-        if batch is None:
-            return False
-        while batch["cursor"] < batch["chunks"] and not self.stopping.is_set():
-            chunk = self.store.db.batch_chunks.find_one({"_id": f"{batch['_id']}:{batch['cursor']:05d}"})
-            chunk.update(of=batch["chunks"], by=batch["imported_by"])
-            cursor = batch["cursor"]
-            started = time.monotonic()
-            try:
-                self.store.transaction(lambda tx: record_chunk(tx, batch["_id"], chunk, cursor),
-                                       correlation_id=f"import-{batch['_id']}-{cursor}")
-            except Conflict:
-                return True   # another runner moved on: claim again
-            log.info("batch %s: chunk %d of %d recorded in %.2fs", batch["_id"], cursor + 1, batch["chunks"],
-                     time.monotonic() - started)
-            batch = self.store.db.batches.find_one_and_update(
-                {"_id": batch["_id"], "lease_owner": self.me},
-                {"$set": {"lease_until": datetime.now(timezone.utc) + LEASE}}, return_document=ReturnDocument.AFTER)
-            if batch is None:
-                return True   # lease lost
-        return True
+    def record(self, tx: Transaction, job: dict, chunk: dict, cursor: int) -> None:
+        chunk.update(of=job["chunks"], by=job["imported_by"])
+        record_chunk(tx, job["_id"], chunk, cursor)
 
 
 def report(batch: dict, outcomes: list[dict]) -> dict:

@@ -31,6 +31,15 @@ class PersonRegistered(EventData):
     service_code: str | None
 
 
+@event_type("registry.people.imported.v1", "import/{job_id}")
+class PeopleImported(EventData):
+    """A chunk of an import job's rows registered at once (one event per chunk, not per person);
+    members joined to a kanoon on the way also have their own `registry.member.joined`."""
+    job_id: str
+    count: int
+    people: list[dict]   # person_id, kind, city_id, kanoon_id, gender, education, birth_date
+
+
 @event_type("registry.person.kind_changed.v1", "person/{person_id}")
 class PersonKindChanged(EventData):
     person_id: str

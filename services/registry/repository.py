@@ -32,9 +32,15 @@ from .domain.transfers import Transfer
 from .domain.units import Unit
 
 INDEXES = {
-    "units": [[("parent_id", ASCENDING)], [("path", ASCENDING)]],
+    "units": [[("parent_id", ASCENDING)], [("path", ASCENDING)], [("name", ASCENDING)]],
+    "imports": [[("imported_by", ASCENDING), ("created_at", ASCENDING)], [("status", ASCENDING)]],
+    "import_outcomes": [[("job_id", ASCENDING), ("chunk", ASCENDING)]],
+    "import_chunks": [[("job_id", ASCENDING)]],
+    # national_id and service_code also have plain indexes: the local store answers queries from no
+    # partial index (the unique ones below), and a lookup by national ID scanned every person.
     "people": [[("kanoon_id", ASCENDING)], [("kanoon_path", ASCENDING)], [("city_path", ASCENDING)],
-               [("name_tokens", ASCENDING)], [("mobile", ASCENDING)]],
+               [("name_tokens", ASCENDING)], [("mobile", ASCENDING)], [("national_id", ASCENDING)],
+               [("service_code", ASCENDING)]],
     "kanoons": [[("unit_path", ASCENDING)], [("status", ASCENDING)]],
     "transfers": [[("person_id", ASCENDING)], [("status", ASCENDING), ("expires_at", ASCENDING)]],
     "applications": [[("city_path", ASCENDING)], [("applicant.national_id", ASCENDING)],
@@ -159,6 +165,14 @@ class Repository:
     def find_unit(self, unit_id: str) -> Unit | None:
         return _from_doc(Unit, self.db.units.find_one({"_id": unit_id}))
 
+    def units_by_ids(self, ids: list[str]) -> list[Unit]:
+        return [_from_doc(Unit, d) for d in self.db.units.find({"_id": {"$in": ids}})]
+
+    def units_named(self, names: list[str], kind: str) -> list[Unit]:
+        if not names:
+            return []
+        return [_from_doc(Unit, d) for d in self.db.units.find({"name": {"$in": names}, "kind": kind})]
+
     def add_unit(self, unit: Unit) -> None:
         self._insert("units", unit, f"a unit with id {unit.id} exists")
 
@@ -200,6 +214,51 @@ class Repository:
 
     def person_by_national_id(self, national_id: str) -> Person | None:
         return _from_doc(Person, self.db.people.find_one({"national_id": national_id}))
+
+    def people_by_national_ids(self, national_ids: list[str]) -> dict[str, str]:
+        return {d["national_id"]: d["_id"] for d in
+                self.db.people.find({"national_id": {"$in": national_ids}}, {"national_id": 1})}
+
+    def people_by_service_codes(self, codes: list[str]) -> dict[str, str]:
+        if not codes:
+            return {}
+        return {d["service_code"]: d["_id"] for d in
+                self.db.people.find({"service_code": {"$in": codes}}, {"service_code": 1})}
+
+    def add_people(self, people: list[Person]) -> None:
+        """Many new people in one write (an import's chunk)."""
+        try:
+            self.db.people.insert_many([_derived("people", _to_doc(p)) for p in people], ordered=True)
+        except DuplicateKeyError as exc:
+            raise duplicate(exc, "a person with this national ID or service code is registered") from None
+
+    def import_outcomes(self, job: dict, status: str | None, limit: int, skip: int) -> list[dict]:
+        """A page of an import's row outcomes, reading only the chunks it needs: each chunk's document
+        holds its rows' outcomes in order (`size` rows, the last one fewer)."""
+        from .domain.imports import CHUNK   # noqa: PLC0415
+        if status is None:
+            size = CHUNK[job["kind"]]
+            first, last = skip // size, (skip + limit - 1) // size
+            docs = self.db.import_outcomes.find({"job_id": job["_id"], "chunk": {"$gte": first, "$lte": last}},
+                                                sort=[("chunk", 1)])
+            rows = [o for d in docs for o in d["outcomes"]]
+            return rows[skip - first * size:skip - first * size + limit]
+        out: list[dict] = []
+        seen = 0
+        cursor = 0
+        while len(out) < limit:   # a chunk at a time, most of them holding few such rows
+            docs = self.db.import_outcomes.find({"job_id": job["_id"], "chunk": {"$gte": cursor, "$lt": cursor + 20}},
+                                                sort=[("chunk", 1)])
+            if not docs:
+                break
+            for d in docs:
+                for o in d["outcomes"]:
+                    if o["status"] == status:
+                        if seen >= skip and len(out) < limit:
+                            out.append(o)
+                        seen += 1
+            cursor += 20
+        return out
 
     def add_person(self, person: Person) -> None:
         self._insert("people", person, "a person with this national ID or service code is registered")
@@ -252,6 +311,11 @@ class Repository:
 
     def find_kanoon(self, kanoon_id: str) -> Kanoon | None:
         return _from_doc(Kanoon, self.db.kanoons.find_one({"_id": kanoon_id}))
+
+    def kanoons_by_ids(self, ids: list[str]) -> list[Kanoon]:
+        if not ids:
+            return []
+        return [_from_doc(Kanoon, d) for d in self.db.kanoons.find({"_id": {"$in": ids}})]
 
     def add_kanoon(self, k: Kanoon) -> None:
         self._insert("kanoons", k, "this kanoon exists")

@@ -13,6 +13,13 @@ from .domain.selection import Outcome, Track
 from .domain.units import UnitKind
 
 
+class StartImport(Command):
+    """A list HQ keeps (members, units or kanoons) as an Excel .xlsx or CSV file, base64."""
+    kind: str = Field(pattern="^(members|units|kanoons)$")
+    file_name: Text
+    content: str = Field(min_length=4, max_length=36 * 1024 * 1024)
+
+
 class CreateUnit(Command):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"id": "IR-09-MSH-N12", "name": "محله سناباد", "kind": "neighborhood", "parent_id": "IR-09-MSH"}]})
     id: Id

@@ -19,6 +19,7 @@ from kernel.messaging import reliable_event_handler
 from kernel.rulings import apply_ruling_event, check_may_head, check_may_join
 from kernel.service import ContextProvider, DomainService, StoreProvider, rpc
 from kernel.settings import cached_settings
+from kernel import uploads
 from kernel.store import Store, Transaction
 
 from . import schemas as s
@@ -36,6 +37,7 @@ from .domain.transfers import Transfer, TransferStatus, execute_transfer
 from .domain.units import Unit, UnitKind
 from .events import MembershipPolicySet, ProvinceSettingsSet, UserCreated
 from .repository import Repository, ensure_indexes, people_match
+from .imports import FILES_BUCKET, ImportRunner
 from .projections import apply_rank_event
 
 log = logging.getLogger(__name__)
@@ -127,6 +129,7 @@ class RegistryService(DomainService):
     store = StoreProvider(indexes=ensure_indexes, on_start=load_units,
                           periodic={"expire-transfers": (300, expire_overdue_transfers)})
     ctx = ContextProvider()
+    imports = ImportRunner()
 
     # ------------------------------------------------------------ plumbing
 
@@ -216,6 +219,63 @@ class RegistryService(DomainService):
             tx.emit(*events)
             return view(unit)
         return self._write(work)
+
+    # ------------------------------------------------------------ imports of HQ's lists (§8)
+
+    @rpc
+    def start_import(self, payload: dict) -> dict:
+        """A file of members, units or kanoons (Excel .xlsx or CSV, base64 in `content`): stored and
+        answered at once with its job; the rows are read, checked and recorded by the runner."""
+        cmd = parse(s.StartImport, payload)
+        content = uploads.decode(cmd.content)
+        actor = rules.import_lists(self.actor, cmd.kind)
+        # A retried request (the same Idempotency-Key) names the same job and the same file.
+        job_id = uploads.keyed_id("im", self.ctx.idempotency, clock)
+        import gridfs  # noqa: PLC0415
+        try:
+            gridfs.GridFSBucket(self.store.db.raw, bucket_name=FILES_BUCKET).upload_from_stream_with_id(
+                job_id, cmd.file_name, content, metadata={"kind": cmd.kind})
+        except gridfs.errors.FileExists:
+            pass
+        job = {"_id": job_id, "kind": cmd.kind, "file_name": cmd.file_name[:200], "file_id": job_id,
+               "format": None, "status": "pending", "rows": 0, "chunks": 0, "cursor": 0, "done_rows": 0,
+               "accepted": 0, "duplicates": 0, "refused": 0, "error": None, "imported_by": actor.person_id,
+               "user_id": actor.user_id, "created_at": clock.now(), "finished_at": None,
+               "lease_owner": None, "lease_until": None}
+
+        def work(repo: Repository, tx: Transaction):
+            if tx.db.imports.find_one({"_id": job_id}) is None:
+                tx.db.imports.insert_one(job)
+            return import_view(tx.db.imports.find_one({"_id": job_id}), [])
+        out = self._write(work)
+        self.imports.kick()
+        return out
+
+    @rpc
+    def import_job(self, job_id: str, status: str | None = None, limit: int = 100, skip: int = 0) -> dict:
+        """An import's progress and counts, and its rows' outcomes (`status`: accepted, duplicate or
+        refused), for the person who started it or an administrator."""
+        limit, skip = page_args(limit, skip)
+        if status not in (None, "accepted", "duplicate", "refused"):
+            raise Invalid("status is accepted, duplicate or refused", "status")
+        repo = self._read()
+        job = repo.db.imports.find_one({"_id": job_id}) if isinstance(job_id, str) else None
+        if job is None:
+            raise NotFound(f"no import {job_id}", "job_id")
+        actor = rules.signed_in(self.actor)
+        if actor.person_id != job["imported_by"] and not actor.is_admin:
+            raise rules.Forbidden("this import is someone else's")
+        out = import_view(job, repo.import_outcomes(job, status, limit, skip))
+        out["outcomes_total"] = job["done_rows"] if status is None else job[
+            {"accepted": "accepted", "duplicate": "duplicates", "refused": "refused"}[status]]
+        return out
+
+    @rpc
+    def my_imports(self, limit: int = 20) -> list[dict]:
+        limit, _ = page_args(limit, 0)
+        actor = rules.signed_in(self.actor)
+        jobs = self._read().db.imports.find({"imported_by": actor.person_id}, sort=[("created_at", -1)], limit=limit)
+        return [import_view(j, []) for j in jobs]
 
     @rpc
     def get_unit(self, unit_id: str) -> dict:
@@ -869,3 +929,15 @@ class RegistryService(DomainService):
                 r["birth_date"] = r["birth_date"].date()
         today = clock.today()
         return {"unit_id": unit_id, "as_of": today.isoformat(), **composition(rows, today)}
+
+
+def import_view(job: dict, outcomes: list[dict]) -> dict:
+    out = {k: job.get(k) for k in ("kind", "file_name", "format", "status", "rows", "chunks", "done_rows",
+                                   "accepted", "duplicates", "refused", "error", "created_at", "finished_at")}
+    out["id"] = job["_id"]
+    for k in ("created_at", "finished_at"):
+        out[k] = out[k].isoformat() if out[k] is not None else None
+    out["progress"] = round(job["done_rows"] / job["rows"], 4) if job.get("rows") else (
+        1.0 if job["status"] == "done" else 0.0)
+    out["outcomes"] = outcomes
+    return out

@@ -156,3 +156,15 @@ def test_the_gateway_believes_a_forwarded_address_only_from_the_web_app():
     assert client_address(request({**forwarded, "X-Khadem-Proxy": "guess"}, "s3cret")) == "10.0.0.5"
     assert client_address(request(forwarded, "s3cret")) == "10.0.0.5"
     assert client_address(request({**forwarded, "X-Khadem-Proxy": ""}, "")) == "10.0.0.5"
+
+
+@pytest.mark.parametrize("reason,field,expected", [
+    ("not a valid national ID (10 digits with a correct check digit)", "national_id", "کد ملی"),
+    ("no city IR-NOWHERE", "city", "«IR-NOWHERE» یافت نشد"),
+    ("IR-09 is a province, not a city", "city", "شهرستان نیست"),
+    ("the same as row 3", "national_id", "تکرار ردیف 3"),
+    ("«مهمان» is not one of: khademyar, yavar", "kind", "«مهمان» پذیرفته نیست"),
+    ("something new", "mobile", "«تلفن همراه» نادرست است"),
+])
+def test_an_imported_rows_reason_reads_in_persian(reason, field, expected):
+    assert expected in fa.row_reason(reason, field)

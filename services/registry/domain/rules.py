@@ -64,6 +64,15 @@ def deciders(kanoon: Kanoon, in_capital: bool) -> tuple[set[Role], str]:
     return {Role.city_secretary}, "the city secretary decides for the kanoons of the county"
 
 
+def import_kanoon(actor: Actor | None, kanoon: Kanoon, in_capital: bool) -> None:
+    """A kanoon on HQ's list (formed on paper) is recorded by those who decide its formation, or by
+    the province's network heads who keep the province's lists (docs/decisions.md, Imports)."""
+    roles, who = deciders(kanoon, in_capital)
+    require(actor, kanoon.unit_path, roles | {Role.province_manager, Role.khademyari_deputy,
+                                              Role.network_development_head},
+            f"record this kanoon from a list ({who}, or the province's network heads)", kanoon.field)
+
+
 def decide_formation(actor: Actor | None, kanoon: Kanoon, in_capital: bool) -> None:
     roles, who = deciders(kanoon, in_capital)
     require(actor, kanoon.unit_path, roles, f"approve or reject this kanoon ({who})")
@@ -100,6 +109,22 @@ def set_policy(actor: Actor | None, province_path: list[str], kanoon_type: str) 
 def set_province_settings(actor: Actor | None, province_path: list[str]) -> None:
     require(actor, province_path, {Role.province_manager, Role.khademyari_deputy},
             "change this province's settings")
+
+
+# Who may import a list (§8): as who may do what each row does; every row is checked again.
+IMPORTERS = {
+    "members": NETWORK_STAFF | {Role.selection_liaison},
+    "units": {Role.city_secretary, Role.province_manager, Role.neighborhood_deputy},
+    "kanoons": {Role.province_manager, Role.khademyari_deputy, Role.network_development_head,
+                Role.neighborhood_deputy, Role.specialized_secretary, Role.city_secretary},
+}
+
+
+def import_lists(actor: Actor | None, kind: str) -> Actor:
+    actor = signed_in(actor)
+    if not actor.is_admin and not actor.grants_of(*IMPORTERS.get(kind, ())):
+        raise Forbidden(f"your roles do not let you import {kind}")
+    return actor
 
 
 def register_member(actor: Actor | None, city_path: list[str]) -> None:

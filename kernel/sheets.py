@@ -1,4 +1,5 @@
-"""Reading the files the receipt software and the banks export (CSV or Excel) into rows of cells.
+"""Reading the files people keep their lists in (CSV or Excel: the receipt software's and the banks'
+exports, HQ's lists of members, units and kanoons) into rows of cells.
 Formats are recognised by their content (an Excel file is a ZIP with the workbook inside; a CSV is
 text), never by the file's name; anything else is refused."""
 from __future__ import annotations
@@ -7,7 +8,7 @@ import csv
 import io
 import zipfile
 
-from kernel.errors import Invalid
+from .errors import Invalid
 
 MAX_BYTES = 25 * 1024 * 1024
 
@@ -71,5 +72,5 @@ def _split(rows: list[list], max_rows: int) -> tuple[list[str], list[list]]:
     if not rows:
         raise Invalid("the file has no rows", "file")
     if len(rows) - 1 > max_rows:
-        raise Invalid(f"a file holds at most {max_rows:,} receipts; split it", "file")
+        raise Invalid(f"a file holds at most {max_rows:,} rows; split it", "file")
     return [str(h or "").strip() for h in rows[0]], rows[1:]
