@@ -41,7 +41,7 @@ STATUS = {
     "expired": "منقضی", "pending": "در انتظار", "received": "دریافت‌شده", "triaged": "بررسی اولیه",
     "investigating": "در حال رسیدگی", "resolved": "رسیدگی‌شده", "closed": "بسته", "open": "باز", "done": "انجام‌شده",
     "locked": "قطعی", "late": "با تأخیر", "on_time": "به‌موقع", "answered": "پاسخ‌داده", "running": "در حال اجرا",
-    "finished": "پایان‌یافته", "failed": "ناموفق", "queued": "در صف", "reading": "در حال خواندن",
+    "finished": "پایان‌یافته", "failed": "ناموفق", "announced": "اعلام‌شده", "confirmed": "تأییدشده", "declined": "نپذیرفته", "queued": "در صف", "reading": "در حال خواندن",
 }
 
 EDUCATION = {"primary": "ابتدایی", "below_diploma": "زیر دیپلم", "diploma": "دیپلم", "associate": "کاردانی",
