@@ -26,13 +26,13 @@ from kernel.settings import load_settings
 from . import export, responses
 from .deps import CallerDep, issue_token
 from .edge import DigitsMiddleware
-from .routes import festival, finance, ops, oversight, registry, reports
+from .routes import festival, finance, ops, oversight, registry, reports, secretariat
 from .throttle import Throttle
 from .rpc import RpcPool
 
 log = logging.getLogger("gateway")
 
-SERVICES = ("registry", "reports", "finance", "oversight", "festival")
+SERVICES = ("registry", "reports", "finance", "oversight", "festival", "secretariat")
 
 
 class Token(BaseModel):
@@ -208,5 +208,6 @@ def create_app(settings=None, start_pool: bool = True) -> FastAPI:
     app.include_router(finance.router)
     app.include_router(oversight.router)
     app.include_router(festival.router)
+    app.include_router(secretariat.router)
     app.include_router(ops.router)
     return app

@@ -40,6 +40,12 @@ from services.oversight.domain import stewardship as oversight_stewardship
 from services.oversight.domain import violations as oversight_violations
 from services.registry.domain import kanoons, people, roles, selection, settings, transfers, units
 from services.reports.domain import campaigns, monthly, needs, programs, reports, reservations, service_types
+from services.secretariat.domain import desk as secretariat_desk
+from services.secretariat.domain import hq as secretariat_hq
+from services.secretariat.domain import letters as secretariat_letters
+from services.secretariat.domain import meetings as secretariat_meetings
+from services.secretariat.domain import mous as secretariat_mous
+from services.secretariat.domain import news as secretariat_news
 
 JalaliDay = Annotated[date, PlainSerializer(jalali.format_date, return_type=str),
                       WithJsonSchema({"type": "string", "example": "1403/07/15", "description": "Jalali date"})]
@@ -627,3 +633,45 @@ class LedgerCheck(BaseModel):
 Occasion = public(festival_plans.Occasion)
 Plan = public(festival_plans.Program, "Plan", exclude={"version"})   # a program of §7.3 (not a collective program)
 
+
+# ---------------------------------------------------------------- secretariat
+
+Letter = public(secretariat_letters.Letter, "Letter", exclude={"version"}, overdue=(bool, False))
+
+
+class LetterPage(Page):
+    items: list[Letter]
+
+
+Mou = public(secretariat_mous.Mou, "Mou", exclude={"version"}, in_force=(bool, False), renewal_due=(bool, False))
+CouncilChoice = public(secretariat_hq.CouncilChoice, "CouncilChoice", exclude={"version"})
+AssemblySession = public(secretariat_hq.AssemblySession, "AssemblySession", exclude={"version"})
+HqReport = public(secretariat_hq.HqReport, "HqReport", exclude={"version"})
+HeadsMeeting = public(secretariat_meetings.HeadsMeeting, "HeadsMeeting", exclude={"version"})
+
+
+class HeadsMeetings(BaseModel):
+    model_config = OPEN
+    unit_id: str
+    kanoons: int            # the city's active neighborhood kanoons
+    turn: list[str]         # whose turn to host has come
+    items: list[HeadsMeeting]
+
+
+NewsItem = public(secretariat_news.NewsItem, "NewsItem", exclude={"version"})
+
+
+class MediaToPick(BaseModel):
+    model_config = OPEN
+    report_id: str
+    kanoon_id: str
+    month: str
+    service_type: str
+    media: list[dict]
+
+
+Ticket = public(secretariat_desk.Ticket, "Ticket", exclude={"version"})
+
+
+class TicketPage(Page):
+    items: list[Ticket]

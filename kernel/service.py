@@ -138,7 +138,7 @@ class StoreProvider(DependencyProvider):
     the purge of old inbox rows and idempotency keys. `indexes(db)` creates the service's own
     indexes at start-up; `on_start(store)` loads what the service needs (both idempotent).
     `periodic` names jobs `{name: (seconds, job(store))}` run in the same loop, each at most once per
-    its interval; every instance runs them, so a job must be idempotent (its writes are versioned)."""
+    its interval (a number, or a function of the settings); every instance runs them, so a job must be idempotent (its writes are versioned)."""
 
     def __init__(self, indexes=None, on_start=None, relay: bool = True, periodic: dict | None = None, **kwargs):
         self.indexes = indexes
@@ -201,7 +201,8 @@ class StoreProvider(DependencyProvider):
         last_purge = 0.0
         last_run = {name: 0.0 for name in self.periodic}
         while not self.stopping.is_set():
-            for name, (seconds, job) in self.periodic.items():
+            for name, (every, job) in self.periodic.items():
+                seconds = every(self.settings) if callable(every) else every
                 if time.monotonic() - last_run[name] >= seconds:
                     last_run[name] = time.monotonic()
                     try:

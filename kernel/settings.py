@@ -59,6 +59,8 @@ class Settings(BaseSettings):
     # whose X-Forwarded-For the gateway believes, so that the public routes count the person's address
     # behind the web app and not the web app's. Empty: X-Forwarded-For is never believed.
     proxy_secret: str = ""
+    # How often the secretariat looks for letters and memoranda whose reminder or notice is due.
+    deadline_check_seconds: float = 300.0
     gateway_port: int = 8000
     # Where the web app finds the gateway (default http://127.0.0.1:$GATEWAY_PORT).
     gateway_url: str = ""

@@ -16,7 +16,8 @@ from .events import CATALOGUE, exchange_name, schema_of, service_of
 ROOT = Path(__file__).resolve().parent.parent
 ASYNCAPI = ROOT / "docs" / "asyncapi.json"
 EVENT_MODULES = ["services.registry.events", "services.reports.events", "services.finance.events",
-                 "services.oversight.events", "services.festival.events"]
+                 "services.oversight.events", "services.festival.events",
+                 "services.secretariat.events"]
 
 
 def load_catalogue() -> dict:

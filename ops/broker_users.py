@@ -6,7 +6,7 @@ user for other Astan systems that subscribe to the events.
     python -m ops.broker_users apply --via http://rabbitmq:15672 \\
         --admin-user "$RABBITMQ_USER" --admin-password "$RABBITMQ_PASSWORD"   # the management API
 
-Passwords come from the environment, `RABBITMQ_<NAME>_PASSWORD` (REGISTRY, REPORTS, FINANCE, OVERSIGHT, FESTIVAL, GATEWAY,
+Passwords come from the environment, `RABBITMQ_<NAME>_PASSWORD` (REGISTRY, REPORTS, FINANCE, OVERSIGHT, FESTIVAL, SECRETARIAT, GATEWAY,
 SUBSCRIBER); a user whose password is unset is skipped. Names are `<prefix><name>` (`khadem_registry`,
 …; the subscriber is `astan_subscriber`).
 
@@ -39,7 +39,7 @@ from dataclasses import dataclass
 # Each service and the event exchanges it consumes.
 SERVICES = {"registry": ["oversight", "festival"], "reports": ["registry", "reports", "oversight", "festival"],
             "finance": ["registry", "reports", "finance"], "oversight": ["registry", "finance"],
-            "festival": ["registry", "reports", "oversight", "festival"]}
+            "festival": ["registry", "reports", "oversight", "festival"], "secretariat": ["registry", "reports"]}
 PUBLISHERS = sorted(SERVICES)
 
 
@@ -110,7 +110,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--subscriber", default=os.environ.get("RABBITMQ_SUBSCRIBER_USER", "astan_subscriber"))
     ap.add_argument("--admin-user", default=os.environ.get("RABBITMQ_USER", ""))
     ap.add_argument("--admin-password", default=os.environ.get("RABBITMQ_PASSWORD", ""))
-    ap.add_argument("--only", nargs="*", help="only these names (registry, reports, finance, oversight, festival, gateway, subscriber)")
+    ap.add_argument("--only", nargs="*", help="only these names (registry, reports, finance, oversight, festival, secretariat, gateway, subscriber)")
     args = ap.parse_args(argv)
     rows = table(args.prefix, args.subscriber)
     if args.action == "show":

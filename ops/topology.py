@@ -28,6 +28,8 @@ SERVICES = [
      "services/oversight/config.yaml"),
     ("festival", ["services.festival.service:FestivalService", "services.festival.service:FestivalProjections"],
      "services/festival/config.yaml"),
+    ("secretariat", ["services.secretariat.service:SecretariatService",
+                     "services.secretariat.service:SecretariatProjections"], "services/secretariat/config.yaml"),
 ]
 
 

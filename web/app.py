@@ -37,7 +37,7 @@ KANOON_ROLES = {"kanoon_head", "kanoon_deputy"}
 CITY_ROLES = {"city_secretary", "county_liaison"}
 DONE = {"report": "گزارش شما ثبت شد و در انتظار تأیید مسئول کانون است.", "approved": "گزارش تأیید شد.",
         "rejected": "گزارش رد شد.", "reservation": "درخواست نوبت ثبت شد.", "decided": "تصمیم ثبت شد.",
-        "monthly": "گزارش ماهانه ثبت شد.", "import": "پرونده پذیرفته شد؛ پیشرفت آن را در این صفحه ببینید."}
+        "monthly": "گزارش ماهانه ثبت شد.", "saved": "ثبت شد.", "import": "پرونده پذیرفته شد؛ پیشرفت آن را در این صفحه ببینید."}
 
 
 def areas(me: dict) -> dict[str, list[str]]:
@@ -381,6 +381,152 @@ def create_app(gateway_url: str | None = None, secure_cookies: bool | None = Non
                      token_of(request), raw=True)
         return Response(r.content, media_type=r.headers.get("content-type"),
                         headers={"Content-Disposition": r.headers.get("content-disposition", "attachment")})
+
+    # -- the secretariat desk (§8): letters, memoranda, the council, the assembly, the HQ's reports
+
+    def province_of(request: Request) -> str | None:
+        """The person's province: of their province-level grant, else of their kanoon or city (the
+        tree is country → region → province → …, so a path's third id is its province)."""
+        me, tok = request.state.me, token_of(request)
+        for g in me.get("grants", []):
+            if g["scope_kind"] == "province":
+                return g["scope_id"]
+        if me.get("kanoon_id"):
+            kanoon = optional(api.get, f"/api/kanoons/{me['kanoon_id']}", tok)
+            if kanoon:
+                return kanoon["province_id"]
+        for g in me.get("grants", []):
+            if g["scope_kind"] in ("city", "neighborhood"):
+                unit = optional(api.get, f"/api/units/{g['scope_id']}", tok)
+                if unit and len(unit["path"]) >= 3:
+                    return unit["path"][2]
+        return None
+
+    async def post_json(request: Request, path: str, body: dict, back: str, done: str):
+        form = await form_of(request)
+        await run_in_threadpool(api.call, "POST", path, token_of(request), key=form.get("key"), json=body(form))
+        return RedirectResponse(f"{back}?done={done}", status_code=303)
+
+    @app.get("/secretariat", response_class=HTMLResponse)
+    def secretariat_home(request: Request):
+        province = province_of(request)
+        if not province:
+            return page(request, "error.html", status=404, error="استان شما معلوم نیست.")
+        return RedirectResponse(f"/secretariat/{province}", status_code=303)
+
+    @app.get("/secretariat/{province_id}", response_class=HTMLResponse)
+    def secretariat(request: Request, province_id: str):
+        tok = token_of(request)
+        letters = api.get(f"/api/units/{province_id}/letters", tok, limit=50)
+        waiting = api.get(f"/api/units/{province_id}/letters", tok, waiting="true", limit=100)
+        return page(request, "secretariat.html", province_id=province_id, letters=letters, waiting=waiting,
+                    mous=optional(api.get, f"/api/units/{province_id}/mous", tok) or [],
+                    council=optional(api.get, f"/api/units/{province_id}/council", tok) or [],
+                    assemblies=optional(api.get, f"/api/units/{province_id}/assembly-sessions", tok) or [],
+                    hq_reports=optional(api.get, f"/api/units/{province_id}/hq-reports", tok) or [])
+
+    def _list(text: str | None) -> list[str]:
+        return [x.strip() for x in (text or "").replace("،", "\n").splitlines() if x.strip()]
+
+    def _day(text: str | None) -> str | None:
+        return normalize_digits(text).strip() if text and text.strip() else None
+
+    @app.post("/secretariat/{province_id}/letters", response_class=HTMLResponse)
+    async def register_letter(request: Request, province_id: str):
+        return await post_json(request, "/api/letters", lambda f: {
+            "province_id": province_id, "direction": f.get("direction", ""), "subject": f.get("subject", ""),
+            "parties": _list(f.get("parties")), "dated": _day(f.get("dated")), "deadline": _day(f.get("deadline")),
+            **({"their_number": f["their_number"]} if f.get("their_number") else {}),
+            **({"reply_to": f["reply_to"]} if f.get("reply_to") else {})}, f"/secretariat/{province_id}", "saved")
+
+    @app.post("/secretariat/{province_id}/letters/{letter_id}/closing", response_class=HTMLResponse)
+    async def close_letter(request: Request, province_id: str, letter_id: str):
+        return await post_json(request, f"/api/letters/{letter_id}/closing",
+                               lambda f: {"note": f["note"]} if f.get("note") else {}, f"/secretariat/{province_id}", "saved")
+
+    @app.post("/secretariat/{province_id}/mous", response_class=HTMLResponse)
+    async def register_mou(request: Request, province_id: str):
+        return await post_json(request, "/api/mous", lambda f: {
+            "province_id": province_id, "title": f.get("title", ""), "parties": _list(f.get("parties")),
+            "subject": f.get("subject", ""), "signed_on": _day(f.get("signed_on")), "starts_on": _day(f.get("starts_on")),
+            "ends_on": _day(f.get("ends_on"))}, f"/secretariat/{province_id}", "saved")
+
+    # -- the monthly meeting of a city's neighborhood kanoon heads
+
+    @app.get("/meetings/{unit_id}", response_class=HTMLResponse)
+    def meetings(request: Request, unit_id: str):
+        tok = token_of(request)
+        found = api.get(f"/api/units/{unit_id}/heads-meetings", tok)
+        kanoons = optional(api.get, f"/api/units/{unit_id}/kanoons", tok, limit=200)
+        names = {k["id"]: k["name"] for k in (kanoons or {}).get("items", [])}
+        return page(request, "meetings.html", unit_id=unit_id, found=found, names=names,
+                    neighborhood=[k for k in (kanoons or {}).get("items", []) if k["kind"] == "neighborhood"])
+
+    @app.post("/meetings/{unit_id}", response_class=HTMLResponse)
+    async def record_meeting(request: Request, unit_id: str):
+        form = await request.form()
+        attended = [str(v) for v in form.getlist("attended")]
+        return await post_json(request, "/api/heads-meetings", lambda f: {
+            "unit_id": unit_id, "held_on": _day(f.get("held_on")), "host_kanoon_id": f.get("host_kanoon_id", ""),
+            "minutes": f.get("minutes", ""), "attended": attended,
+            **({"next_host_id": f["next_host_id"]} if f.get("next_host_id") else {})}, f"/meetings/{unit_id}", "saved")
+
+    # -- news of activities
+
+    @app.get("/news", response_class=HTMLResponse)
+    def news_home(request: Request):
+        province = province_of(request)
+        if not province:
+            return page(request, "error.html", status=404, error="استان شما معلوم نیست.")
+        return RedirectResponse(f"/news/{province}", status_code=303)
+
+    @app.get("/news/{province_id}", response_class=HTMLResponse)
+    def news(request: Request, province_id: str):
+        tok = token_of(request)
+        return page(request, "news.html", province_id=province_id, items=api.get(f"/api/units/{province_id}/news", tok),
+                    media=optional(api.get, f"/api/units/{province_id}/media", tok))
+
+    @app.post("/news/{province_id}", response_class=HTMLResponse)
+    async def write_news(request: Request, province_id: str):
+        form = await request.form()
+        picked = [str(v) for v in form.getlist("media")]
+        reports = sorted({p.split("|", 1)[0] for p in picked})
+        return await post_json(request, "/api/news", lambda f: {
+            "province_id": province_id, "title": f.get("title", ""), "body": f.get("body", ""), "report_ids": reports,
+            "media": [p.split("|", 1)[1] for p in picked]}, f"/news/{province_id}", "saved")
+
+    @app.post("/news/{province_id}/{news_id}/publication", response_class=HTMLResponse)
+    async def publish_news(request: Request, province_id: str, news_id: str):
+        form = await form_of(request)
+        await run_in_threadpool(api.call, "POST", f"/api/news/{news_id}/publication", token_of(request), key=form.get("key"))
+        return RedirectResponse(f"/news/{province_id}?done=saved", status_code=303)
+
+    # -- the service desk
+
+    @app.get("/desk", response_class=HTMLResponse)
+    def desk(request: Request):
+        tok = token_of(request)
+        province = province_of(request)
+        queue = optional(api.get, f"/api/units/{province}/tickets", tok, limit=100) if province else None
+        return page(request, "desk.html", mine=api.get("/api/tickets/mine", tok), queue=queue, province_id=province)
+
+    @app.post("/desk", response_class=HTMLResponse)
+    async def open_ticket(request: Request):
+        return await post_json(request, "/api/tickets", lambda f: {
+            "category": f.get("category", ""), "subject": f.get("subject", ""), "text": f.get("text", ""),
+            **({"province_id": f["province_id"]} if f.get("province_id") else {}),
+            **({"contact": f["contact"]} if f.get("contact") else {})}, "/desk", "saved")
+
+    @app.post("/desk/{ticket_id}/messages", response_class=HTMLResponse)
+    async def ticket_message(request: Request, ticket_id: str):
+        return await post_json(request, f"/api/tickets/{ticket_id}/messages", lambda f: {"text": f.get("text", "")},
+                               "/desk", "saved")
+
+    @app.post("/desk/{ticket_id}/closing", response_class=HTMLResponse)
+    async def close_ticket(request: Request, ticket_id: str):
+        form = await form_of(request)
+        await run_in_threadpool(api.call, "POST", f"/api/tickets/{ticket_id}/closing", token_of(request), key=form.get("key"))
+        return RedirectResponse("/desk?done=saved", status_code=303)
 
     # -- importing HQ's lists (members, units, kanoons) from Excel or CSV
 

@@ -30,6 +30,7 @@ class ReportSubmitted(ReportFacts):
 @event_type("reports.report.approved.v1", "report/{report_id}")
 class ReportApproved(ReportFacts):
     by: str
+    media: list[dict] = []   # kind (photo | clip | news) and url: what the PR head may pick for the news
 
 
 @event_type("reports.report.rejected.v1", "report/{report_id}")

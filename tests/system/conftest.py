@@ -47,7 +47,8 @@ def system(tmp_path_factory, amqp_uri, mongo_uri):
     prefix = unique("sys")
     env = dict(os.environ, AMQP_URI=amqp_uri, MONGO_URI=mongo_uri, PYTHONWARNINGS=QUIET, PYTHONPATH=str(ROOT),
                MONGO_DB_PREFIX=prefix, KHADEM_ADMIN_PASSWORD=ADMIN_PASSWORD,
-               PUBLIC_COMPLAINTS_PER_10MIN="12")   # test_oversight_http's flood test counts on it
+               PUBLIC_COMPLAINTS_PER_10MIN="12",   # test_oversight_http's flood test counts on it
+               DEADLINE_CHECK_SECONDS="1")         # test_secretariat_http waits for letters coming due
     web_port = free_port()
     proc = launch(data, port, free_port(), env, web_port=web_port)
     yield System(f"http://127.0.0.1:{port}", mongo_uri, prefix, data, f"http://127.0.0.1:{web_port}")

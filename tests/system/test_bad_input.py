@@ -385,6 +385,72 @@ case("POST", "/api/plans/pr_missing/decision", {"reason": "x"}, 422, "approve")
 case("POST", "/api/plans/pr_missing/decision", {"approve": True}, 404, "program_id")
 case("POST", "/api/plans/pr_missing/evaluation", {"achieved": {}}, 422, "achieved")
 case("POST", "/api/plans/pr_missing/evaluation", {"achieved": {"programs": 3}}, 404, "program_id")
+
+# secretariat
+letter = {"province_id": "IR-11", "direction": "incoming", "subject": "درخواست", "parties": ["ستاد مرکزی"],
+          "dated": "1404/01/10"}
+case("POST", "/api/letters", {**letter, "direction": "sideways"}, 422, "direction")
+case("POST", "/api/letters", {**letter, "parties": []}, 422, "parties")
+case("POST", "/api/letters", {**letter, "dated": "1404/13/01"}, 422, "dated")
+case("POST", "/api/letters", {**letter, "dated": "1499/01/01"}, 422, "dated")
+case("POST", "/api/letters", {**letter, "deadline": "1403/01/01"}, 422, "deadline")
+case("POST", "/api/letters", {**letter, "remind_days": 3}, 422, "remind_days")
+case("POST", "/api/letters", {**letter, "province_id": "IR-11-ZZZ"}, 404, "unit_id")
+case("POST", "/api/letters", {**letter, "direction": "outgoing", "reply_to": "lt_missing"}, 404, "letter_id")
+case("GET", "/api/letters/lt_missing", None, 404, "letter_id")
+case("GET", "/api/units/IR-11/letters?direction=up", None, 422, "direction")
+case("GET", "/api/units/IR-11/letters?limit=0", None, 422, "limit")
+case("POST", "/api/letters/lt_missing/closing", {"note": "x" * 5000}, 422, "note")
+case("POST", "/api/letters/lt_missing/closing", {}, 404, "letter_id")
+case("POST", "/api/letters/lt_missing/attachments", {}, 422, "file")
+case("GET", "/api/letters/lt_missing/attachments/lf_missing", None, 404, "letter_id")
+mou = {"province_id": "IR-11", "title": "تفاهم‌نامه", "parties": ["دانشگاه"], "subject": "همکاری",
+       "signed_on": "1404/01/01", "starts_on": "1404/01/01", "ends_on": "1405/01/01"}
+case("POST", "/api/mous", {**mou, "ends_on": "1403/01/01"}, 422, "ends_on")
+case("POST", "/api/mous", {**mou, "signed_on": "1499/01/01"}, 422, "signed_on")
+case("POST", "/api/mous", {**mou, "notice_days": 0}, 422, "notice_days")
+case("POST", "/api/mous", {k: v for k, v in mou.items() if k != "subject"}, 422, "subject")
+case("POST", "/api/mous/mou_missing/renewal", {"ends_on": "x"}, 422, "ends_on")
+case("POST", "/api/mous/mou_missing/renewal", {"ends_on": "1406/01/01"}, 404, "mou_id")
+case("GET", "/api/units/IR-11-ZZZ/mous", None, 404, "unit_id")
+case("POST", "/api/council/chair", {"province_id": "IR-11", "person_id": "p_1", "elected_on": "1499/01/01"}, 422, "elected_on")
+case("POST", "/api/council/chair", {"province_id": "IR-11", "elected_on": "1404/01/01"}, 422, "person_id")
+case("POST", "/api/council/nominees", {"province_id": "IR-11", "nominees": ["p_1", "p_2"], "sent_on": "1404/01/01"}, 422, "nominees")
+case("POST", "/api/council/nominees", {"province_id": "IR-11", "nominees": ["p_1", "p_1", "p_2"], "sent_on": "1404/01/01"}, 422, "nominees")
+case("GET", "/api/units/IR-11-ZZZ/council", None, 404, "unit_id")
+case("POST", "/api/assembly-sessions", {"province_id": "IR-11", "held_on": "1404/03/01", "attendees": 0}, 422, "attendees")
+case("POST", "/api/assembly-sessions", {"province_id": "IR-11", "held_on": "1499/03/01", "attendees": 10}, 422, "held_on")
+case("POST", "/api/assembly-sessions", {"province_id": "IR-11", "held_on": "1404/03/01", "attendees": 10,
+                                        "report_id": "hr_missing"}, 404, "report_id")
+case("GET", "/api/units/IR-11-ZZZ/assembly-sessions", None, 404, "unit_id")
+case("POST", "/api/hq-reports", {"province_id": "IR-11", "to": "friends", "period": "1404", "title": "x", "body": "y"}, 422, "to")
+case("POST", "/api/hq-reports", {"province_id": "IR-11", "to": "center", "period": "14-04", "title": "x", "body": "y"}, 422, "period")
+case("POST", "/api/hq-reports/hr_missing/sending", {"sent_on": "1404/01/01"}, 404, "report_id")
+case("POST", "/api/hq-reports/hr_missing/sending", {}, 422, "sent_on")
+case("GET", "/api/units/IR-11-ZZZ/hq-reports", None, 404, "unit_id")
+meeting = {"unit_id": "{city}", "held_on": "1404/01/10", "host_kanoon_id": "{active}",
+           "minutes": "بررسی برنامه‌های ماه آینده"}
+case("POST", "/api/heads-meetings", {**meeting, "unit_id": "IR-11"}, 422, "unit_id")
+case("POST", "/api/heads-meetings", {**meeting, "host_kanoon_id": "kn_missing"}, 422, "host_kanoon_id")
+case("POST", "/api/heads-meetings", {**meeting, "next_host_id": "{active}"}, 422, "next_host_id")
+case("POST", "/api/heads-meetings", {**meeting, "attended": ["kn_missing"]}, 422, "attended")
+case("POST", "/api/heads-meetings", {**meeting, "minutes": "کوتاه"}, 422, "minutes")
+case("POST", "/api/heads-meetings", {**meeting, "held_on": "1499/01/01"}, 422, "held_on")
+case("GET", "/api/units/IR-11/heads-meetings", None, 422, "unit_id")
+case("POST", "/api/news", {"province_id": "IR-11", "title": "خبر", "body": "متن", "report_ids": []}, 422, "report_ids")
+case("POST", "/api/news", {"province_id": "IR-11", "title": "خبر", "body": "متن", "report_ids": ["ar_missing"]}, 422, "report_ids")
+case("POST", "/api/news/nw_missing/publication", None, 404, "news_id")
+case("GET", "/api/units/IR-11/news?limit=0", None, 422, "limit")
+case("GET", "/api/units/IR-11/media?limit=0", None, 422, "limit")
+case("POST", "/api/tickets", {"category": "weather", "subject": "x", "text": "y"}, 422, "category")
+case("POST", "/api/tickets", {"category": "account", "subject": "x"}, 422, "text")
+case("POST", "/api/tickets", {"category": "account", "subject": "x", "text": "y", "contact": "علی ۰۹۱۵"}, 422, "province_id")
+case("GET", "/api/tickets/mine", None, None)
+case("GET", "/api/tickets/tk_missing", None, 404, "ticket_id")
+case("GET", "/api/units/IR-11/tickets?status=lost", None, 422, "status")
+case("POST", "/api/tickets/tk_missing/messages", {"text": ""}, 422, "text")
+case("POST", "/api/tickets/tk_missing/messages", {"text": "پاسخ"}, 404, "ticket_id")
+case("POST", "/api/tickets/tk_missing/closing", None, 404, "ticket_id")
 case("GET", "/api/units/IR-09/plans?year=1405&status=lost", None, 422, "status")
 case("GET", "/api/units/NOWHERE/plans?year=1405", None, 404, "unit_id")
 case("POST", "/api/campaigns", {"title": "پویش", "scope_id": "IR-09", "starts_on": "1405/02/08", "ends_on": "1405/02/17",
@@ -531,7 +597,7 @@ def world(system, admin):
         r = me.post("/api/activity-reports", json={**fill(rep, {"active": active}), "day": rep_day})
         report = r.json()["id"] if r.status_code == 201 else time.sleep(0.3)
     assert report, r.text
-    return {"draft": draft, "active": active, "head": head, "deputy": h2, "yavar": yavar,
+    return {"city": city, "draft": draft, "active": active, "head": head, "deputy": h2, "yavar": yavar,
             "yavar_in": yavar_in, "transfer": transfer, "application": application, "free": free,
             "dup_nid": dup_nid, "report": report}
 
@@ -567,7 +633,7 @@ def _matches(template: str, path: str) -> bool:
 
 
 def test_bad_input_is_refused_with_a_message_and_changes_nothing(system, admin, world):
-    dbs = [system.db(name) for name in ("registry", "reports", "finance", "oversight", "festival")]
+    dbs = [system.db(name) for name in ("registry", "reports", "finance", "oversight", "festival", "secretariat")]
     settled(dbs)
     before = [digest(db) for db in dbs]
     failures = []

@@ -29,11 +29,13 @@ def test_every_request_body_has_a_valid_example(route, name):
     import services.oversight.schemas as oversight
     import services.registry.schemas as registry
     import services.reports.schemas as reports
+    import services.secretariat.schemas as secretariat
     from gateway.routes import ops
     schema = SPEC["components"]["schemas"][name]
     examples = schema.get("examples")
     assert examples, f"{route}: {name} has no example for /docs"
     model = (getattr(registry, name, None) or getattr(reports, name, None) or getattr(finance, name, None)
-             or getattr(oversight, name, None) or getattr(festival, name, None) or getattr(ops, name))
+             or getattr(oversight, name, None) or getattr(festival, name, None) or getattr(secretariat, name, None)
+             or getattr(ops, name))
     for example in examples:
         model.model_validate(example)  # raises when the example would be refused

@@ -14,7 +14,18 @@ def test_every_event_type_has_a_snapshot_and_changes_only_additively():
 def test_names_follow_service_subject_verb_version():
     for name in snapshots.load_catalogue():
         assert TYPE_NAME.match(name), name
-        assert name.split(".")[0] in {"registry", "reports", "finance", "oversight", "festival"}
+        assert name.split(".")[0] in {"registry", "reports", "finance", "oversight", "festival", "secretariat"}
+
+
+def test_no_event_field_hides_what_every_event_has():
+    """A field named like an attribute of EventData (`subject`, …) would hide it, and the envelope
+    could not name what the event is about."""
+    from kernel.events import CATALOGUE, EventData
+    reserved = {n for n in dir(EventData) if not n.startswith("_")}
+    snapshots.load_catalogue()
+    clashes = {name: sorted(set(cls.model_fields) & reserved) for name, cls in CATALOGUE.items()
+               if set(cls.model_fields) & reserved}
+    assert clashes == {}
 
 
 def test_the_rule_catches_breaking_changes_and_allows_additions():
@@ -61,11 +72,12 @@ def test_every_role_another_service_checks_is_in_the_registrys_catalogue():
     strings, so a renamed or misspelt role would silently grant nothing: held here."""
     from services.registry.domain.roles import FIELD_ROLES, ROLE_LEVELS, Role
     from services.festival.domain import rules as festival_rules
+    from services.secretariat.domain import rules as secretariat_rules
     from services.finance.domain import rules as finance_rules
     from services.oversight.domain import rules as oversight_rules
     from services.reports.domain import rules as reports_rules
     catalogue = {r.value for r in Role}
-    for rules in (reports_rules, finance_rules, oversight_rules, festival_rules):
+    for rules in (reports_rules, finance_rules, oversight_rules, festival_rules, secretariat_rules):
         assert rules.ROLE_NAMES and rules.ROLE_NAMES <= catalogue, rules.ROLE_NAMES - catalogue
     assert set(ROLE_LEVELS) == set(Role) and FIELD_ROLES <= set(Role)
 

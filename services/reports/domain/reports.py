@@ -104,7 +104,7 @@ class ActivityReport(BaseModel):
             raise Conflict(f"the report is {self.status}; only a submitted report is approved", "status")
         self._move(ReportStatus.approved, by, clock)
         self.reason = None
-        return [ev.ReportApproved(**self.facts(), by=by)]
+        return [ev.ReportApproved(**self.facts(), by=by, media=[m.model_dump() for m in self.media])]
 
     def reject(self, by: str, reason: str, clock: Clock) -> list:
         self._check_reviewer(by)
