@@ -2,7 +2,8 @@
 
 1. RabbitMQ (AMQP_URI if it answers; else the installed server is started; else installed), and the
    queues of every event handler (ops/topology.py);
-2. the store (MONGO_URI if given; else the local SecantusDB server, data under <data>/store/);
+2. the store (MONGO_URI if given; else the local SecantusDB server, data under <data>/store/), with
+   every service's collections and indexes built before any service starts (devenv/indexes.py);
 3. every service as its own `nameko run` process;
 4. the gateway (uvicorn) on GATEWAY_PORT (default 8000);
 5. the web app (uvicorn) on WEB_PORT (default 8080), a client of the gateway.
@@ -93,6 +94,8 @@ class Runner:
             self.env["MONGO_URI"] = store.uri(self.store_port)
             self.wait_for("the store", lambda: store.answers(self.env["MONGO_URI"]))
         print(f"run: store at {self.env['MONGO_URI']}", flush=True)
+        # Every service's collections and indexes first, while no one else writes (devenv/indexes.py).
+        subprocess.run([py, "-m", "devenv.indexes"], cwd=ROOT, env=self.env, check=True, stdout=subprocess.DEVNULL)
         nameko = str(Path(py).parent / "nameko")
         from nameko.standalone.rpc import ClusterRpcProxy
         with ClusterRpcProxy({"AMQP_URI": self.env["AMQP_URI"]}, timeout=5) as rpc:

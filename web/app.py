@@ -68,6 +68,7 @@ def create_app(gateway_url: str | None = None, secure_cookies: bool | None = Non
     app = FastAPI(title="Khadem web", docs_url=None, redoc_url=None, openapi_url=None)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     templates = Jinja2Templates(directory=HERE / "templates")
+    app.state.templates = templates
     env = templates.env
     env.filters["fa"] = fa.digits
     env.filters["status"] = lambda v: fa.name_of(fa.STATUS, v)
@@ -245,11 +246,20 @@ def create_app(gateway_url: str | None = None, secure_cookies: bool | None = Non
         me, tok = request.state.me, token_of(request)
         year = jalali.period_of(jalali.today(), "year").year
         kid = me.get("kanoon_id")
-        return page(request, "activities.html",
+        return page(request, "activities.html", kanoon_id=kid, types=type_names(request, kid),
                     campaigns=(optional(api.get, f"/api/units/{kid}/campaigns", tok) if kid else None) or [],
                     training=optional(api.get, "/api/training/mine", tok) or [],
                     score=optional(api.get, f"/api/evaluation/members/{me['person_id']}/score", tok, year=year),
                     reservations=None, year=year)
+
+    @app.post("/reservations", response_class=HTMLResponse)
+    async def reserve(request: Request):
+        form = await form_of(request)
+        body = {"kanoon_id": request.state.me.get("kanoon_id") or "", "service_type": form.get("service_type", ""),
+                "day": normalize_digits(form.get("day", "")), "from_hour": _number(form.get("from_hour"), int),
+                "to_hour": _number(form.get("to_hour"), int), **({"note": form["note"]} if form.get("note") else {})}
+        await run_in_threadpool(api.call, "POST", "/api/reservations", token_of(request), key=form.get("key"), json=body)
+        return RedirectResponse("/me/activities?done=reservation", status_code=303)
 
     # -- a kanoon's desk (its head and deputy)
 
@@ -329,6 +339,13 @@ def create_app(gateway_url: str | None = None, secure_cookies: bool | None = Non
         types = {t["id"]: t["name"] for t in optional(api.get, "/api/service-types", tok, **{"for": unit_id}) or []}
         charts = build_charts(composition, aggregates, types, completeness)
         city = unit.get("kind") == "city"
+        kanoon_list = optional(api.get, f"/api/units/{unit_id}/kanoons", tok, limit=200) if city else None
+        last = str(jalali.period_of(jalali.period_of(today).first_day - timedelta(days=1)))
+        to_review = []
+        for k in (kanoon_list or {}).get("items", []):
+            m = optional(api.get, f"/api/kanoons/{k['id']}/monthly-reports/{last}", tok)
+            if m and m.get("status") == "submitted":
+                to_review.append({**m, "kanoon_name": k["name"]})
         return page(request, "unit.html", unit=unit, period=period, charts=charts, aggregates=aggregates,
                     completeness=completeness[-1] if completeness else None,
                     campaigns=optional(api.get, f"/api/units/{unit_id}/campaigns", tok),
@@ -338,7 +355,7 @@ def create_app(gateway_url: str | None = None, secure_cookies: bool | None = Non
                     overdue=optional(api.get, f"/api/units/{unit_id}/complaints", tok, overdue="true", limit=1),
                     finance=optional(api.get, f"/api/units/{unit_id}/figures", tok, period=period),
                     formation=optional(api.get, f"/api/units/{unit_id}/kanoons", tok, status="submitted") if city else None,
-                    kanoons=optional(api.get, f"/api/units/{unit_id}/kanoons", tok, limit=200) if city else None,
+                    kanoons=kanoon_list, to_review=to_review if city else None,
                     export_path=f"/api/units/{unit_id}/aggregates?period={period}")
 
     def build_charts(composition, aggregates, types, completeness) -> list[dict]:
@@ -369,6 +386,15 @@ def create_app(gateway_url: str | None = None, secure_cookies: bool | None = Non
         return f"{fa.MONTHS[int(m) - 1]} {fa.digits(y)}"
 
     env.globals["month_name"] = month_name
+
+    @app.post("/kanoons/{kanoon_id}/monthly-reports/{month}/review", response_class=HTMLResponse)
+    async def review_month(request: Request, kanoon_id: str, month: str):
+        form = await form_of(request)
+        accept = form.get("accept") == "1"
+        await run_in_threadpool(api.call, "POST", f"/api/kanoons/{kanoon_id}/monthly-reports/{month}/review",
+                                token_of(request), key=form.get("key"),
+                                json={"accept": accept, **({"comment": form["comment"]} if form.get("comment") else {})})
+        return RedirectResponse(f"{form.get('back') or '/'}?done=decided", status_code=303)
 
     # -- spreadsheets of any list the person may see (the gateway renders them)
 
@@ -450,6 +476,34 @@ def create_app(gateway_url: str | None = None, secure_cookies: bool | None = Non
             "province_id": province_id, "title": f.get("title", ""), "parties": _list(f.get("parties")),
             "subject": f.get("subject", ""), "signed_on": _day(f.get("signed_on")), "starts_on": _day(f.get("starts_on")),
             "ends_on": _day(f.get("ends_on"))}, f"/secretariat/{province_id}", "saved")
+
+    @app.post("/secretariat/{province_id}/council/{what}", response_class=HTMLResponse)
+    async def council(request: Request, province_id: str, what: str):
+        if what == "chair":
+            return await post_json(request, "/api/council/chair", lambda f: {
+                "province_id": province_id, "person_id": f.get("person_id", "").strip(), "elected_on": _day(f.get("on"))},
+                f"/secretariat/{province_id}", "saved")
+        return await post_json(request, "/api/council/nominees", lambda f: {
+            "province_id": province_id, "nominees": _list(f.get("nominees")), "sent_on": _day(f.get("on"))},
+            f"/secretariat/{province_id}", "saved")
+
+    @app.post("/secretariat/{province_id}/assembly", response_class=HTMLResponse)
+    async def assembly(request: Request, province_id: str):
+        return await post_json(request, "/api/assembly-sessions", lambda f: {
+            "province_id": province_id, "held_on": _day(f.get("held_on")), "attendees": _number(f.get("attendees"), int),
+            "resolutions": _list(f.get("resolutions")), **({"report_id": f["report_id"]} if f.get("report_id") else {})},
+            f"/secretariat/{province_id}", "saved")
+
+    @app.post("/secretariat/{province_id}/hq-reports", response_class=HTMLResponse)
+    async def hq_report(request: Request, province_id: str):
+        return await post_json(request, "/api/hq-reports", lambda f: {
+            "province_id": province_id, "to": f.get("to", ""), "period": normalize_digits(f.get("period", "")),
+            "title": f.get("title", ""), "body": f.get("body", "")}, f"/secretariat/{province_id}", "saved")
+
+    @app.post("/secretariat/{province_id}/hq-reports/{report_id}/sending", response_class=HTMLResponse)
+    async def send_hq_report(request: Request, province_id: str, report_id: str):
+        return await post_json(request, f"/api/hq-reports/{report_id}/sending", lambda f: {"sent_on": _day(f.get("sent_on"))},
+                               f"/secretariat/{province_id}", "saved")
 
     # -- the monthly meeting of a city's neighborhood kanoon heads
 

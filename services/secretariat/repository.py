@@ -31,6 +31,10 @@ INDEXES = {
     "news": [[("province_id", ASCENDING), ("written_at", DESCENDING)]],
     "tickets": [[("province_id", ASCENDING), ("status", ASCENDING)], [("person_id", ASCENDING)]],
     "approved_reports": [[("path", ASCENDING)]],
+    # Collections first written inside transactions: created with the indexes (devenv/indexes.py).
+    "council": [[("province_id", ASCENDING)]],
+    "assemblies": [[("province_id", ASCENDING)]],
+    "counters": [[("seq", ASCENDING)]],
 }
 
 

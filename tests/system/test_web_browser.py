@@ -166,6 +166,13 @@ def test_a_report_logged_approved_and_counted_through_the_pages(system, driver, 
     d.find_element(By.CSS_SELECTOR, "#review button.approve").click()
     assert "گزارش تأیید شد" in wait(d, ".notice.ok").text
     assert wait(d, "#todo-reports").text == "۰"
+    # The head compiles and sends last month's report from the desk.
+    d.find_element(By.ID, "clients").send_keys("۱۲۰")
+    d.find_element(By.ID, "public_requests").send_keys("۱۰")
+    d.find_element(By.ID, "public_requests_answered").send_keys("۸")
+    d.find_element(By.CSS_SELECTOR, "#monthly button[type=submit]").click()
+    assert "گزارش ماهانه ثبت شد" in wait(d, ".notice.ok").text
+    assert "در انتظار بررسی" in wait(d, "#monthly").text
 
     # The HQ's chart counts it once the aggregate has it.
     sign_in(d, web, province["hq"])
@@ -201,7 +208,12 @@ def test_the_pages_fit_a_phone_and_refuse_what_a_role_may_not_see(system, driver
     assert "کانون نور" in low    # three members against the province's floor
     assert "کانون" in wait(d, "#completeness-now").text
     assert wait(d, "#formation").text
+    review = wait(d, "#monthly-review").text
+    assert "کانون نور" in review, review
     shot(d, "8-city-desk")
+    d.find_element(By.XPATH, "//section[@id='monthly-review']//button[text()='پذیرش']").click()
+    assert "تصمیم ثبت شد" in wait(d, ".notice.ok").text
+    assert "کانون نور" not in wait(d, "#monthly-review").text
 
 
 def test_the_public_files_a_complaint_and_tracks_it(system, driver, province):
@@ -262,3 +274,24 @@ def test_the_secretariat_numbers_a_letter_and_the_desk_answers_a_member(system, 
     mine = wait(d, "article.ticket").text
     assert "پشتیبانی: تاریخ را شمسی وارد کنید" in mine and "پاسخ‌داده" in mine
     shot(d, "11-desk")
+
+
+def test_a_member_asks_for_a_slot_and_the_head_confirms_it(system, driver, province):
+    d, web = driver, system.web
+    sign_in(d, web, province["yavar"])
+    d.get(f"{web}/me/activities")
+    tomorrow = jalali.format_date(jalali.today() + timedelta(days=1))
+    Select(wait(d, "#r-type")).select_by_value("food_packages")
+    d.find_element(By.ID, "r-day").send_keys(tomorrow.translate(FA))
+    d.find_element(By.ID, "r-from").send_keys("۱۶")
+    d.find_element(By.ID, "r-to").send_keys("۱۸")
+    d.find_element(By.CSS_SELECTOR, "#reservation-form button[type=submit]").click()
+    assert "نوبت" in wait(d, ".notice").text and not d.find_elements(By.ID, "error")
+    sign_in(d, web, province["head"])
+    d.find_element(By.LINK_TEXT, "میز کانون").click()
+    row = [r for r in d.find_elements(By.CSS_SELECTOR, "table.data tr") if tomorrow.translate(FA) in r.text]
+    assert row and "۱۶–۱۸" in row[0].text
+    row[0].find_element(By.XPATH, ".//button[text()='پذیرش']").click()
+    assert "تصمیم ثبت شد" in wait(d, ".notice.ok").text
+    assert "تأییدشده" in [r for r in d.find_elements(By.CSS_SELECTOR, "table.data tr")
+                          if tomorrow.translate(FA) in r.text][0].text

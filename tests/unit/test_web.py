@@ -168,3 +168,13 @@ def test_the_gateway_believes_a_forwarded_address_only_from_the_web_app():
 ])
 def test_an_imported_rows_reason_reads_in_persian(reason, field, expected):
     assert expected in fa.row_reason(reason, field)
+
+
+def test_every_page_template_compiles_with_the_apps_filters():
+    import os
+    app = create_app("http://gateway", secure_cookies=False, transport=httpx.MockTransport(Gateway()))
+    env = app.state.templates.env
+    names = sorted(os.listdir(os.path.join(os.path.dirname(__import__("web").__file__), "templates")))
+    assert len(names) >= 15
+    for name in names:
+        env.get_template(name)   # raises on a syntax error or an unknown filter
