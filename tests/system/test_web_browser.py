@@ -22,6 +22,7 @@ from tests.system.helpers import account, eventually, form_kanoon, member, staff
 from selenium import webdriver
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 SHOTS = Path(os.environ.get("KHADEM_SCREENSHOTS", ROOT / "var" / "screenshots"))
@@ -71,6 +72,14 @@ def province(system, admin):
     return {"tag": tag, "province": prov, "city": city, "kanoon": kid,
             "hq": f"web.hq.{tag.lower()}", "sec": f"web.sec.{tag.lower()}",
             "secretariat": f"web.sh.{tag.lower()}", "desk": f"web.desk.{tag.lower()}", "head": f"web.head.{tag.lower()}", "yavar": f"web.yavar.{tag.lower()}"}
+
+
+def click_and_load(d, element):
+    """Click what submits a form or follows a link, and wait for the next page (never reading the
+    old page's notices as the new one's)."""
+    old = d.find_element(By.TAG_NAME, "html")
+    element.click()
+    WebDriverWait(d, 20).until(EC.staleness_of(old))
 
 
 def shot(d, name):
@@ -126,7 +135,7 @@ def test_a_report_logged_approved_and_counted_through_the_pages(system, driver, 
     d.find_element(By.ID, "beneficiaries").send_keys("۱۲")
     d.find_element(By.ID, "place").send_keys("مسجد محل")
     d.find_element(By.ID, "description").send_keys("توزیع بسته‌های معیشتی میان خانواده‌ها")
-    d.find_element(By.CSS_SELECTOR, "#report-form button[type=submit]").click()
+    click_and_load(d, d.find_element(By.CSS_SELECTOR, "#report-form button[type=submit]"))
     error = wait(d, "#error").text
     assert re.search(r"[\u0600-\u06FF]", error) and "ساعت" in error, error
     assert not re.search(r"[A-Za-z]{4,}", error), f"the refusal is not in Persian: {error}"
@@ -148,7 +157,7 @@ def test_a_report_logged_approved_and_counted_through_the_pages(system, driver, 
     shot(d, "3-member-form")
 
     def submitted():
-        d.find_element(By.CSS_SELECTOR, "#report-form button[type=submit]").click()
+        click_and_load(d, d.find_element(By.CSS_SELECTOR, "#report-form button[type=submit]"))
         WebDriverWait(d, 15).until(lambda x: x.find_elements(By.CSS_SELECTOR, ".notice"))
         return "/reports" in d.current_url and not d.find_elements(By.ID, "error")
     # The reports service learns the membership from the registry's events: soon, maybe not at once.
@@ -160,17 +169,17 @@ def test_a_report_logged_approved_and_counted_through_the_pages(system, driver, 
 
     # The head: the report waits on their desk; they approve it.
     sign_in(d, web, province["head"])
-    d.find_element(By.LINK_TEXT, "میز کانون").click()
+    click_and_load(d, d.find_element(By.LINK_TEXT, "میز کانون"))
     assert wait(d, "#todo-reports").text == "۱"
     shot(d, "5-head-desk")
-    d.find_element(By.CSS_SELECTOR, "#review button.approve").click()
+    click_and_load(d, d.find_element(By.CSS_SELECTOR, "#review button.approve"))
     assert "گزارش تأیید شد" in wait(d, ".notice.ok").text
     assert wait(d, "#todo-reports").text == "۰"
     # The head compiles and sends last month's report from the desk.
     d.find_element(By.ID, "clients").send_keys("۱۲۰")
     d.find_element(By.ID, "public_requests").send_keys("۱۰")
     d.find_element(By.ID, "public_requests_answered").send_keys("۸")
-    d.find_element(By.CSS_SELECTOR, "#monthly button[type=submit]").click()
+    click_and_load(d, d.find_element(By.CSS_SELECTOR, "#monthly button[type=submit]"))
     assert "گزارش ماهانه ثبت شد" in wait(d, ".notice.ok").text
     assert "در انتظار بررسی" in wait(d, "#monthly").text
 
@@ -203,7 +212,7 @@ def test_the_pages_fit_a_phone_and_refuse_what_a_role_may_not_see(system, driver
     assert "/login" in d.current_url
     # The city's secretary: their desk lists the city's kanoons below their floor and the month's completeness.
     sign_in(d, web, province["sec"])
-    d.find_element(By.LINK_TEXT, "میز شهرستان").click()
+    click_and_load(d, d.find_element(By.LINK_TEXT, "میز شهرستان"))
     low = wait(d, "#below-floor").text
     assert "کانون نور" in low    # three members against the province's floor
     assert "کانون" in wait(d, "#completeness-now").text
@@ -211,7 +220,7 @@ def test_the_pages_fit_a_phone_and_refuse_what_a_role_may_not_see(system, driver
     review = wait(d, "#monthly-review").text
     assert "کانون نور" in review, review
     shot(d, "8-city-desk")
-    d.find_element(By.XPATH, "//section[@id='monthly-review']//button[text()='پذیرش']").click()
+    click_and_load(d, d.find_element(By.XPATH, "//section[@id='monthly-review']//button[text()='پذیرش']"))
     assert "تصمیم ثبت شد" in wait(d, ".notice.ok").text
     assert "کانون نور" not in wait(d, "#monthly-review").text
 
@@ -228,7 +237,7 @@ def test_the_public_files_a_complaint_and_tracks_it(system, driver, province):
     Select(wait(d, "#subject_kind")).select_by_value("kanoon")
     d.find_element(By.ID, "subject_id").send_keys(province["kanoon"])
     d.find_element(By.ID, "text").send_keys("در توزیع بسته‌ها به چند خانواده چیزی نرسید")
-    d.find_element(By.CSS_SELECTOR, "form.card button[type=submit]").click()
+    click_and_load(d, d.find_element(By.CSS_SELECTOR, "form.card button[type=submit]"))
     code = wait(d, "#tracking-code").text.strip()
     assert re.fullmatch(r"[A-Z0-9-]{8,}", code), code
     shot(d, "9-complaint-filed")
@@ -243,13 +252,13 @@ def test_the_public_files_a_complaint_and_tracks_it(system, driver, province):
 def test_the_secretariat_numbers_a_letter_and_the_desk_answers_a_member(system, driver, province):
     d, web = driver, system.web
     sign_in(d, web, province["secretariat"])
-    d.find_element(By.LINK_TEXT, "دبیرخانه").click()
+    click_and_load(d, d.find_element(By.LINK_TEXT, "دبیرخانه"))
     wait(d, "#letter-form")
     deadline = jalali.format_date(jalali.today() + timedelta(days=10))
     d.find_element(By.ID, "subject").send_keys("درخواست آمار پویش زمستانه")
     d.find_element(By.ID, "parties").send_keys("ستاد مرکزی کانون‌ها")
     d.find_element(By.ID, "deadline").send_keys(deadline.translate(FA))
-    d.find_element(By.CSS_SELECTOR, "#letter-form button[type=submit]").click()
+    click_and_load(d, d.find_element(By.CSS_SELECTOR, "#letter-form button[type=submit]"))
     waiting = wait(d, "#waiting tbody tr").text
     year = jalali.jalali_year_month(jalali.today())[0]
     assert f"{year}/و/1".translate(FA) in waiting and "درخواست آمار پویش زمستانه" in waiting
@@ -258,16 +267,18 @@ def test_the_secretariat_numbers_a_letter_and_the_desk_answers_a_member(system, 
 
     # A member asks the service desk; the desk answers; the member reads the answer.
     sign_in(d, web, province["yavar"])
-    d.find_element(By.LINK_TEXT, "میز خدمت").click()
+    click_and_load(d, d.find_element(By.LINK_TEXT, "میز خدمت"))
     Select(wait(d, "#category")).select_by_value("reporting")
     d.find_element(By.ID, "subject").send_keys("خطا در ثبت گزارش")
     d.find_element(By.ID, "text").send_keys("هنگام ثبت گزارش خطا می‌بینم")
-    d.find_element(By.CSS_SELECTOR, "#ticket-form button[type=submit]").click()
+    click_and_load(d, d.find_element(By.CSS_SELECTOR, "#ticket-form button[type=submit]"))
     assert "خطا در ثبت گزارش" in wait(d, "article.ticket").text
     sign_in(d, web, province["desk"])
-    d.find_element(By.LINK_TEXT, "میز خدمت").click()
+    click_and_load(d, d.find_element(By.LINK_TEXT, "میز خدمت"))
     ticket = [t for t in d.find_elements(By.CSS_SELECTOR, "article.ticket") if "خطا در ثبت گزارش" in t.text][-1]
+    old = d.find_element(By.TAG_NAME, "html")
     ticket.find_element(By.NAME, "text").send_keys("تاریخ را شمسی وارد کنید" + Keys.ENTER)
+    WebDriverWait(d, 20).until(EC.staleness_of(old))
     wait(d, ".notice.ok")
     sign_in(d, web, province["yavar"])
     d.get(f"{web}/desk")
@@ -285,13 +296,13 @@ def test_a_member_asks_for_a_slot_and_the_head_confirms_it(system, driver, provi
     d.find_element(By.ID, "r-day").send_keys(tomorrow.translate(FA))
     d.find_element(By.ID, "r-from").send_keys("۱۶")
     d.find_element(By.ID, "r-to").send_keys("۱۸")
-    d.find_element(By.CSS_SELECTOR, "#reservation-form button[type=submit]").click()
+    click_and_load(d, d.find_element(By.CSS_SELECTOR, "#reservation-form button[type=submit]"))
     assert "نوبت" in wait(d, ".notice").text and not d.find_elements(By.ID, "error")
     sign_in(d, web, province["head"])
-    d.find_element(By.LINK_TEXT, "میز کانون").click()
+    click_and_load(d, d.find_element(By.LINK_TEXT, "میز کانون"))
     row = [r for r in d.find_elements(By.CSS_SELECTOR, "table.data tr") if tomorrow.translate(FA) in r.text]
     assert row and "۱۶–۱۸" in row[0].text
-    row[0].find_element(By.XPATH, ".//button[text()='پذیرش']").click()
+    click_and_load(d, row[0].find_element(By.XPATH, ".//button[text()='پذیرش']"))
     assert "تصمیم ثبت شد" in wait(d, ".notice.ok").text
     assert "تأییدشده" in [r for r in d.find_elements(By.CSS_SELECTOR, "table.data tr")
                           if tomorrow.translate(FA) in r.text][0].text
