@@ -8,6 +8,8 @@
 4. the gateway (uvicorn) on GATEWAY_PORT (default 8000);
 5. the web app (uvicorn) on WEB_PORT (default 8080), a client of the gateway.
 
+A process that dies afterwards is started again after a back-off (1 s, doubling up to 30 s), the
+reason printed; five deaths of one process within a minute is a crash loop, which stops everything.
 Ctrl-C or SIGTERM stops them all, gateway first, store last.
 """
 from __future__ import annotations
@@ -27,6 +29,7 @@ from pathlib import Path
 from ops import topology
 
 from . import rabbit, store
+from .restarts import RestartPolicy
 
 # eventlet announces its deprecation and nameko imports pkg_resources: both known, both harmless here.
 QUIET_WARNINGS = "ignore::DeprecationWarning,ignore::UserWarning"
@@ -54,12 +57,16 @@ class Runner:
         self.store_port = store_port
         self.env = env
         self.procs: list[tuple[str, subprocess.Popen]] = []
+        self.commands: dict[str, list[str]] = {}
+        self.policies: dict[str, RestartPolicy] = {}
+        self.pending: dict[str, float] = {}   # name → when to restart it
 
     def spawn(self, name: str, cmd: list[str]) -> subprocess.Popen:
         log = open(self.logs / f"{name}.log", "ab")
         p = subprocess.Popen(cmd, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
                              start_new_session=True)
-        self.procs.append((name, p))
+        self.procs = [(n, q) for n, q in self.procs if n != name] + [(name, p)]
+        self.commands[name] = cmd
         print(f"run: {name} started (pid {p.pid}), log {self.logs / (name + '.log')}", flush=True)
         return p
 
@@ -136,9 +143,28 @@ class Runner:
         self.procs.clear()
 
     def supervise(self) -> None:
+        """Like a supervisor: a process that dies is started again after a back-off, with why in the
+        output; a crash loop (devenv/restarts.py) stops everything, so that someone looks."""
         while True:
-            self.check_alive()
-            time.sleep(1)
+            now = time.monotonic()
+            for name, p in list(self.procs):
+                if name in self.pending or p.poll() is None:
+                    continue
+                policy = self.policies.setdefault(name, RestartPolicy())
+                delay = policy.died(now)
+                how = f"killed by signal {-p.returncode}" if p.returncode < 0 else f"exited with {p.returncode}"
+                if delay is None:
+                    raise SystemExit(f"run: {name} {how}, its {policy.limit}th death within {policy.window:.0f}s: "
+                                     f"a crash loop; stopping everything (see {self.logs / (name + '.log')})")
+                print(f"run: {name} {how}; restarting it in {delay:.0f}s (see {self.logs / (name + '.log')})",
+                      flush=True)
+                self.pending[name] = now + delay
+            for name, at in list(self.pending.items()):
+                if now >= at:
+                    del self.pending[name]
+                    self.spawn(name, self.commands[name])
+                    print(f"run: {name} restarted", flush=True)
+            time.sleep(0.5)
 
 
 def main() -> None:
