@@ -105,13 +105,13 @@ def make_plan(seed: int, kanoons: int, members: int, today: date) -> Plan:
                 if u["kind"] == "city" and u["parent_id"] == PROVINCE]
     hoods = [(f"{CAPITAL}-H{i + 1:02d}", name) for i, name in enumerate(NEIGHBORHOODS)]
 
-    def person(kind: str, city: str, gender: str | None = None, age_range=(18, 70)) -> list:
+    def person(kind: str, city: str, gender: str | None = None, age_range=(18, 70), education=EDUCATION) -> list:
         nid = next(ids)
         gender = gender or ("مرد" if rng.random() < 0.56 else "زن")
         first = rng.choice(FIRST_M if gender == "مرد" else FIRST_F)
         jy = jalali.jalali_year_month(today)[0] - rng.randint(*age_range)
         return [nid, first, rng.choice(LAST), kind, gender, f"{jy}/{rng.randint(1, 12):02d}/{rng.randint(1, 29):02d}",
-                weighted(rng, EDUCATION), weighted(rng, OCCUPATION), city, f"09{rng.randrange(10**8, 10**9)}",
+                weighted(rng, education), weighted(rng, OCCUPATION), city, f"09{rng.randrange(10**8, 10**9)}",
                 f"09-{nid}" if kind == "خادمیار" else None, None]
 
     ks: list[Kanoon] = []
@@ -128,7 +128,7 @@ def make_plan(seed: int, kanoons: int, members: int, today: date) -> Plan:
                 city = rng.choice(counties)["id"]
                 unit = city
         founded = today - timedelta(days=rng.randint(400, 1500))
-        head = person("خادمیار", city, age_range=(28, 60))
+        head = person("خادمیار", city, age_range=(28, 60), education=EDUCATION[2:])   # §2.3: at least a diploma
         deputy = person("خادمیار", city, age_range=(24, 60))
         size = rng.randint(12, 95) if not specialized else rng.randint(8, 40)
         name = (f"کانون خدمت رضوی {fld and {'medical': 'پزشکی', 'dental': 'دندانپزشکی', 'art': 'هنر', 'legal': 'حقوقی'}[fld] or ''}"

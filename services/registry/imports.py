@@ -21,7 +21,7 @@ from kernel.store import Transaction
 
 from .domain import imports as im
 from .domain import rules
-from .domain.kanoons import Kanoon, KanoonStatus
+from .domain.kanoons import Kanoon, KanoonStatus, check_deputy_eligibility, check_head_eligibility
 from .domain.leadership import approve_formation
 from .domain.membership import join
 from .domain.people import Person, PersonKind
@@ -250,6 +250,8 @@ def record_kanoons(tx: Transaction, repo: Repository, actor: Actor, todo: list[d
             if deputy is None:
                 raise Invalid("no person is registered with the deputy's national ID: import the members first",
                               "deputy_national_id")
+            check_head_eligibility(head, "head_national_id")
+            check_deputy_eligibility(deputy, "deputy_national_id")
             check_may_head(repo.restrictions(head.id), clock.today(), "head_national_id")
             for field, p in (("head_national_id", head), ("deputy_national_id", deputy)):
                 if repo.head_of_active_kanoon(p.id):

@@ -3,7 +3,7 @@ what HQ's import accepts: every member and kanoon row passes the import's checks
 filled past its ceiling."""
 from collections import Counter
 from dataclasses import asdict
-from datetime import date
+from datetime import date, datetime
 
 from devenv.demo import MEMBER_HEADER, make_plan
 from services.registry.domain import imports as im
@@ -18,9 +18,9 @@ def test_the_same_seed_makes_the_same_province_and_another_seed_another():
 
 
 def test_every_generated_row_passes_the_import_checks():
-    plan = make_plan(1405, 20, 1500, TODAY)
+    plan = make_plan(1405, 100, 10_000, TODAY)    # the size `make demo` loads
     people = [k.head for k in plan.kanoons] + [k.deputy for k in plan.kanoons] + plan.members
-    assert len(people) == 1500
+    assert len(people) == 10_000
     rows = im.read_rows("members", MEMBER_HEADER, [r[:11] + [None] for r in people], TODAY)
     refused = [r["outcome"] for r in rows if "outcome" in r]
     assert refused == []
@@ -30,6 +30,18 @@ def test_every_generated_row_passes_the_import_checks():
                             for k in plan.kanoons], TODAY)
     assert [r.get("outcome") for r in kanoons if "outcome" in r] == []
     assert {r["data"]["kind"] for r in kanoons} == {"neighborhood", "specialized"}
+    # Their heads and deputies are what §2.3 asks (the import records them only then).
+    from services.registry.domain.kanoons import check_deputy_eligibility, check_head_eligibility
+    from services.registry.domain.people import Person
+    by_nid = {r["data"]["national_id"]: r["data"] for r in rows if "data" in r}
+
+    def person(nid):
+        d = by_nid[nid]
+        return Person(id="p", kind=d["kind"], first_name=d["first_name"], last_name=d["last_name"],
+                      education=d["education"], service_code=d.get("service_code"), registered_at=datetime(2026, 1, 1))
+    for k in plan.kanoons:
+        check_head_eligibility(person(k.head[0]))
+        check_deputy_eligibility(person(k.deputy[0]))
     sizes = Counter(r[11] for r in plan.members if r[11])
     assert max(sizes.values()) + 2 <= 100
     # Plausible people: both genders, several education levels, most of them placed in a kanoon.
