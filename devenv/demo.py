@@ -386,7 +386,9 @@ def load(base: str, plan: Plan, today: date, env: dict) -> list[tuple[str, str]]
             r = head.post("/api/monthly-reports", json={"kanoon_id": kid[k.code], "month": str(month),
                                                          "clients": rng.randint(20, 400), "public_requests": asked,
                                                          "public_requests_answered": rng.randint(asked // 2, asked),
-                                                         "narrative": "گزارش فعالیت‌های ماه کانون"})
+                                                         "narrative": "گزارش فعالیت‌های ماه کانون",
+                                                         **({"supplementary": "تکمله: خدمات تخصصی ماه و آمار مراجعان"}
+                                                            if k.kind == "تخصصی" else {})})
         return None if r.status_code in (201, 409) else f"{what}: {r.status_code} {r.json().get('message')}"
     refused = [x for x in parallel(program_or_month, work, 8, "programs and monthly reports") if x]
     if refused:

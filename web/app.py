@@ -296,7 +296,8 @@ def create_app(gateway_url: str | None = None, secure_cookies: bool | None = Non
                                       "clients": _number(form.get("clients"), int),
                                       "public_requests": _number(form.get("public_requests"), int),
                                       "public_requests_answered": _number(form.get("public_requests_answered"), int),
-                                      **({"narrative": form["narrative"]} if form.get("narrative") else {})})
+                                      **({"narrative": form["narrative"]} if form.get("narrative") else {}),
+                                      **({"supplementary": form["supplementary"]} if form.get("supplementary") else {})})
         return RedirectResponse(f"/kanoons/{kanoon_id}?done=monthly", status_code=303)
 
     @app.post("/transfers/{transfer_id}/decisions", response_class=HTMLResponse)
