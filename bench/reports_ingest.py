@@ -29,7 +29,7 @@ from tests.conftest import QUIET, free_port
 from tests.system.helpers import account, form_kanoon, member, sign_in, staff
 
 ROOT = Path(__file__).resolve().parent.parent
-ADMIN_PASSWORD = "bench-admin-password"
+ADMIN_PASSWORD = "bench-password-1405"
 
 
 def start_system(data: Path):

@@ -33,8 +33,12 @@ def launch(data: Path, port: int, store_port: int, env: dict, username: str = "a
             proc.kill()
             raise RuntimeError(out.read_text())
         time.sleep(0.5)
-    subprocess.run([sys.executable, "-m", "services.registry.cli", "create-admin", "--username", username],
-                   cwd=ROOT, env=env, check=True, timeout=60, stdout=subprocess.DEVNULL)
+    try:
+        subprocess.run([sys.executable, "-m", "services.registry.cli", "create-admin", "--username", username],
+                       cwd=ROOT, env=env, check=True, timeout=60, stdout=subprocess.DEVNULL)
+    except BaseException:
+        stop(proc)   # never leave a system running behind a failed start: its services would share the queues
+        raise
     return proc
 
 

@@ -20,11 +20,11 @@ from pydantic import BaseModel
 from starlette.exceptions import HTTPException
 
 from kernel.access import Actor
-from kernel.errors import DomainError, Unavailable
+from kernel.errors import DomainError, Unauthenticated, Unavailable
 from kernel.settings import load_settings
 
 from . import export, responses
-from .deps import CallerDep, issue_token
+from .deps import CallerDep, client_address, issue_token
 from .edge import DigitsMiddleware
 from .routes import festival, finance, ops, oversight, registry, reports, secretariat
 from .throttle import Throttle
@@ -70,7 +70,9 @@ def create_app(settings=None, start_pool: bool = True) -> FastAPI:
     app.state.settings = settings
     app.state.actor_cache = {}
     app.state.throttles = {"complaints": Throttle(settings.public_complaints_per_10min, 600),
-                           "lookups": Throttle(settings.public_lookups_per_10min, 600)}
+                           "lookups": Throttle(settings.public_lookups_per_10min, 600),
+                           "signin_user": Throttle(settings.signin_failures_per_user, 900),
+                           "signin_address": Throttle(settings.signin_failures_per_address, 900)}
 
     @app.middleware("http")
     async def request_context(request: Request, call_next):
@@ -156,10 +158,24 @@ def create_app(settings=None, start_pool: bool = True) -> FastAPI:
 
     @app.post("/token", response_model=Token, tags=["sign-in"])
     def token(request: Request, form: Annotated[OAuth2PasswordRequestForm, Depends()]):
-        """Sign in with username and password; returns a bearer token."""
+        """Sign in with username and password; returns a bearer token. After too many failed attempts
+        for a username or from an address, 429 with Retry-After (SIGNIN_FAILURES_PER_USER,
+        SIGNIN_FAILURES_PER_ADDRESS in 15 minutes)."""
+        throttles = request.app.state.throttles
+        keys = (("signin_user", form.username.strip().lower()), ("signin_address", client_address(request)))
+        wait = max((throttles[name].blocked(key) or 0 for name, key in keys), default=0)
+        if wait:
+            return error(request, 429, {"error": "too_many_requests", "field": "username",
+                                        "message": f"too many failed sign-ins; try again in {int(wait) + 1} seconds"},
+                         {"Retry-After": str(int(wait) + 1)})
         pool = request.app.state.rpc
         context = {"request_id": request.state.request_id, "deadline": time.time() + pool.timeout}
-        actor = Actor.model_validate(pool.call(context, "registry", "authenticate", form.username, form.password))
+        try:
+            actor = Actor.model_validate(pool.call(context, "registry", "authenticate", form.username, form.password))
+        except Unauthenticated:
+            for name, key in keys:
+                throttles[name].hit(key)
+            raise
         tok, ttl = issue_token(settings, actor)
         return Token(access_token=tok, expires_in=ttl)
 

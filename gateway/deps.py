@@ -29,7 +29,9 @@ IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
 
 def issue_token(settings, actor: Actor) -> tuple[str, int]:
     exp = datetime.now(timezone.utc) + timedelta(minutes=settings.jwt_minutes)
-    token = jwt.encode({"sub": actor.user_id, "pid": actor.person_id, "exp": exp,
+    # `jti` names the token; a deactivated account's tokens stop working because the registry is
+    # asked who the caller is on every request (deps.signed_in), not because of the token itself.
+    token = jwt.encode({"sub": actor.user_id, "pid": actor.person_id, "exp": exp, "jti": uuid.uuid4().hex,
                         "iat": datetime.now(timezone.utc)}, settings.jwt_secret, algorithm="HS256")
     return token, settings.jwt_minutes * 60
 

@@ -32,6 +32,17 @@ class Throttle:
             q.append(now)
             return None
 
+    def blocked(self, key: str) -> float | None:
+        """Without counting: None when `key` may go on, else the seconds until it may."""
+        now = self.clock()
+        with self.lock:
+            q = self.hits.get(key)
+            while q and q[0] <= now - self.window:
+                q.popleft()
+            if q is not None and len(q) >= self.limit:
+                return max(1.0, q[0] + self.window - now)
+            return None
+
     def _prune(self, now: float) -> None:
         for key in [k for k, q in self.hits.items() if not q or q[-1] <= now - self.window]:
             del self.hits[key]

@@ -55,6 +55,10 @@ class Settings(BaseSettings):
     # process: at most this many in a sliding 10 minutes; more get 429 with Retry-After.
     public_complaints_per_10min: int = 5
     public_lookups_per_10min: int = 30
+    # Failed sign-ins, per username and per client address and gateway process, in a sliding 15
+    # minutes: past them, sign-in answers 429 with Retry-After (even with the right password).
+    signin_failures_per_user: int = 5
+    signin_failures_per_address: int = 30
     # Shared by the gateway and the web app: a request carrying it in X-Khadem-Proxy is the web app's,
     # whose X-Forwarded-For the gateway believes, so that the public routes count the person's address
     # behind the web app and not the web app's. Empty: X-Forwarded-For is never believed.

@@ -37,7 +37,7 @@ KANOON_ROLES = {"kanoon_head", "kanoon_deputy"}
 CITY_ROLES = {"city_secretary", "county_liaison"}
 DONE = {"report": "گزارش شما ثبت شد و در انتظار تأیید مسئول کانون است.", "approved": "گزارش تأیید شد.",
         "rejected": "گزارش رد شد.", "reservation": "درخواست نوبت ثبت شد.", "decided": "تصمیم ثبت شد.",
-        "monthly": "گزارش ماهانه ثبت شد.", "saved": "ثبت شد.", "import": "پرونده پذیرفته شد؛ پیشرفت آن را در این صفحه ببینید."}
+        "monthly": "گزارش ماهانه ثبت شد.", "saved": "ثبت شد.", "password": "گذرواژه شما عوض شد.", "import": "پرونده پذیرفته شد؛ پیشرفت آن را در این صفحه ببینید."}
 
 
 def areas(me: dict) -> dict[str, list[str]]:
@@ -166,7 +166,8 @@ def create_app(gateway_url: str | None = None, secure_cookies: bool | None = Non
             nxt = "/"
         try:
             tok = await run_in_threadpool(api.call, "POST", "/token", None, key="sign-in",
-                                          data={"username": normalize_digits(username), "password": password})
+                                          data={"username": normalize_digits(username), "password": password},
+                                          forwarded_for=client_address(request))
         except Refused as exc:
             return page(request, "login.html", status=exc.status, error=exc.message, username=username, next=nxt)
         r = RedirectResponse(nxt, status_code=303)
@@ -181,6 +182,23 @@ def create_app(gateway_url: str | None = None, secure_cookies: bool | None = Non
         r.delete_cookie(TOKEN)
         r.delete_cookie(CSRF)
         return r
+
+    @app.get("/account", response_class=HTMLResponse)
+    def account_page(request: Request):
+        return page(request, "account.html")
+
+    @app.post("/account", response_class=HTMLResponse)
+    async def change_password(request: Request):
+        form = await form_of(request)
+        try:
+            await run_in_threadpool(api.call, "POST", "/api/accounts/me/password", token_of(request), key=form.get("key"),
+                                    json={"current_password": form.get("current_password", ""),
+                                          "new_password": form.get("new_password", "")})
+        except Refused as exc:
+            if exc.status == 401:
+                raise
+            return page(request, "account.html", status=exc.status, error=exc.message, field=exc.field)
+        return RedirectResponse("/account?done=password", status_code=303)
 
     # -- home: what each of the person's roles opens
 

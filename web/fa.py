@@ -65,6 +65,10 @@ FIELDS = {**LABELS, "kanoon_id": "کانون", "service_type": "مصداق خد�
 # refusal gets its code's sentence and the field at fault (REFUSALS below), so none is shown in English only.
 KNOWN = [
     (re.compile(r"wrong username or password"), "نام کاربری یا گذرواژه نادرست است."),
+    (re.compile(r"current password is wrong"), "گذرواژهٔ کنونی نادرست است."),
+    (re.compile(r"password has at least|not only digits|does not contain the username|different characters"),
+     "گذرواژهٔ تازه دست‌کم ۱۰ نویسه و ۵ نویسهٔ گوناگون دارد، فقط رقم نیست و نام کاربری در آن نیست."),
+    (re.compile(r"failed sign-ins"), "تلاش‌های ناموفق ورود زیاد بوده است؛ چند دقیقه بعد دوباره تلاش کنید."),
     (re.compile(r"sign in first|token"), "لطفاً دوباره وارد شوید."),
     (re.compile(r"rejection needs its reason"), "برای رد گزارش، دلیل آن را بنویسید."),
     (re.compile(r"not a member|member of (the|this) kanoon"), "شما عضو این کانون نیستید."),

@@ -300,6 +300,25 @@ def revoke_role(call: CallerDep, assignment_id: str):
     return call(R, "revoke_role", assignment_id)
 
 
+@router.post("/accounts/me/password", response_model=out.Account)
+def change_password(call: CallerDep, cmd: s.ChangePassword):
+    """Your own password, given the current one (at least 10 characters, not only digits, without
+    the username, at least 5 different characters)."""
+    return call(R, "change_password", cmd.model_dump(mode="json"))
+
+
+@router.post("/accounts/{user_id}/password-reset", response_model=out.Account)
+def reset_password(call: CallerDep, user_id: str, cmd: s.ResetPassword):
+    """An administrator sets someone's password."""
+    return call(R, "reset_password", user_id, cmd.model_dump(mode="json"))
+
+
+@router.post("/accounts/{user_id}/deactivation", response_model=out.Account)
+def deactivate_account(call: CallerDep, user_id: str):
+    """An administrator closes an account; its tokens stop working on their next request."""
+    return call(R, "deactivate_account", user_id)
+
+
 @router.post("/accounts", status_code=201, response_model=out.Account)
 def create_account(call: CallerDep, cmd: s.CreateAccount = Body(...)):
     """A sign-in account for a registered person."""

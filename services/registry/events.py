@@ -244,3 +244,18 @@ class UserCreated(EventData):
     user_id: str
     person_id: str
     username: str
+
+
+@event_type("registry.user.password_changed.v1", "user/{user_id}")
+class PasswordChanged(EventData):
+    """A password changed by its owner, or reset by an administrator (never the password itself)."""
+    user_id: str
+    by: str
+    reset: bool
+
+
+@event_type("registry.user.deactivated.v1", "user/{user_id}")
+class UserDeactivated(EventData):
+    user_id: str
+    person_id: str
+    by: str

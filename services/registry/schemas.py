@@ -233,6 +233,19 @@ class AssignRole(Command):
     valid_to: JalaliDate | None = None
 
 
+class ChangePassword(Command):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"current_password": "the-old-password", "new_password": "a-new-long-password"}]})
+    verbatim = frozenset({"current_password", "new_password"})
+    current_password: str = Field(min_length=1, max_length=200)
+    new_password: str = Field(min_length=1, max_length=200)
+
+
+class ResetPassword(Command):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"new_password": "a-temporary-password-1"}]})
+    verbatim = frozenset({"new_password"})
+    new_password: str = Field(min_length=1, max_length=200)
+
+
 class CreateAccount(Command):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"person_id": "p_1a2b3c4d5e6f7a8b", "username": "sec.mashhad", "password": "a-long-password"}]})
     verbatim = frozenset({"password"})

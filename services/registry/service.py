@@ -35,7 +35,8 @@ from .domain.selection import Application, Applicant
 from .domain.settings import ProvinceSettings
 from .domain.transfers import Transfer, TransferStatus, execute_transfer
 from .domain.units import Unit, UnitKind
-from .events import MembershipPolicySet, ProvinceSettingsSet, UserCreated
+from .domain.accounts import check_password
+from .events import MembershipPolicySet, PasswordChanged, ProvinceSettingsSet, UserCreated, UserDeactivated
 from .repository import Repository, ensure_indexes, people_match
 from .imports import FILES_BUCKET, ImportRunner
 from .projections import apply_rank_event
@@ -826,6 +827,7 @@ class RegistryService(DomainService):
         def work(repo: Repository, tx: Transaction):
             person = repo.person(cmd.person_id)
             rules.manage_accounts(self.actor, person)
+            check_password(cmd.password, cmd.username)
             if repo.user_of_person(person.id):
                 raise Conflict("this person already has an account", "person_id")
             user = {"_id": clock.new_id("u"), "username": cmd.username, "person_id": person.id,
@@ -839,6 +841,7 @@ class RegistryService(DomainService):
     def bootstrap_admin(self, username: str, password: str, first_name: str, last_name: str) -> dict:
         """The first administrator (the `create-admin` command); refused once any admin exists."""
         parse(s.CreateAccount, {"person_id": "x", "username": username, "password": password})
+        check_password(password, username)
 
         def work(repo: Repository, tx: Transaction):
             if repo.db.roles.count_documents({"role": "admin", "revoked_at": None}):
@@ -862,6 +865,58 @@ class RegistryService(DomainService):
             repo.add_user(user)
             tx.emit(UserCreated(user_id=user["_id"], person_id=person.id, username=username))
             return {"id": user["_id"], "username": username, "person_id": person.id}
+        return self._write(work)
+
+    @rpc
+    def change_password(self, payload: dict) -> dict:
+        """The caller's own password, given the current one."""
+        cmd = parse(s.ChangePassword, payload)
+
+        def work(repo: Repository, tx: Transaction):
+            actor = rules.signed_in(self.actor)
+            user = repo.user(actor.user_id)
+            try:
+                _hasher.verify(user["password_hash"], cmd.current_password)
+            except (VerificationError, InvalidHashError):
+                raise Invalid("the current password is wrong", "current_password") from None
+            check_password(cmd.new_password, user["username"], "new_password")
+            repo.set_password_hash(user["_id"], _hasher.hash(cmd.new_password))
+            tx.emit(PasswordChanged(user_id=user["_id"], by=actor.person_id, reset=False))
+            return {"id": user["_id"], "username": user["username"], "person_id": user["person_id"]}
+        return self._write(work)
+
+    @rpc
+    def reset_password(self, user_id: str, payload: dict) -> dict:
+        """An administrator sets someone's password (they change it after signing in)."""
+        cmd = parse(s.ResetPassword, payload)
+
+        def work(repo: Repository, tx: Transaction):
+            actor = rules.admin(self.actor, "reset passwords")
+            user = repo.user(user_id) if isinstance(user_id, str) else None
+            if user is None:
+                raise NotFound(f"no account {user_id}", "user_id")
+            check_password(cmd.new_password, user["username"], "new_password")
+            repo.set_password_hash(user["_id"], _hasher.hash(cmd.new_password))
+            tx.emit(PasswordChanged(user_id=user["_id"], by=actor.person_id, reset=True))
+            return {"id": user["_id"], "username": user["username"], "person_id": user["person_id"]}
+        return self._write(work)
+
+    @rpc
+    def deactivate_account(self, user_id: str) -> dict:
+        """An administrator closes an account: its tokens stop working on their next request (the
+        gateway asks who the caller is on every request)."""
+        def work(repo: Repository, tx: Transaction):
+            actor = rules.admin(self.actor, "deactivate accounts")
+            user = repo.user(user_id) if isinstance(user_id, str) else None
+            if user is None:
+                raise NotFound(f"no account {user_id}", "user_id")
+            if user["_id"] == actor.user_id:
+                raise Conflict("an administrator does not deactivate their own account", "user_id")
+            if not user.get("active", True):
+                raise Conflict("the account is deactivated already", "user_id")
+            repo.db.users.update_one({"_id": user["_id"]}, {"$set": {"active": False, "deactivated_at": clock.now()}})
+            tx.emit(UserDeactivated(user_id=user["_id"], person_id=user["person_id"], by=actor.person_id))
+            return {"id": user["_id"], "username": user["username"], "person_id": user["person_id"]}
         return self._write(work)
 
     @rpc

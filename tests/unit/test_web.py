@@ -31,6 +31,11 @@ def test_known_messages_get_their_own_sentence():
     assert fa.refusal(401, {"error": "unauthenticated", "message": "wrong username or password"}) == \
         "نام کاربری یا گذرواژه نادرست است."
     assert "دلیل" in fa.refusal(422, {"error": "invalid", "message": "a rejection needs its reason"})
+    assert fa.refusal(422, {"error": "invalid", "field": "current_password",
+                            "message": "the current password is wrong"}) == "گذرواژهٔ کنونی نادرست است."
+    assert "۱۰ نویسه" in fa.refusal(422, {"error": "invalid", "message": "a password is not only digits"})
+    assert "تلاش‌های ناموفق" in fa.refusal(429, {"error": "too_many_requests",
+                                               "message": "too many failed sign-ins; try again in 60 seconds"})
     # "outcome unknown" always says to send the same form again, whatever the message
     assert "دوباره" in fa.refusal(504, {"error": "outcome_unknown", "message": "already"})
 

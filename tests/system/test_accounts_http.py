@@ -1,0 +1,53 @@
+"""Accounts that can be defended, over HTTP: a password changed by its owner and reset by an
+administrator under one policy; a deactivated account's token stops working on its next request;
+failed sign-ins throttled per username with a clear message and Retry-After; tokens carry an id."""
+import uuid
+
+import httpx
+import jwt
+
+from tests.system.helpers import account, member
+
+
+def test_password_change_reset_and_deactivation(system, admin):
+    tag = uuid.uuid4().hex[:6]
+    pid = member(admin)
+    me = account(admin, system.base, pid, f"acc.{tag}")          # password-123
+    uid = me.get("/me").json()["user_id"]
+    claims = jwt.decode(me.headers["Authorization"].split()[1], options={"verify_signature": False})
+    assert len(claims["jti"]) == 32
+    # The current password must be right; the new one must meet the policy; neither is echoed.
+    r = me.post("/api/accounts/me/password", json={"current_password": "wrong-password", "new_password": "a-new-password-1"})
+    assert r.status_code == 422 and r.json()["field"] == "current_password"
+    r = me.post("/api/accounts/me/password", json={"current_password": "password-123", "new_password": "1234567890"})
+    assert r.status_code == 422 and r.json()["field"] == "new_password" and "1234567890" not in r.text
+    r = me.post("/api/accounts/me/password", json={"current_password": "password-123", "new_password": f"x-acc.{tag}-x"})
+    assert r.status_code == 422 and "username" in r.json()["message"]
+    assert me.post("/api/accounts/me/password", json={"current_password": "password-123",
+                                                      "new_password": "a-new-password-1"}).status_code == 200
+    assert httpx.post(f"{system.base}/token", data={"username": f"acc.{tag}", "password": "password-123"}).status_code == 401
+    assert httpx.post(f"{system.base}/token", data={"username": f"acc.{tag}", "password": "a-new-password-1"}).status_code == 200
+    # Only an administrator resets; then the reset password works.
+    assert me.post(f"/api/accounts/{uid}/password-reset", json={"new_password": "reset-by-me-1"}).status_code == 403
+    assert admin.post(f"/api/accounts/{uid}/password-reset", json={"new_password": "reset-by-admin-1"}).status_code == 200
+    assert httpx.post(f"{system.base}/token", data={"username": f"acc.{tag}", "password": "reset-by-admin-1"}).status_code == 200
+    # Deactivated: the token it already holds stops working at once, and it cannot sign in.
+    assert me.get("/me").status_code == 200
+    assert me.post(f"/api/accounts/{uid}/deactivation").status_code == 403
+    assert admin.post(f"/api/accounts/{uid}/deactivation").status_code == 200
+    assert me.get("/me").status_code == 401
+    assert httpx.post(f"{system.base}/token", data={"username": f"acc.{tag}", "password": "reset-by-admin-1"}).status_code == 401
+    assert admin.post(f"/api/accounts/{uid}/deactivation").status_code == 409
+    assert admin.post(f"/api/accounts/{admin.get('/me').json()['user_id']}/deactivation").status_code == 409
+
+
+def test_failed_sign_ins_are_throttled_per_username(system, admin):
+    tag = uuid.uuid4().hex[:6]
+    account(admin, system.base, member(admin), f"thr.{tag}")
+    for _ in range(5):
+        assert httpx.post(f"{system.base}/token", data={"username": f"thr.{tag}", "password": "not-it-at-all"}).status_code == 401
+    r = httpx.post(f"{system.base}/token", data={"username": f"thr.{tag}", "password": "password-123"})
+    assert r.status_code == 429 and int(r.headers["Retry-After"]) > 0 and "failed sign-ins" in r.json()["message"]
+    # Another account is not held back by this one's failures.
+    other = account(admin, system.base, member(admin), f"thr2.{tag}")
+    assert other.get("/me").status_code == 200
