@@ -119,7 +119,7 @@ def test_each_process_works_as_its_own_broker_user(users, amqp_uri, mongo_uri, t
     try:
         gateway_uri = uri_as(amqp_uri, users["gateway"])
         with caller(gateway_uri) as anonymous:
-            root = anonymous.registry.bootstrap_admin("root", "root-password-1", "مدیر", "سامانه")
+            root = anonymous.registry.bootstrap_admin("root", "service-tests-password-1", "مدیر", "سامانه")
         # The reports service learns the administrator's role from the registry's events.
         with caller(gateway_uri, root["id"], root["person_id"]) as admin:
             deadline = time.monotonic() + 30

@@ -44,7 +44,7 @@ def world(amqp_uri, mongo_uri, tmp_path_factory, rpc):
     registry = start_service(REGISTRY, env, logs / "registry.log", rpc, "registry.ping")
     festival = start_service(FESTIVAL, env, logs / "festival.log", rpc, "festival.ping")
     try:
-        root = rpc.registry.bootstrap_admin("root", "root-password-1", "مدیر", "سامانه")
+        root = rpc.registry.bootstrap_admin("root", "service-tests-password-1", "مدیر", "سامانه")
         admin = root["person_id"]
         with as_(amqp_uri, admin, root["id"]) as r:
             head = r.registry.register_member(person("1234567891"))["id"]

@@ -92,7 +92,7 @@ def test_an_operator_replays_sent_events_so_that_a_later_consumer_catches_up(amq
     oldest first, with their original ids, to every subscriber or to one consumer's queue."""
     prefix, store = registry_store(mongo_uri, "replay_")
     with registry_running(amqp_uri, mongo_uri, prefix, rpc, tmp_path) as tap:
-        root = rpc.registry.bootstrap_admin("root", "root-password-1", "مدیر", "سامانه")
+        root = rpc.registry.bootstrap_admin("root", "service-tests-password-1", "مدیر", "سامانه")
         units = [r["_id"] for r in store.db.outbox.find({"type": "registry.unit.created.v1"},
                                                           sort=[("created_at", 1), ("_id", 1)])]
         assert len(units) > 30  # the unit tree the registry loads when it starts

@@ -29,7 +29,7 @@ def world(amqp_uri, mongo_uri, tmp_path_factory, rpc):
     registry = start_service(REGISTRY, env, logs / "registry.log", rpc, "registry.ping")
     oversight = start_service(OVERSIGHT, env, logs / "oversight.log", rpc, "oversight.ping")
     try:
-        root = rpc.registry.bootstrap_admin("root", "root-password-1", "مدیر", "سامانه")
+        root = rpc.registry.bootstrap_admin("root", "service-tests-password-1", "مدیر", "سامانه")
         admin = root["person_id"]
         with as_(amqp_uri, admin, root["id"]) as r:
             head = r.registry.register_member(person("1234567891"))["id"]

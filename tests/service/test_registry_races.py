@@ -57,7 +57,7 @@ def admin(registry, rpc):
     """The first administrator, created by eight concurrent bootstraps: one wins."""
     race.who = ()
     wins, losses = race(registry["amqp"], 8, lambda r, i: r.registry.bootstrap_admin(
-        f"root{i}", "root-password-1", "مدیر", "سامانه"))
+        f"root{i}", "service-tests-password-1", "مدیر", "سامانه"))
     assert len(wins) == 1 and len(losses) == 7
     assert all(isinstance(e, Conflict) for e in losses)
     race.who = (wins[0]["id"], wins[0]["person_id"])

@@ -12,9 +12,11 @@ def registry(amqp_uri, mongo_uri, tmp_path_factory, rpc):
     env = service_env(amqp_uri, mongo_uri, unique("reg_"))
     svc = start_service("services.registry.service:RegistryService", env, tmp_path_factory.mktemp("logs") / "registry.log", rpc,
                         "registry.ping")
-    admin = rpc.registry.bootstrap_admin("root", "root-password-1", "مدیر", "سامانه")
-    yield {"svc": svc, "admin": admin}
-    svc.stop()
+    try:
+        admin = rpc.registry.bootstrap_admin("root", "service-tests-password-1", "مدیر", "سامانه")
+        yield {"svc": svc, "admin": admin}
+    finally:
+        svc.stop()   # also when the set-up fails: a registry left running would answer the next suite's calls
 
 
 def as_admin(amqp_uri, registry):

@@ -56,7 +56,7 @@ def world(amqp_uri, mongo_uri, tmp_path_factory, rpc):
                              "registry.ping")
     reports = start_service(REPORTS, env, logs / "reports.log", rpc, "reports.ping")
     try:
-        root = rpc.registry.bootstrap_admin("root", "root-password-1", "مدیر", "سامانه")
+        root = rpc.registry.bootstrap_admin("root", "service-tests-password-1", "مدیر", "سامانه")
         admin = root["person_id"]
         with as_(amqp_uri, admin, root["id"]) as r:
             head = r.registry.register_member(person("1234567891"))["id"]
