@@ -4,7 +4,8 @@ takes, which applies DOMAIN §9 to every field."""
 from __future__ import annotations
 
 import re
-from datetime import date
+import hashlib
+from datetime import date, datetime
 from typing import Annotated, Any, ClassVar
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, ValidationInfo, WithJsonSchema, \
@@ -91,3 +92,20 @@ JalaliDate = Annotated[
     WithJsonSchema({"type": "string", "example": "1403/07/15",
                     "description": "Jalali YYYY/MM/DD (or Gregorian YYYY-MM-DD)"}),
 ]
+
+
+class Attachment(BaseModel):
+    """A document kept with a record (kernel.uploads: PDF, JPEG or PNG by content, in GridFS): a
+    festival work's files, an inspection's photos and minutes, a letter's scan."""
+    id: str
+    name: str
+    content_type: str
+    size: int
+    sha256: str
+    by: str
+    at: datetime
+
+    @classmethod
+    def of(cls, file_id: str, name: str, content: bytes, content_type: str, by: str, at: datetime) -> "Attachment":
+        return cls(id=file_id, name=name[:200], content_type=content_type, size=len(content),
+                   sha256=hashlib.sha256(content).hexdigest(), by=by, at=at)

@@ -15,7 +15,6 @@ from kernel.messaging import reliable_event_handler
 from kernel.service import ContextProvider, DomainService, StoreProvider, rpc
 from kernel.settings import cached_settings
 from kernel import uploads
-from kernel.uploads import sha256 as digest
 
 from . import schemas as s
 from .domain import points, rules
@@ -227,9 +226,7 @@ class FestivalService(DomainService):
             if sub.status != "submitted":
                 raise Conflict("files are attached before judging starts", "submission_id")
             if not any(a.id == file_id for a in sub.attachments):
-                sub.attachments.append(Attachment(id=file_id, name=cmd.name[:200], content_type=kind,
-                                                  size=len(content), sha256=digest(content), by=actor.person_id,
-                                                  at=clock.now()))
+                sub.attachments.append(Attachment.of(file_id, cmd.name, content, kind, actor.person_id, clock.now()))
                 repo.save_submission(sub)
             return view(sub)
         return self._write(work)

@@ -15,7 +15,6 @@ from kernel.messaging import reliable_event_handler
 from kernel.service import ContextProvider, DomainService, StoreProvider, rpc
 from kernel.settings import cached_settings
 from kernel import uploads
-from kernel.uploads import sha256 as digest
 
 from . import schemas as s
 from .domain import rules
@@ -405,8 +404,7 @@ class OversightService(DomainService):
 
         def work(repo: Repository, tx):
             i = repo.inspection(inspection_id)
-            i.attach(Attachment(id=file_id, name=cmd.name[:200], content_type=kind, size=len(content),
-                                sha256=digest(content), by=actor.person_id, at=clock.now()))
+            i.attach(Attachment.of(file_id, cmd.name, content, kind, actor.person_id, clock.now()))
             repo.save_inspection(i)
             return view(i)
         return self._write(work)

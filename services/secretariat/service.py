@@ -22,7 +22,7 @@ from .domain import rules
 from .domain.desk import Message, Ticket
 from .domain.hq import AssemblySession, HqReport
 from .domain.letters import Attachment, Letter
-from .domain.meetings import hold
+from .domain.meetings import hold, whose_turn
 from .domain.mous import Mou
 from .domain.news import NewsItem, pick_media
 from .events import TicketOpened
@@ -35,42 +35,30 @@ def check_deadlines(store: Store) -> int:
     """Letters' reminders and overdue notices, memoranda's renewal notices: each raised once, with
     its event, when its day has come (every few minutes; every instance runs it, the saves are versioned)."""
     today = clock.today()
-    raised = 0
-    for letter in Repository(store.db).letters_to_check():
-        if not letter.due(today):
-            continue
-
-        def work(tx: Transaction, letter_id=letter.id):
-            repo = Repository(tx.db)
-            current = repo.letter(letter_id)
-            events = current.due(today)
-            if events:
-                repo.save_letter(current)
-                tx.emit(*events)
-        try:
-            store.transaction(work, correlation_id=f"letter-due-{letter.id}")
-            raised += 1
-        except Conflict:
-            pass   # changed meanwhile: the next pass sees it
-    for mou in Repository(store.db).mous_to_check():
-        if not mou.due(today):
-            continue
-
-        def work(tx: Transaction, mou_id=mou.id):
-            repo = Repository(tx.db)
-            current = repo.mou(mou_id)
-            events = current.due(today)
-            if events:
-                repo.save_mou(current)
-                tx.emit(*events)
-        try:
-            store.transaction(work, correlation_id=f"mou-due-{mou.id}")
-            raised += 1
-        except Conflict:
-            pass
+    repo = Repository(store.db)
+    raised = sum(_raise_due(store, today, "letter", x.id, Repository.letter, Repository.save_letter)
+                 for x in repo.letters_to_check() if x.due(today))
+    raised += sum(_raise_due(store, today, "mou", x.id, Repository.mou, Repository.save_mou)
+                  for x in repo.mous_to_check() if x.due(today))
     if raised:
         log.info("%d letters or memoranda came due", raised)
     return raised
+
+
+def _raise_due(store: Store, today, kind: str, item_id: str, load, save) -> int:
+    """Raise what came due on one letter or memorandum in its own transaction (read again there)."""
+    def work(tx: Transaction):
+        repo = Repository(tx.db)
+        current = load(repo, item_id)
+        events = current.due(today)
+        if events:
+            save(repo, current)
+            tx.emit(*events)
+    try:
+        store.transaction(work, correlation_id=f"{kind}-due-{item_id}")
+        return 1
+    except Conflict:
+        return 0   # changed meanwhile: the next pass sees it
 
 
 class SecretariatProjections:
@@ -196,9 +184,7 @@ class SecretariatService(DomainService):
         def work(repo: Repository, tx):
             letter = repo.letter(letter_id)
             if not any(a.id == file_id for a in letter.attachments):
-                letter.attachments.append(Attachment(id=file_id, name=cmd.name[:200], content_type=kind,
-                                                     size=len(content), sha256=uploads.sha256(content),
-                                                     by=actor.person_id, at=clock.now()))
+                letter.attachments.append(Attachment.of(file_id, cmd.name, content, kind, actor.person_id, clock.now()))
                 repo.save_letter(letter)
             return self._letter_view(letter)
         return self._write(work)
@@ -388,10 +374,7 @@ class SecretariatService(DomainService):
             raise Forbidden("the city's heads' meetings are seen by its kanoons' heads and its staff")
         items = repo.meetings(unit_id)
         kanoons = repo.neighborhood_kanoons(unit_id, clock.today())
-        hosted = [m.host_kanoon_id for m in items]
-        turn = [k for k in kanoons if k not in hosted]
-        if not turn:   # everyone hosted: the longest since their last turn
-            turn = sorted(kanoons, key=lambda k: -hosted.index(k))[:1]
+        turn = whose_turn(kanoons, [m.host_kanoon_id for m in items])
         return {"unit_id": unit_id, "kanoons": len(kanoons), "turn": turn, "items": [view(m) for m in items]}
 
     # ------------------------------------------------------------ news

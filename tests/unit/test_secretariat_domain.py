@@ -11,7 +11,7 @@ from kernel.errors import Conflict, Invalid
 from services.secretariat.domain.desk import Category, Ticket, Message
 from services.secretariat.domain.hq import CouncilChoice
 from services.secretariat.domain.letters import Direction, Letter, LetterStatus, letter_number
-from services.secretariat.domain.meetings import check_host, hold
+from services.secretariat.domain.meetings import check_host, hold, whose_turn
 from services.secretariat.domain.mous import Mou
 from services.secretariat.domain.news import pick_media
 
@@ -124,6 +124,7 @@ def test_the_heads_meeting_goes_round_the_citys_kanoons():
     with pytest.raises(Conflict):
         check_host("k1", kanoons, ["k2", "k1"])        # k3 has not hosted since
     check_host("k1", kanoons, ["k3", "k2", "k1"])       # everyone else has: its turn again
+    assert whose_turn(kanoons, ["k2", "k1"]) == ["k3"] and whose_turn(kanoons, ["k3", "k2", "k1"]) == ["k1"]
     with pytest.raises(Invalid):
         check_host("k9", kanoons, [])
     c = clock()

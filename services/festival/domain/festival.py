@@ -19,6 +19,7 @@ from pydantic import BaseModel
 
 from kernel.clock import Clock
 from kernel.errors import Conflict, Invalid
+from kernel.types import Attachment  # noqa: F401 (the model its records keep)
 from .. import events as ev
 
 MIN_JUDGES = 3
@@ -153,15 +154,6 @@ class Award(StrEnum):
     mention = "mention"
     none = "none"
 
-
-class Attachment(BaseModel):
-    id: str
-    name: str
-    content_type: str
-    size: int
-    sha256: str
-    by: str
-    at: datetime
 
 
 class Judge(BaseModel):

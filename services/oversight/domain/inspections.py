@@ -17,6 +17,7 @@ from pydantic import BaseModel
 
 from kernel.clock import Clock
 from kernel.errors import Conflict, Invalid
+from kernel.types import Attachment  # noqa: F401 (the model its records keep)
 from .. import events as ev
 
 MAX_WEIGHT = 10
@@ -62,16 +63,6 @@ class Checklist(BaseModel):
         return c, [ev.ChecklistDefined(checklist_id=c.id, key=key, version=version, province_id=province_id,
                                        items=len(items))]
 
-
-class Attachment(BaseModel):
-    """A photo or a scanned page of the minutes (kernel.uploads: PDF, JPEG or PNG by content)."""
-    id: str
-    name: str
-    content_type: str
-    size: int
-    sha256: str
-    by: str
-    at: datetime
 
 
 MAX_ATTACHMENTS = 20

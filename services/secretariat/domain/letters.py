@@ -14,6 +14,7 @@ from pydantic import BaseModel
 from kernel import jalali
 from kernel.clock import Clock
 from kernel.errors import Conflict, Invalid
+from kernel.types import Attachment  # noqa: F401 (the model its records keep)
 
 from .. import events as ev
 
@@ -31,15 +32,6 @@ class LetterStatus(StrEnum):
     answered = "answered"    # an incoming letter an outgoing one answered
     closed = "closed"
 
-
-class Attachment(BaseModel):
-    id: str
-    name: str
-    content_type: str
-    size: int
-    sha256: str
-    by: str
-    at: datetime
 
 
 def letter_number(direction: Direction, year: int, seq: int) -> str:

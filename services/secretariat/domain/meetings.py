@@ -42,6 +42,13 @@ def check_host(host: str, kanoons: list[str], past_hosts: list[str]) -> None:
                            f"{len(waiting)} kanoon(s) that have not hosted since", "host_kanoon_id")
 
 
+def whose_turn(kanoons: list[str], past_hosts: list[str]) -> list[str]:
+    """The kanoons whose turn to host has come: those that never hosted, else the one whose last
+    turn is longest ago (`past_hosts` latest first)."""
+    turn = [k for k in kanoons if k not in past_hosts]
+    return turn or sorted(kanoons, key=lambda k: -past_hosts.index(k))[:1]
+
+
 def hold(*, unit_id: str, unit_path: list[str], held_on: date, host: str, kanoons: list[str], past_hosts: list[str],
          minutes: str, attended: list[str], next_host: str | None, by: str, at: datetime, today: date
          ) -> tuple[HeadsMeeting, list]:
