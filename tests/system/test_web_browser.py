@@ -20,9 +20,9 @@ from tests.conftest import ROOT
 from tests.system.helpers import account, eventually, form_kanoon, member, staff
 
 from selenium import webdriver
+from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
-from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 SHOTS = Path(os.environ.get("KHADEM_SCREENSHOTS", ROOT / "var" / "screenshots"))
@@ -79,7 +79,17 @@ def click_and_load(d, element):
     old page's notices as the new one's)."""
     old = d.find_element(By.TAG_NAME, "html")
     element.click()
-    WebDriverWait(d, 20).until(EC.staleness_of(old))
+    WebDriverWait(d, 20).until(lambda _: gone(old))
+
+
+def gone(element) -> bool:
+    """The element's page has been left (Chromium answers a stale element or, mid-navigation, an
+    inspector error: both mean it is gone)."""
+    try:
+        element.is_enabled()
+        return False
+    except WebDriverException:
+        return True
 
 
 def shot(d, name):
@@ -278,7 +288,7 @@ def test_the_secretariat_numbers_a_letter_and_the_desk_answers_a_member(system, 
     ticket = [t for t in d.find_elements(By.CSS_SELECTOR, "article.ticket") if "خطا در ثبت گزارش" in t.text][-1]
     old = d.find_element(By.TAG_NAME, "html")
     ticket.find_element(By.NAME, "text").send_keys("تاریخ را شمسی وارد کنید" + Keys.ENTER)
-    WebDriverWait(d, 20).until(EC.staleness_of(old))
+    WebDriverWait(d, 20).until(lambda _: gone(old))
     wait(d, ".notice.ok")
     sign_in(d, web, province["yavar"])
     d.get(f"{web}/desk")
