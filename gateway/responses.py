@@ -417,6 +417,26 @@ class ComplaintPage(Page):
     items: list[Complaint]
 
 
+class AuditEntry(BaseModel):
+    """Who read or changed which records of personal data, and when (kernel.personal)."""
+    model_config = OPEN
+    id: str
+    at: JalaliInstant
+    service: str
+    record_kind: str       # beneficiary | complainant | donor
+    action: str            # read | list | search | create | change
+    record_ids: list[str]  # at most 100; `count` is how many
+    count: int
+    path: list[str]
+    by_user_id: str | None = None
+    by_person_id: str | None = None   # none: the public's own complaint
+    request_id: str | None = None
+
+
+class AuditPage(Page):
+    items: list[AuditEntry]
+
+
 Violation = public(oversight_violations.Violation, "Violation", exclude={"version"})
 
 

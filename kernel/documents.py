@@ -54,8 +54,9 @@ class Aggregates:
             raise NotFound(f"no {what} {id_}", field or f"{what.replace(' ', '_')}_id")
         return obj
 
-    def _save(self, coll: str, obj: BaseModel) -> None:
-        doc = to_doc(obj)
+    def _save(self, coll: str, obj: BaseModel, doc: dict | None = None) -> None:
+        """`doc`: the document to store when it is not plain `to_doc(obj)` (sealed fields)."""
+        doc = dict(doc) if doc is not None else to_doc(obj)
         expected = doc.pop("version")
         doc["version"] = expected + 1
         if self.db[coll].replace_one({"_id": doc["_id"], "version": expected}, doc).matched_count != 1:

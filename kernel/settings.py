@@ -41,6 +41,10 @@ class Settings(BaseSettings):
     health_file: str = ""
 
     jwt_secret: str = DEV_JWT_SECRET
+    # Fernet keys sealing personal data at rest, comma-separated: the first seals, all open
+    # (kernel.personal; `python -m kernel.personal new-key`). Empty: a development key, refused in
+    # production.
+    data_keys: str = ""
     jwt_minutes: int = 60
     # The gateway's RPC timeout; a request carries its deadline (now + this), a service drops one it
     # picks up past its deadline and stops retrying the store RPC_DEADLINE_MARGIN seconds before it,
@@ -83,6 +87,13 @@ class Settings(BaseSettings):
             self.jwt_secret == DEV_JWT_SECRET or len(self.jwt_secret) < 32
         ):
             raise ValueError("JWT_SECRET must be set to a random value of 32+ characters in production")
+        from .personal import DEV_DATA_KEY, sealer_from
+        if self.environment == "production" and (
+            not self.data_keys.strip() or DEV_DATA_KEY in self.data_keys.split(",")
+        ):
+            raise ValueError("DATA_KEYS must hold the key that seals personal data in production "
+                             "(python -m kernel.personal new-key)")
+        sealer_from(self)   # a malformed key is refused here, at start-up, not at the first record
         return self
 
     @property

@@ -66,6 +66,18 @@ def complaints(call: CallerDep, unit_id: str,
     return call(R, "complaints", unit_id, status, overdue, mine, limit, skip)
 
 
+@router.get("/units/{unit_id}/personal-data-audit", response_model=out.AuditPage)
+def audit_trail(call: CallerDep, unit_id: str,
+                record_kind: Literal["beneficiary", "complainant", "donor"] | None = None,
+                by_person_id: Annotated[str | None, Query(min_length=1, max_length=64)] = None,
+                record_id: Annotated[str | None, Query(min_length=1, max_length=64)] = None,
+                limit: Limit = 100, skip: Skip = 0):
+    """Who read or changed whose beneficiary, complainant or donor record under the unit, newest
+    first: for the oversight head there and the Center. Filter by the reader (`by_person_id`) or by
+    one record (`record_id`)."""
+    return call(R, "audit_trail", unit_id, record_kind, by_person_id, record_id, limit, skip)
+
+
 @router.post("/complaints/{complaint_id}/triage", response_model=out.Complaint)
 def triage_complaint(call: CallerDep, complaint_id: str, cmd: s.Triage):
     """Category and severity; the severity sets the deadline (2, 7, 14 or 30 days)."""

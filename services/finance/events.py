@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+from kernel import personal
 from kernel.events import EventData, event_type
 
 
@@ -217,3 +218,9 @@ class ConsolidatedSent(EventData):
     province_id: str
     recipient: str             # astan_bodies | province_bodies | center
     by: str
+
+
+@event_type("finance.personal_data.accessed.v1", "personal_data/{record_kind}")
+class PersonalDataAccessed(personal.PersonalDataAccessed):
+    """A receipt's donor read, listed or recorded by a person (kernel.personal): the audit trail the
+    oversight service keeps."""

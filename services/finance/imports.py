@@ -11,6 +11,7 @@ import os
 
 from pymongo import ReturnDocument
 
+from kernel import personal
 from kernel.clock import SYSTEM as clock
 from kernel.errors import Conflict, Invalid
 from kernel.jobs import ChunkJobs
@@ -20,8 +21,8 @@ from kernel.store import Transaction
 from .domain import rules
 from .domain.batches import MAX_ROWS, Outcome, Row, chunk_event, header_map, read_row
 from .domain.receipts import Receipt
-from .events import BatchImported
-from .repository import Repository
+from .events import BatchImported, PersonalDataAccessed
+from .repository import DONOR_SEALED, Repository
 
 log = logging.getLogger(__name__)
 # Rows per transaction. Small: on the local store a long transaction stalls every other one
@@ -67,7 +68,8 @@ def prepare(repo: Repository, actor, batch_id: str, file_name: str, content: byt
             continue
         seen.add(key)
         provinces.add(t.province_id)
-        rows.append({"row": item.row, "data": item.model_dump(mode="json")})
+        # A donor's name waits for the runner sealed, as it will be stored (kernel.personal).
+        rows.append({"row": item.row, "data": personal.sealer().seal_doc(item.model_dump(mode="json"), DONOR_SEALED)})
     if not rows:
         raise Invalid("the file has a header but no receipts", "file")
     chunks = [{"_id": f"{batch_id}:{i // CHUNK:05d}", "batch_id": batch_id, "chunk": i // CHUNK,
@@ -94,7 +96,7 @@ def record_chunk(tx: Transaction, batch_id: str, chunk: dict, expected_cursor: i
         if "outcome" in r:
             o = Outcome(**r["outcome"])
         else:
-            row = Row(**r["data"])
+            row = Row(**personal.sealer().open_doc(r["data"], DONOR_SEALED))
             key = Receipt.key(row.terminal_id, row.rrn)
             if key in already:
                 o = Outcome(row=row.row, status="duplicate", receipt_id=key, reason="recorded before")
@@ -119,6 +121,13 @@ def record_chunk(tx: Transaction, batch_id: str, chunk: dict, expected_cursor: i
     if recorded:
         repo.add_receipts(recorded)
         tx.emit(chunk_event(batch_id, chunk["chunk"], recorded))
+        donors: dict[tuple, list[str]] = {}
+        for receipt, _ in recorded:
+            if receipt.donor:
+                donors.setdefault(tuple(receipt.owner_path), []).append(receipt.id)
+        for path, ids in donors.items():   # the audit trail of the donors recorded (kernel.personal)
+            tx.emit(personal.accessed(PersonalDataAccessed, None, "donor", "create", ids, list(path),
+                                      person_id=chunk.get("by")))
     # The outcomes go in a document of their own: a chunk's rows are written once and never rewritten.
     tx.db.batch_outcomes.insert_one({"_id": chunk["_id"], "batch_id": batch_id, "chunk": chunk["chunk"],
                                      "outcomes": outcomes})

@@ -11,7 +11,7 @@ from datetime import datetime, timezone
 from pymongo import ASCENDING, DESCENDING
 from pymongo.errors import DuplicateKeyError
 
-from kernel import buckets
+from kernel import buckets, personal
 from kernel.documents import Aggregates, from_doc, to_doc
 from kernel.errors import Conflict, NotFound
 from kernel.jalali import Period
@@ -30,6 +30,18 @@ from .domain.vouchers import Voucher
 from .domain.receipts import Receipt
 from .domain.reconciliation import Statement
 from .domain.terminals import Terminal
+
+# A receipt's donor is sealed at rest (kernel.personal); a file's staged rows likewise.
+DONOR_SEALED = ("donor",)
+
+
+def _receipt_doc(r: Receipt) -> dict:
+    return personal.sealer().seal_doc(to_doc(r), DONOR_SEALED)
+
+
+def _open_receipt(doc: dict | None) -> Receipt | None:
+    return from_doc(Receipt, personal.sealer().open_doc(doc, DONOR_SEALED))
+
 
 INDEXES = {
     "terminals": [[("province_id", ASCENDING)], [("owner_path", ASCENDING)]],
@@ -60,6 +72,8 @@ def ensure_indexes(db) -> None:
     for coll, specs in INDEXES.items():
         for keys in specs:
             db[coll].create_index(keys)
+    # Receipts recorded before donors were sealed (kernel.personal).
+    personal.seal_existing(db.receipts, DONOR_SEALED)
 
 
 class Repository(Aggregates, Files, RegistryView):
@@ -100,14 +114,17 @@ class Repository(Aggregates, Files, RegistryView):
 
     # -- receipts and postings
     def receipt(self, receipt_id: str) -> Receipt:
-        return self._get("receipts", Receipt, receipt_id, "receipt", "receipt_id")
+        r = _open_receipt(self.db.receipts.find_one({"_id": receipt_id}))
+        if r is None:
+            raise NotFound(f"no receipt {receipt_id}", "receipt_id")
+        return r
 
     def recorded(self, ids: list[str]) -> set[str]:
         return {d["_id"] for d in self.db.receipts.find({"_id": {"$in": ids}}, {"_id": 1})}
 
     def add_receipt(self, r: Receipt, p: Posting) -> None:
         try:
-            self.db.receipts.insert_one(to_doc(r))
+            self.db.receipts.insert_one(_receipt_doc(r))
         except DuplicateKeyError:
             raise Conflict(f"the receipt {r.rrn} of terminal {r.terminal_id} is recorded already", "rrn") from None
         self.add_posting(p)
@@ -115,13 +132,13 @@ class Repository(Aggregates, Files, RegistryView):
     def add_receipts(self, recorded: list[tuple[Receipt, Posting]]) -> None:
         """A chunk of receipts and their postings (a file's import)."""
         try:
-            self.db.receipts.insert_many([to_doc(r) for r, _ in recorded])
+            self.db.receipts.insert_many([_receipt_doc(r) for r, _ in recorded])
         except DuplicateKeyError:
             raise Conflict("a receipt of this chunk was recorded meanwhile", "rrn") from None
         self.db.postings.insert_many([to_doc(p) for _, p in recorded])
 
     def save_receipt(self, r: Receipt) -> None:
-        self._save("receipts", r)
+        self._save("receipts", r, _receipt_doc(r))
 
     def add_posting(self, p: Posting) -> None:
         self.db.postings.insert_one(to_doc(p))
@@ -139,7 +156,7 @@ class Repository(Aggregates, Files, RegistryView):
                        ) -> tuple[list[Receipt], int]:
         q = {"owner_path": unit_id, "at": {"$gte": start, "$lt": end}}
         rows = self.db.receipts.find(q, sort=[("at", DESCENDING), ("_id", ASCENDING)], skip=skip, limit=limit)
-        return [from_doc(Receipt, d) for d in rows], self.db.receipts.count_documents(q)
+        return [_open_receipt(d) for d in rows], self.db.receipts.count_documents(q)
 
     def receipts_of_terminal(self, terminal_id: str, start: datetime, end: datetime) -> list[tuple[int, bool]]:
         rows = self.db.receipts.find({"terminal_id": terminal_id, "at": {"$gte": start, "$lt": end}},

@@ -8,7 +8,7 @@ import logging
 
 from datetime import timedelta
 
-from kernel import jalali, uploads
+from kernel import jalali, personal, uploads
 from kernel.clock import SYSTEM as clock
 from kernel.commands import page_args, parse, view
 from kernel.errors import Conflict, Invalid
@@ -30,7 +30,7 @@ from .domain.vouchers import DEFAULT_OVERDUE_DAYS, Voucher, VoucherStatus
 from .domain.receipts import Receipt
 from .domain.reconciliation import Statement, reconcile
 from .domain.terminals import DEFAULT_QUIET_DAYS, Terminal
-from .events import StatementReconciled
+from .events import PersonalDataAccessed, StatementReconciled
 from .imports import BatchRunner, prepare, report
 from .projections import apply_own_event, apply_registry_event, apply_reports_event, fold_balances, fold_figures
 from .repository import Repository, ensure_indexes
@@ -129,10 +129,20 @@ class FinanceService(DomainService):
             raise Invalid(refusal, field)
         return path, self._province_of(repo, path, field)
 
-    def _receipt_view(self, repo: Repository, r: Receipt) -> dict:
-        out = view(r)
-        if not rules.sees_donors(self._actor(repo), r.owner_path):
-            out["donor"] = None
+    def _receipt_views(self, repo: Repository, tx: Transaction, receipts: list[Receipt], action: str) -> list[dict]:
+        """Receipts as the caller may see them: the donor for finance staff only; a donor shown is
+        recorded in the audit trail in the same transaction (kernel.personal)."""
+        actor = self._actor(repo)
+        out, shown = [], {}
+        for r in receipts:
+            v = view(r)
+            if not rules.sees_donors(actor, r.owner_path):
+                v["donor"] = None
+            elif r.donor:
+                shown.setdefault(tuple(r.owner_path), []).append(r.id)
+            out.append(v)
+        for path, ids in shown.items():
+            tx.emit(personal.accessed(PersonalDataAccessed, self.ctx, "donor", action, ids, list(path)))
         return out
 
     # ------------------------------------------------------------ terminals (§5.1)
@@ -179,17 +189,18 @@ class FinanceService(DomainService):
                                                 by=actor.person_id, clock=clock, project_id=cmd.project_id)
             repo.add_receipt(r, posting)
             tx.emit(*events)
-            return self._receipt_view(repo, r)
+            return self._receipt_views(repo, tx, [r], "create")[0]
         return self._write(work)
 
     @rpc
     def get_receipt(self, receipt_id: str) -> dict:
-        repo = self._read()
-        r = repo.receipt(receipt_id)
-        rules.see_money(self._actor(repo), r.owner_path)
-        out = self._receipt_view(repo, r)
-        out["posting"] = view(repo.posting(r.posting_id))
-        return out
+        def work(repo: Repository, tx: Transaction):
+            r = repo.receipt(receipt_id)
+            rules.see_money(self._actor(repo), r.owner_path)
+            out = self._receipt_views(repo, tx, [r], "read")[0]
+            out["posting"] = view(repo.posting(r.posting_id))
+            return out
+        return self._write(work)
 
     @rpc
     def reverse_receipt(self, receipt_id: str, payload: dict) -> dict:
@@ -204,7 +215,7 @@ class FinanceService(DomainService):
             repo.add_posting(undo)
             repo.save_receipt(r)
             tx.emit(*events)
-            return self._receipt_view(repo, r)
+            return self._receipt_views(repo, tx, [r], "change")[0]
         return self._write(work)
 
     @rpc
@@ -214,8 +225,11 @@ class FinanceService(DomainService):
         repo = self._read()
         path, _ = repo.unit_path(unit_id)
         rules.see_money(self._actor(repo), path)
-        items, total = repo.receipts_under(unit_id, p.start_utc, p.end_utc, limit, skip)
-        return {"total": total, "items": [self._receipt_view(repo, r) for r in items]}
+
+        def work(repo: Repository, tx: Transaction):
+            items, total = repo.receipts_under(unit_id, p.start_utc, p.end_utc, limit, skip)
+            return {"total": total, "items": self._receipt_views(repo, tx, items, "list")}
+        return self._write(work)
 
     # ------------------------------------------------------------ files of receipts (§5.1)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from kernel import personal
 from kernel.events import EventData, event_type
 
 
@@ -102,3 +103,9 @@ class OpinionPublished(EventData):
     period: str
     rating: int
     revision: int
+
+
+@event_type("oversight.personal_data.accessed.v1", "personal_data/{record_kind}")
+class PersonalDataAccessed(personal.PersonalDataAccessed):
+    """A complainant's identity shown to, or recorded by, a person (kernel.personal): the audit
+    trail this service keeps."""

@@ -19,3 +19,8 @@ def apply_finance_event(db: Db, envelope: dict) -> None:
         repo.add_finding(Finding(id=f"{envelope['id']}:{n}", kind=kind, owner_id=owner_id, path=path,
                                  province_id=province, detail=detail, amount=amount,
                                  raised_at=event_time(envelope)))
+
+
+def apply_audit_event(db: Db, envelope: dict) -> None:
+    """Any service's `*.personal_data.accessed` event: a row of the audit trail."""
+    Repository(db).record_access(envelope)

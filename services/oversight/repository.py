@@ -7,9 +7,10 @@ from datetime import datetime
 from pymongo import ASCENDING, DESCENDING
 from pymongo.errors import DuplicateKeyError
 
+from kernel import personal
 from kernel.documents import Aggregates, from_doc, to_doc
 from kernel.errors import Conflict, Invalid, NotFound
-from kernel.registry_view import RegistryView
+from kernel.registry_view import RegistryView, event_time
 from kernel.uploads import Files
 from kernel.registry_view import ensure_indexes as registry_view_indexes
 
@@ -17,6 +18,18 @@ from .domain.complaints import Complaint, Subject, SubjectKind
 from .domain.inspections import Checklist, Inspection
 from .domain.stewardship import Finding, Opinion, ProcessRisk, Session
 from .domain.violations import Violation
+
+# A complainant's name and phone are sealed at rest (kernel.personal).
+COMPLAINANT_SEALED = ("complainant.name", "complainant.phone")
+
+
+def _complaint_doc(c: Complaint) -> dict:
+    return personal.sealer().seal_doc(to_doc(c), COMPLAINANT_SEALED)
+
+
+def _open_complaint(doc: dict | None) -> Complaint | None:
+    return from_doc(Complaint, personal.sealer().open_doc(doc, COMPLAINANT_SEALED))
+
 
 INDEXES = {
     "complaints": [[("subject.path", ASCENDING), ("received_at", DESCENDING)], [("investigator_id", ASCENDING)],
@@ -28,6 +41,9 @@ INDEXES = {
     "risks": [[("province_id", ASCENDING)]],
     "sessions": [[("path", ASCENDING), ("held_on", DESCENDING)]],
     "opinions": [[("path", ASCENDING), ("period", ASCENDING)]],
+    # The audit trail of personal data (kernel.personal), read by place and by reader.
+    "audit": [[("path", ASCENDING), ("at", DESCENDING)], [("by_person_id", ASCENDING), ("at", DESCENDING)],
+              [("record_ids", ASCENDING)]],
 }
 
 
@@ -38,6 +54,8 @@ def ensure_indexes(db) -> None:
             db[coll].create_index(keys)
     # The tracking code's hash finds its complaint, and two complaints never share one.
     db.complaints.create_index([("code_hash", ASCENDING)], unique=True)
+    # Complaints received before complainants were sealed.
+    personal.seal_existing(db.complaints, COMPLAINANT_SEALED)
 
 
 class Repository(Aggregates, Files, RegistryView):
@@ -94,19 +112,43 @@ class Repository(Aggregates, Files, RegistryView):
 
     # -- complaints
     def complaint(self, complaint_id: str) -> Complaint:
-        return self._get("complaints", Complaint, complaint_id, "complaint", "complaint_id")
+        c = _open_complaint(self.db.complaints.find_one({"_id": complaint_id}))
+        if c is None:
+            raise NotFound(f"no complaint {complaint_id}", "complaint_id")
+        return c
 
     def complaint_by_code(self, code_hash: str) -> Complaint | None:
-        return from_doc(Complaint, self.db.complaints.find_one({"code_hash": code_hash}))
+        return _open_complaint(self.db.complaints.find_one({"code_hash": code_hash}))
 
     def add_complaint(self, c: Complaint) -> None:
         try:
-            self.db.complaints.insert_one(to_doc(c))
+            self.db.complaints.insert_one(_complaint_doc(c))
         except DuplicateKeyError:
             raise Conflict("this tracking code is taken; try again", "code") from None
 
     def save_complaint(self, c: Complaint) -> None:
-        self._save("complaints", c)
+        self._save("complaints", c, _complaint_doc(c))
+
+    # -- the audit trail of personal data (kernel.personal), from every service's events
+    def record_access(self, envelope: dict) -> None:
+        data = envelope["data"]
+        self.db.audit.insert_one({
+            "_id": envelope["id"], "at": event_time(envelope), "service": envelope["type"].split(".", 1)[0],
+            "record_kind": data["record_kind"], "action": data["action"], "record_ids": data["record_ids"],
+            "count": data["count"], "path": data["path"], "by_user_id": data.get("by_user_id"),
+            "by_person_id": data.get("by_person_id"), "request_id": envelope.get("correlationid")})
+
+    def audit_under(self, unit_id: str, record_kind: str | None, by_person_id: str | None, record_id: str | None,
+                    limit: int, skip: int) -> tuple[list[dict], int]:
+        q: dict = {"path": unit_id}
+        if record_kind:
+            q["record_kind"] = record_kind
+        if by_person_id:
+            q["by_person_id"] = by_person_id
+        if record_id:
+            q["record_ids"] = record_id
+        rows = self.db.audit.find(q, sort=[("at", DESCENDING), ("_id", ASCENDING)], skip=skip, limit=limit)
+        return rows, self.db.audit.count_documents(q)
 
     def complaints_under(self, unit_id: str, status: str | None, investigator_id: str | None, limit: int,
                          skip: int) -> tuple[list[Complaint], int]:
@@ -117,11 +159,11 @@ class Repository(Aggregates, Files, RegistryView):
             q["investigator_id"] = investigator_id
         rows = self.db.complaints.find(q, sort=[("received_at", DESCENDING), ("_id", ASCENDING)], skip=skip,
                                        limit=limit)
-        return [from_doc(Complaint, d) for d in rows], self.db.complaints.count_documents(q)
+        return [_open_complaint(d) for d in rows], self.db.complaints.count_documents(q)
 
     def open_complaints_due_before(self, unit_id: str, now: datetime) -> list[Complaint]:
         q = {"subject.path": unit_id, "status": {"$ne": "closed"}, "due": {"$lt": now}}
-        return [from_doc(Complaint, d) for d in self.db.complaints.find(q, sort=[("due", ASCENDING)], limit=1000)]
+        return [_open_complaint(d) for d in self.db.complaints.find(q, sort=[("due", ASCENDING)], limit=1000)]
 
     # -- violations
     def violation(self, violation_id: str) -> Violation:
@@ -187,7 +229,7 @@ class Repository(Aggregates, Files, RegistryView):
             {"unit_path": unit_id, "status": "active"}, {"unit_path": 1}, sort=[("_id", ASCENDING)])]
 
     def complaints_received(self, unit_id: str, start: datetime, end: datetime) -> list[Complaint]:
-        return [from_doc(Complaint, d) for d in self.db.complaints.find(
+        return [_open_complaint(d) for d in self.db.complaints.find(
             {"subject.path": unit_id, "received_at": {"$gte": start, "$lt": end}}, limit=20000)]
 
     def violations_recorded(self, unit_id: str, start: datetime, end: datetime) -> list[Violation]:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import base64
 import secrets
 
-from kernel import jalali
+from kernel import jalali, personal
 from kernel.clock import SYSTEM as clock
 from kernel.commands import page_args, parse, view
 from kernel.errors import Conflict, Forbidden, Invalid, NotFound
@@ -23,7 +23,8 @@ from .domain.complaints import (ALPHABET, CODE_LENGTH, Channel, Complainant, Com
 from .domain.inspections import Attachment, Checklist, Inspection, InspectionKind, Item, coverage
 from .domain.stewardship import Opinion, ProcessRisk, RiskLevel, Session, period_report
 from .domain.violations import RulingKind, Violation
-from .projections import apply_finance_event, apply_registry_event
+from .events import PersonalDataAccessed
+from .projections import apply_audit_event, apply_finance_event, apply_registry_event
 from .repository import Repository, ensure_indexes
 
 
@@ -65,6 +66,23 @@ class OversightProjections:
     def on_voucher(self, envelope: dict) -> None:
         self._finance(envelope)
 
+    # The audit trail of personal data (kernel.personal), from every service that holds some.
+    def _audit(self, envelope: dict) -> None:
+        self.store.apply("audit", envelope, lambda tx: apply_audit_event(tx.db, envelope),
+                         cached_settings().handler_store_seconds)
+
+    @reliable_event_handler("reports", "reports.personal_data.#")
+    def on_beneficiary_access(self, envelope: dict) -> None:
+        self._audit(envelope)
+
+    @reliable_event_handler("finance", "finance.personal_data.#")
+    def on_donor_access(self, envelope: dict) -> None:
+        self._audit(envelope)
+
+    @reliable_event_handler("oversight", "oversight.personal_data.#")
+    def on_complainant_access(self, envelope: dict) -> None:
+        self._audit(envelope)
+
 
 class OversightService(DomainService):
     name = "oversight"
@@ -91,6 +109,8 @@ class OversightService(DomainService):
                                           oversight_heads=repo.holders("oversight_head", subject.path), clock=clock)
             repo.add_complaint(c)
             tx.emit(*events)
+            if not c.anonymous:
+                tx.emit(self._accessed("create", [c], subject.path))
             return {"tracking_code": format_code(code), **_public(c)}
         return self._write(work)
 
@@ -128,7 +148,24 @@ class OversightService(DomainService):
             raise NotFound("no complaint has this tracking code", "code")
         return _public(c)
 
-    def _complaint_view(self, repo: Repository, c: Complaint, actor) -> dict:
+    def _accessed(self, action: str, complaints: list[Complaint], path: list[str]) -> PersonalDataAccessed:
+        return personal.accessed(PersonalDataAccessed, self.ctx, "complainant", action,
+                                 [c.id for c in complaints], path)
+
+    def _complaint_views(self, tx, complaints: list[Complaint], actor, action: str) -> list[dict]:
+        """Views of complaints (Forbidden: one the caller may not see); a complainant shown is
+        recorded in the audit trail in the same transaction (kernel.personal)."""
+        out, shown = [], {}
+        for c in complaints:
+            v = self._complaint_view(c, actor)
+            if v["complainant"] is not None and not c.anonymous:
+                shown.setdefault(tuple(c.subject.path), []).append(c)
+            out.append(v)
+        for path, items in shown.items():
+            tx.emit(self._accessed(action, items, list(path)))
+        return out
+
+    def _complaint_view(self, c: Complaint, actor) -> dict:
         """The handler sees everything; the investigator all but who complained; the accused nothing."""
         if actor.person_id in c.subject.accused:
             raise Forbidden("the complaint is about you: it is handled by others")
@@ -143,9 +180,10 @@ class OversightService(DomainService):
 
     @rpc
     def get_complaint(self, complaint_id: str) -> dict:
-        repo = self._read()
-        actor = rules.signed_in(self._actor(repo))
-        return self._complaint_view(repo, repo.complaint(complaint_id), actor)
+        def work(repo: Repository, tx):
+            actor = rules.signed_in(self._actor(repo))
+            return self._complaint_views(tx, [repo.complaint(complaint_id)], actor, "read")[0]
+        return self._write(work)
 
     @rpc
     def complaints(self, unit_id: str, status: str | None = None, overdue: bool = False, mine: bool = False,
@@ -160,18 +198,23 @@ class OversightService(DomainService):
         actor = rules.signed_in(self._actor(repo))
         if not mine:
             rules.require(actor, path, rules.HANDLERS, "see the complaints here")
-        if overdue:
-            items = repo.open_complaints_due_before(unit_id, clock.now())
-            total = len(items)
-        else:
-            items, total = repo.complaints_under(unit_id, status, actor.person_id if mine else None, limit, skip)
-        out = []
-        for c in items:
-            try:
-                out.append(self._complaint_view(repo, c, actor))
-            except Forbidden:
-                total -= 1   # accusing the reader, or another handler's: not theirs to see
-        return {"total": total, "items": out}
+
+        def work(repo: Repository, tx):
+            if overdue:
+                items = repo.open_complaints_due_before(unit_id, clock.now())
+                total = len(items)
+            else:
+                items, total = repo.complaints_under(unit_id, status, actor.person_id if mine else None, limit, skip)
+            visible = []
+            for c in items:
+                try:
+                    self._complaint_view(c, actor)
+                except Forbidden:
+                    total -= 1   # accusing the reader, or another handler's: not theirs to see
+                else:
+                    visible.append(c)
+            return {"total": total, "items": self._complaint_views(tx, visible, actor, "list")}
+        return self._write(work)
 
     def _change_complaint(self, complaint_id: str, change) -> dict:
         def work(repo: Repository, tx):
@@ -181,7 +224,7 @@ class OversightService(DomainService):
                 raise Forbidden("the complaint is about you: it is handled by others")
             tx.emit(*change(repo, c, actor))
             repo.save_complaint(c)
-            return self._complaint_view(repo, c, actor)
+            return self._complaint_views(tx, [c], actor, "change")[0]
         return self._write(work)
 
     @rpc
@@ -220,6 +263,22 @@ class OversightService(DomainService):
     def close_complaint(self, complaint_id: str) -> dict:
         return self._change_complaint(complaint_id, lambda repo, c, actor: c.close(
             rules.handle_complaint(actor, c.subject.path, c.handler_role).person_id, clock))
+
+    # ------------------------------------------------------------ the audit trail of personal data
+
+    @rpc
+    def audit_trail(self, unit_id: str, record_kind: str | None = None, by_person_id: str | None = None,
+                    record_id: str | None = None, limit: int = 100, skip: int = 0) -> dict:
+        """Who read or changed whose beneficiary, complainant or donor record under a unit, newest
+        first (kernel.personal); for the oversight head there and the Center."""
+        limit, skip = page_args(limit, skip)
+        if record_kind is not None and record_kind not in ("beneficiary", "complainant", "donor"):
+            raise Invalid("record_kind is beneficiary, complainant or donor", "record_kind")
+        repo = self._read()
+        path, _ = repo.unit_path(unit_id)
+        rules.see_audit_trail(self._actor(repo), path)
+        rows, total = repo.audit_under(unit_id, record_kind, by_person_id, record_id, limit, skip)
+        return {"total": total, "items": [{"id": r.pop("_id"), **r} for r in rows]}
 
     # ------------------------------------------------------------ violations and rulings (§6.3)
 

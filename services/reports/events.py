@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from kernel import personal
 from kernel.events import EventData, event_type
 
 
@@ -203,3 +204,9 @@ class ProjectAnswered(EventData):
     kanoon_id: str
     answer: str  # joined | declined
     by: str
+
+
+@event_type("reports.personal_data.accessed.v1", "personal_data/{record_kind}")
+class PersonalDataAccessed(personal.PersonalDataAccessed):
+    """A beneficiary's record read, listed, found or registered by a person (kernel.personal): the
+    audit trail the oversight service keeps."""

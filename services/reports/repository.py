@@ -10,7 +10,7 @@ from pymongo.errors import DuplicateKeyError
 
 from kernel.documents import Aggregates, dates_to_datetimes, from_doc, to_doc
 from kernel.errors import Conflict, NotFound
-from kernel import buckets
+from kernel import buckets, personal
 from kernel.jalali import Period
 from kernel.rulings import ensure_indexes as rulings_indexes
 from kernel.registry_view import RegistryView
@@ -29,6 +29,10 @@ from .domain.reports import REPORT_WINDOW_DAYS, ActivityReport
 from .domain.reservations import Reservation
 from .domain.service_types import Instruction, ServiceType
 
+# A beneficiary's fields sealed at rest, and those searched by equality through a blind index.
+BENEFICIARY_SEALED = ("national_id", "mobile", "address", "notes")
+BENEFICIARY_BLIND = ("national_id", "mobile")
+
 INDEXES = {
     "activity_reports": [[("kanoon_path", ASCENDING), ("day", ASCENDING)], [("reporter_id", ASCENDING)],
                          [("kanoon_id", ASCENDING), ("status", ASCENDING)]],
@@ -39,7 +43,7 @@ INDEXES = {
     "instructions": [[("service_type", ASCENDING), ("scope_id", ASCENDING), ("version", DESCENDING)],
                      [("scope_id", ASCENDING)]],
     "beneficiaries": [[("kanoon_id", ASCENDING)], [("kanoon_id", ASCENDING), ("name_tokens", ASCENDING)],
-                      [("national_id", ASCENDING)], [("mobile", ASCENDING)]],
+                      [("national_id_bi", ASCENDING)], [("mobile_bi", ASCENDING)]],
     "needs": [[("kanoon_id", ASCENDING), ("status", ASCENDING)]],
     "projects": [[("invited_kanoon_ids", ASCENDING)]],
 }
@@ -54,6 +58,8 @@ def ensure_indexes(db: Db) -> None:
     # Beneficiaries registered before they were searchable.
     for doc in db.beneficiaries.find({"name_tokens": {"$exists": False}}, {"full_name": 1}):
         db.beneficiaries.update_one({"_id": doc["_id"]}, {"$set": {"name_tokens": name_tokens(doc["full_name"])}})
+    # Beneficiaries registered before their personal data was sealed (kernel.personal).
+    personal.seal_existing(db.beneficiaries, BENEFICIARY_SEALED, BENEFICIARY_BLIND)
 
 
 def _day(d: date) -> datetime:
@@ -244,11 +250,18 @@ class Repository(Aggregates, RegistryView):
                                                  projection={"kanoon_id": 1, "on_time": 1, "status": 1}))
 
     # -- beneficiaries, needs, projects
+    @staticmethod
+    def _open_beneficiary(doc: dict | None) -> Beneficiary | None:
+        return from_doc(Beneficiary, personal.sealer().open_doc(doc, BENEFICIARY_SEALED, BENEFICIARY_BLIND))
+
     def beneficiary(self, bid: str) -> Beneficiary:
-        return self._get("beneficiaries", Beneficiary, bid, "beneficiary")
+        b = self._open_beneficiary(self.db.beneficiaries.find_one({"_id": bid}))
+        if b is None:
+            raise NotFound(f"no beneficiary {bid}", "beneficiary_id")
+        return b
 
     def add_beneficiary(self, b: Beneficiary) -> None:
-        doc = to_doc(b)
+        doc = personal.sealer().seal_doc(to_doc(b), BENEFICIARY_SEALED, BENEFICIARY_BLIND)
         doc["name_tokens"] = name_tokens(b.full_name)  # kept for search (kernel.persian)
         try:
             self.db.beneficiaries.insert_one(doc)
@@ -259,7 +272,7 @@ class Repository(Aggregates, RegistryView):
                          ) -> tuple[list[Beneficiary], int]:
         q = {"kanoon_id": kanoon_id, **(match or {})}
         rows = self.db.beneficiaries.find(q, sort=[("registered_at", 1), ("_id", 1)], skip=skip, limit=limit)
-        return [from_doc(Beneficiary, d) for d in rows], self.db.beneficiaries.count_documents(q)
+        return [self._open_beneficiary(d) for d in rows], self.db.beneficiaries.count_documents(q)
 
     def need(self, nid: str, field: str = "need_id") -> Need:
         return self._get("needs", Need, nid, "need", field)

@@ -7,7 +7,7 @@ import json
 import re
 from pathlib import Path
 
-from kernel import jalali, persian
+from kernel import jalali, personal, persian
 from kernel.access import Actor
 from kernel.clock import SYSTEM as clock
 from kernel.commands import page_args, parse, view
@@ -19,6 +19,7 @@ from kernel.service import ContextProvider, DomainService, StoreProvider, rpc
 from kernel.settings import cached_settings
 from kernel.store import Transaction
 
+from . import events as ev
 from . import schemas as s
 from .domain import aggregates, rules
 from .domain.campaigns import Campaign
@@ -50,9 +51,9 @@ def beneficiary_match(q) -> dict:
         raise Invalid("the search text is at most 100 characters", "q")
     compact = re.sub(r"[\s\-()]", "", persian.normalize_digits(q))
     if persian.is_valid_national_id(compact):
-        return {"national_id": compact}
+        return {"national_id_bi": personal.sealer().blind(compact)}
     try:
-        return {"mobile": persian.normalize_mobile(compact)}
+        return {"mobile_bi": personal.sealer().blind(persian.normalize_mobile(compact))}
     except ValueError:
         pass
     words = persian.name_key(q).split()
@@ -503,9 +504,12 @@ class ReportsService(DomainService):
             b, events = Beneficiary.register(kanoon=kanoon, by=actor.person_id, clock=clock,
                                              **cmd.model_dump(exclude={"kanoon_id"}))
             repo.add_beneficiary(b)
-            tx.emit(*events)
+            tx.emit(*events, self._audit("create", [b.id], kanoon.path))
             return view(b)
         return self._write(work)
+
+    def _audit(self, action: str, ids: list[str], path: list[str]) -> ev.PersonalDataAccessed:
+        return personal.accessed(ev.PersonalDataAccessed, self.ctx, "beneficiary", action, ids, path)
 
     @rpc
     def list_beneficiaries(self, kanoon_id: str, limit: int = 100, skip: int = 0, q: str | None = None) -> dict:
@@ -516,23 +520,29 @@ class ReportsService(DomainService):
         repo = self._read()
         kanoon = repo.kanoon(kanoon_id)
         actor = self._actor(repo)
-        if match is not None:
-            rules.read_beneficiaries(actor, kanoon)
+        if match is None and not rules.reads_beneficiaries(actor, kanoon):
+            # Network staff see how many, never who (§3).
+            rules.figures(actor, kanoon.path, kanoon.field)
+            return {"total": repo.db.beneficiaries.count_documents({"kanoon_id": kanoon_id}), "items": None}
+        rules.read_beneficiaries(actor, kanoon)
+
+        def work(repo: Repository, tx: Transaction):
+            # What was shown and the record of who saw it commit together.
             items, total = repo.beneficiaries_of(kanoon_id, limit, skip, match)
+            if items:
+                tx.emit(self._audit("list" if match is None else "search", [b.id for b in items], kanoon.path))
             return {"total": total, "items": [view(b) for b in items]}
-        if rules.reads_beneficiaries(actor, kanoon):
-            items, total = repo.beneficiaries_of(kanoon_id, limit, skip)
-            return {"total": total, "items": [view(b) for b in items]}
-        # Network staff see how many, never who (§3).
-        rules.figures(actor, kanoon.path, kanoon.field)
-        return {"total": repo.db.beneficiaries.count_documents({"kanoon_id": kanoon_id}), "items": None}
+        return self._write(work)
 
     @rpc
     def get_beneficiary(self, beneficiary_id: str) -> dict:
-        repo = self._read()
-        b = repo.beneficiary(beneficiary_id)
-        rules.read_beneficiaries(self._actor(repo), repo.kanoon(b.kanoon_id))
-        return view(b)
+        def work(repo: Repository, tx: Transaction):
+            b = repo.beneficiary(beneficiary_id)
+            kanoon = repo.kanoon(b.kanoon_id)
+            rules.read_beneficiaries(self._actor(repo), kanoon)
+            tx.emit(self._audit("read", [b.id], kanoon.path))
+            return view(b)
+        return self._write(work)
 
     @rpc
     def register_need(self, payload: dict) -> dict:

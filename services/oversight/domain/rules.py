@@ -96,5 +96,11 @@ def give_opinion(actor: Actor | None, path: list[str]) -> Actor:
     return require(actor, path, frozenset({"oversight_head"}), "give the oversight group's opinion here")
 
 
+def see_audit_trail(actor: Actor | None, path: list[str]) -> Actor:
+    """Who read or changed personal data (kernel.personal): the oversight head of the place, and the
+    Center."""
+    return require(actor, path, frozenset({"oversight_head"}), "see the audit trail of personal data here")
+
+
 def see_reports(actor: Actor | None, path: list[str]) -> Actor:
     return require(actor, path, HANDLERS | frozenset({"province_secretary"}), "see the oversight reports here")
