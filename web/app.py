@@ -43,8 +43,10 @@ DONE = {"report": "گزارش شما ثبت شد و در انتظار تأیید
 def areas(me: dict) -> dict[str, list[str]]:
     """Which of the pages a person's grants open: their kanoon's desk, a city's, a province's (or
     the country's, for an administrator)."""
-    out: dict[str, list[str]] = {"kanoons": [], "cities": [], "units": []}
+    out: dict[str, list[str]] = {"kanoons": [], "cities": [], "units": [], "audit": []}
     for g in me.get("grants", []):
+        if g["role"] in ("oversight_head", "admin") and g["scope_id"] not in out["audit"]:
+            out["audit"].append(g["scope_id"])   # the audit trail of personal data
         if g["role"] in KANOON_ROLES:
             key = "kanoons"
         elif g["role"] in CITY_ROLES or g["scope_kind"] == "city":
@@ -543,6 +545,18 @@ def create_app(gateway_url: str | None = None, secure_cookies: bool | None = Non
             "unit_id": unit_id, "held_on": _day(f.get("held_on")), "host_kanoon_id": f.get("host_kanoon_id", ""),
             "minutes": f.get("minutes", ""), "attended": attended,
             **({"next_host_id": f["next_host_id"]} if f.get("next_host_id") else {})}, f"/meetings/{unit_id}", "saved")
+
+    # -- the audit trail of personal data (the oversight head's and the Center's)
+
+    @app.get("/audit/{unit_id}", response_class=HTMLResponse)
+    def audit(request: Request, unit_id: str, record_kind: str | None = None, by: str | None = None,
+              record: str | None = None, skip: int = 0):
+        tok = token_of(request)
+        params = {k: v for k, v in (("record_kind", record_kind), ("by_person_id", by), ("record_id", record))
+                  if v}
+        trail = api.get(f"/api/units/{unit_id}/personal-data-audit", tok, limit=50, skip=max(skip, 0), **params)
+        return page(request, "audit.html", unit_id=unit_id, trail=trail, filters=params, skip=max(skip, 0),
+                    kinds=fa.RECORD_KIND, actions=fa.AUDIT_ACTION)
 
     # -- news of activities
 

@@ -148,3 +148,7 @@ def row_reason(reason: str | None, field: str | None) -> str:
             return sentence.format(*m.groups())
     name = FIELDS.get(str(field or ""), str(field or ""))
     return f"«{name}» نادرست است" if name else "ردیف نادرست است"
+
+# The audit trail of personal data (kernel.personal).
+RECORD_KIND = {"beneficiary": "مددجو", "complainant": "شاکی", "donor": "نیکوکار"}
+AUDIT_ACTION = {"read": "دیدن", "list": "فهرست", "search": "جست‌وجو", "create": "ثبت", "change": "تغییر"}

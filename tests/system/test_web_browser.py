@@ -316,3 +316,37 @@ def test_a_member_asks_for_a_slot_and_the_head_confirms_it(system, driver, provi
     assert "تصمیم ثبت شد" in wait(d, ".notice.ok").text
     assert "تأییدشده" in [r for r in d.find_elements(By.CSS_SELECTOR, "table.data tr")
                           if tomorrow.translate(FA) in r.text][0].text
+
+
+def test_the_oversight_head_sees_who_read_a_beneficiarys_record(system, admin, driver, province):
+    d, web, tag = driver, system.web, province["tag"].lower()
+    from tests.system.helpers import sign_in as api_sign_in
+    _, oversight_id = staff(admin, system.base, f"web.ov.{tag}", "oversight_head", province["province"],
+                            city=province["city"])
+    head = api_sign_in(system.base, province["head"], "password-123")
+    r = head.post("/api/beneficiaries", json={"kanoon_id": province["kanoon"], "full_name": "خانواده صالحی",
+                                              "mobile": "09150001122", "household_size": 3})
+    assert r.status_code == 201, r.text
+    bid = r.json()["id"]
+    ov = api_sign_in(system.base, f"web.ov.{tag}", "password-123")
+    assert ov.get(f"/api/beneficiaries/{bid}").status_code == 200
+    assert eventually(lambda: len(ov.get(f"/api/units/{province['province']}/personal-data-audit",
+                                         params={"record_id": bid}).json()["items"]) >= 2)
+
+    sign_in(d, web, f"web.ov.{tag}")
+    click_and_load(d, d.find_element(By.CSS_SELECTOR, f'a[href="/audit/{province["province"]}"]'))
+    Select(wait(d, "#record_kind")).select_by_value("beneficiary")
+    d.find_element(By.ID, "record").send_keys(bid)
+    click_and_load(d, d.find_element(By.CSS_SELECTOR, "form.filters button[type=submit]"))
+    rows = d.find_elements(By.CSS_SELECTOR, "#audit tbody tr[data-action]")
+    assert sorted(r.get_attribute("data-action") for r in rows) == ["create", "read"]
+    read = next(r for r in rows if r.get_attribute("data-action") == "read")
+    cells = [c.text for c in read.find_elements(By.TAG_NAME, "td")]
+    assert cells[1] == oversight_id and cells[2] == "دیدن" and cells[3] == "مددجو"
+    assert re.match(r"^[۰-۹]{4}/[۰-۹]{2}/[۰-۹]{2}", cells[0]), cells[0]   # Jalali, Persian digits
+    assert d.find_element(By.TAG_NAME, "html").get_attribute("dir") == "rtl"
+    shot(d, "12-audit-trail")
+    # A member is refused the page in Persian.
+    sign_in(d, web, province["yavar"])
+    d.get(f"{web}/audit/{province['province']}")
+    assert "اجازه" in d.find_element(By.TAG_NAME, "main").text

@@ -53,8 +53,8 @@ def test_grants_open_the_desks_of_their_units():
                      {"role": "city_secretary", "scope_id": "IR-09-MSH", "scope_kind": "city"},
                      {"role": "province_manager", "scope_id": "IR-09", "scope_kind": "province"},
                      {"role": "oversight_head", "scope_id": "IR-09", "scope_kind": "province"}]}
-    assert areas(me) == {"kanoons": ["kn_1"], "cities": ["IR-09-MSH"], "units": ["IR-09"]}
-    assert areas({"grants": []}) == {"kanoons": [], "cities": [], "units": []}
+    assert areas(me) == {"kanoons": ["kn_1"], "cities": ["IR-09-MSH"], "units": ["IR-09"], "audit": ["IR-09"]}
+    assert areas({"grants": []}) == {"kanoons": [], "cities": [], "units": [], "audit": []}
 
 
 ME = {"user_id": "u1", "person_id": "p1", "username": "yavar", "kanoon_id": "kn_1", "grants": []}
