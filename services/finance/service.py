@@ -505,8 +505,8 @@ class FinanceService(DomainService):
     @rpc
     def cancel_asset_handover(self, asset_id: str) -> dict:
         def change(repo, a, actor):
-            if a.handover is not None and actor.person_id != a.handover.requested_by:
-                rules.manage_assets(actor, a.unit_path)
+            if a.handover is None or actor.person_id != a.handover.requested_by:
+                rules.manage_assets(actor, a.unit_path)   # the caller first: then "nothing pending"
             return a.cancel_handover(actor.person_id, clock)
         return self._change_asset(asset_id, change)
 

@@ -113,7 +113,7 @@ class DefineChecklist(Command):
 
 class PlanSeason(Command):
     """A periodic inspection for every active kanoon of the province in a Jalali season."""
-    model_config = _ex({"province_id": "IR-09", "season": "1404-Q3", "checklist_id": "kanoon-periodic:v1"})
+    model_config = _ex({"province_id": "IR-09", "season": "1404-Q3", "checklist_id": "IR-09:kanoon-periodic:v1"})
     province_id: Id
     season: str = Field(pattern=r"^1[34][0-9]{2}-Q[1-4]$", description="a Jalali season, 1404-Q3")
     checklist_id: str = Field(min_length=3, max_length=80)
@@ -123,7 +123,7 @@ class PlanVisit(Command):
     """A surprise inspection, the city secretary's visit to a kanoon or a deputy's to a county, in
     the current season."""
     model_config = _ex({"kind": "secretary_visit", "target_id": "kn_0f1e2d3c4b5a6978",
-                        "checklist_id": "kanoon-periodic:v1"})
+                        "checklist_id": "IR-09:kanoon-periodic:v1"})
     kind: InspectionKind
     target_id: Id
     checklist_id: str = Field(min_length=3, max_length=80)

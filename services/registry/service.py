@@ -608,6 +608,8 @@ class RegistryService(DomainService):
         def work(repo: Repository, tx: Transaction):
             person = repo.person(cmd.person_id)
             if person.kanoon_id is None:
+                # Only who could remove them learns that they are in no kanoon.
+                rules.see_unplaced(self.actor, person, repo.unit(person.city_id).path if person.city_id else ["IR"])
                 raise Conflict("the person is not a member of any kanoon", "person_id")
             k = repo.kanoon(person.kanoon_id)
             rules.change_membership(self.actor, person, k, "remove members of this kanoon")
@@ -716,7 +718,9 @@ class RegistryService(DomainService):
             city = repo.unit(cmd.applicant.city_id)
             if city.kind != UnitKind.city:
                 raise Invalid("city_id must name a city", "applicant.city_id")
-            rules.submit_application(self.actor, city.path)
+            official_of = [repo.kanoon(g.scope_id).path for g in (self.actor.grants_of(*rules.KANOON_OFFICIALS)
+                                                                  if self.actor else [])]
+            rules.submit_application(self.actor, city.path, official_of)
             if repo.pending_application_for(cmd.applicant.national_id):
                 raise Conflict("an application for this person is pending", "applicant.national_id")
             a, events = Application.submit(cmd.track, Applicant(**cmd.applicant.model_dump()), city.path,

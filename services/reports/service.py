@@ -278,7 +278,7 @@ class ReportsService(DomainService):
             campaign = repo.campaign(r.campaign_id) if r.campaign_id else None
             return r.resubmit(by, changes, t, kanoon, campaign, clock.today(), clock,
                               repo.province_settings(kanoon.path)["report_window_days"])
-        return self._change_report(report_id, lambda actor, r: rules.signed_in(actor), change)
+        return self._change_report(report_id, rules.resubmit_report, change)
 
     @rpc
     def flag_report(self, report_id: str, payload: dict) -> dict:

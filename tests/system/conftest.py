@@ -16,6 +16,8 @@ from tests.conftest import QUIET, ROOT, free_port, unique
 from tests.system.helpers import sign_in
 
 ADMIN_PASSWORD = "system-tests-password-1"
+# Shared with the gateway: the access matrix calls as if through the web app from an address of its own.
+PROXY_SECRET = "system-tests-proxy-secret"
 
 
 @dataclass
@@ -49,7 +51,8 @@ def system(tmp_path_factory, amqp_uri, mongo_uri):
                MONGO_DB_PREFIX=prefix, KHADEM_ADMIN_PASSWORD=ADMIN_PASSWORD,
                PUBLIC_COMPLAINTS_PER_10MIN="12",   # test_oversight_http's flood test counts on it
                DEADLINE_CHECK_SECONDS="1",         # test_secretariat_http waits for letters coming due
-               SIGNIN_FAILURES_PER_ADDRESS="200")  # every test signs in from 127.0.0.1
+               SIGNIN_FAILURES_PER_ADDRESS="200",  # every test signs in from 127.0.0.1
+               PROXY_SECRET=PROXY_SECRET)
     web_port = free_port()
     proc = launch(data, port, free_port(), env, web_port=web_port)
     yield System(f"http://127.0.0.1:{port}", mongo_uri, prefix, data, f"http://127.0.0.1:{web_port}")

@@ -150,7 +150,11 @@ def test_a_checklist_is_versioned_and_an_inspection_is_scored_by_its_own_version
     items = [Item(key="reports", text="گزارش‌ها به موقع", weight=3), Item(key="sign", text="تابلو", weight=1)]
     v1, events = Checklist.define(key="periodic", province_id="IR-09", title="بازدید فصلی", items=items,
                                   previous=None, by="p_oh", clock=C)
-    assert v1.id == "periodic:v1" and events[0].version == 1
+    assert v1.id == "IR-09:periodic:v1" and events[0].version == 1
+    # Another province's checklist of the same key is its own record.
+    other, _ = Checklist.define(key="periodic", province_id="IR-11", title="بازدید فصلی", items=items,
+                                previous=None, by="p_oh2", clock=C)
+    assert other.id == "IR-11:periodic:v1" != v1.id
     with pytest.raises(Conflict):
         Checklist.define(key="periodic", province_id="IR-09", title="بازدید فصلی", items=items, previous=v1,
                          by="p_oh", clock=C)
@@ -159,7 +163,7 @@ def test_a_checklist_is_versioned_and_an_inspection_is_scored_by_its_own_version
             Checklist.define(key="k", province_id="IR-09", title="t", items=bad, previous=None, by="p_oh", clock=C)
     v2, _ = Checklist.define(key="periodic", province_id="IR-09", title="بازدید فصلی",
                              items=[*items, Item(key="council", text="شورا", weight=4)], previous=v1, by="p_oh", clock=C)
-    assert v2.id == "periodic:v2"
+    assert v2.id == "IR-09:periodic:v2"
     i = Inspection.plan(kind=InspectionKind.periodic, target_id="kn_a", target_path=PATH, province_id="IR-09",
                         season="1404-Q3", checklist=v1, by="p_oh", clock=C)
     assert i.id == Inspection.key("kn_a", "1404-Q3")      # one periodic inspection per kanoon and season

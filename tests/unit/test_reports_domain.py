@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kernel.clock import FixedClock
-from kernel.errors import Conflict, Invalid
+from kernel.errors import Forbidden, Conflict, Invalid
 from kernel.jalali import parse_period
 from services.reports.domain import aggregates
 from services.reports.domain.campaigns import Campaign
@@ -85,7 +85,7 @@ def test_report_lifecycle_and_its_events():
         r.reject("head", "دیر", C)
     ev = r.return_for_review("sec", "ساعات نادرست", C)[0]
     assert r.status == ReportStatus.returned and ev.comment == "ساعات نادرست"
-    with pytest.raises(Conflict):
+    with pytest.raises(Forbidden):     # someone else learns nothing of the report's state
         r.resubmit("someone_else", {}, None, kanoon(), None, TODAY, C)
     ev = r.resubmit("p_1", {"hours": 1.5}, None, kanoon(), None, TODAY, C)[0]
     assert r.status == ReportStatus.submitted and r.hours == 1.5 and ev.previous == "returned"

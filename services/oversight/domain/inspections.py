@@ -58,7 +58,8 @@ class Checklist(BaseModel):
         if previous is not None and [i.model_dump() for i in previous.items] == [i.model_dump() for i in items] \
                 and previous.title == title:
             raise Conflict(f"version {previous.version} already has these items", "items")
-        c = cls(id=f"{key}:v{version}", key=key, version=version, province_id=province_id, title=title, items=items,
+        # A checklist is a province's: two provinces may each have their own "kanoon-periodic".
+        c = cls(id=f"{province_id}:{key}:v{version}", key=key, version=version, province_id=province_id, title=title, items=items,
                 created_by=by, created_at=clock.now())
         return c, [ev.ChecklistDefined(checklist_id=c.id, key=key, version=version, province_id=province_id,
                                        items=len(items))]

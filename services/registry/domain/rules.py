@@ -154,6 +154,12 @@ def change_membership(actor: Actor | None, person: Person, kanoon: Kanoon, doing
     require(actor, kanoon.path, OFFICIALS_AND_STAFF, doing, kanoon.field)
 
 
+def see_unplaced(actor: Actor | None, person: Person, city_path: list[str]) -> None:
+    actor = signed_in(actor)
+    if actor.person_id != person.id:
+        require(actor, city_path, OFFICIALS_AND_STAFF, "see this person's membership")
+
+
 def request_transfer(actor: Actor | None, person: Person, origin: Kanoon) -> None:
     change_membership(actor, person, origin, "ask a transfer for this member")
 
@@ -173,10 +179,13 @@ def cancel_transfer(actor: Actor | None, person: Person, requested_by: str, orig
     require(actor, origin.path, KANOON_OFFICIALS, "cancel this transfer (the member or who asked for it may)")
 
 
-def submit_application(actor: Actor | None, city_path: list[str]) -> None:
+def submit_application(actor: Actor | None, city_path: list[str], official_of: list[list[str]] = ()) -> None:
+    """Network staff and the selection liaison over the city; a kanoon's head or deputy for their
+    own kanoon's city (they introduce yavars and khademyars from their neighborhood). `official_of`:
+    the paths of the kanoons whose head or deputy the caller is."""
     actor = signed_in(actor)
-    if actor.grants_of(*KANOON_OFFICIALS):
-        return  # kanoon heads introduce yavars and khademyars from their neighborhood
+    if any(city_path[-1] in path for path in official_of):
+        return
     require(actor, city_path, NETWORK_STAFF | {Role.selection_liaison}, "submit applications in this city")
 
 

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Literal
 from pydantic import BaseModel
 
 from kernel.clock import Clock
-from kernel.errors import Conflict, Invalid
+from kernel.errors import Conflict, Forbidden, Invalid
 from .. import events as ev
 from .common import Step, month_key
 from .kanoons import KanoonView
@@ -125,10 +125,10 @@ class ActivityReport(BaseModel):
                  campaign: "Campaign | None", today: date, clock: Clock, window_days: int | None = None) -> list:
         """The reporter corrects a returned report; the day, the service type and the campaign are
         checked again as on submission (a corrected day may fall outside the campaign)."""
+        if by != self.reporter_id:
+            raise Forbidden("only the reporter resubmits a report")
         if self.status != ReportStatus.returned:
             raise Conflict(f"the report is {self.status}; only a returned report is resubmitted", "status")
-        if by != self.reporter_id:
-            raise Conflict("only the reporter resubmits a report", "reporter_id")
         unknown = sorted(set(changes) - set(CORRECTABLE))
         if unknown:
             raise Invalid(f"{unknown[0]} cannot be corrected on resubmission", unknown[0])

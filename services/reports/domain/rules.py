@@ -120,6 +120,14 @@ def province_or_center(actor: Actor | None, scope_path: list[str], scope_kind: s
     return require(actor, scope_path, PROVINCE_PLANNERS, f"{doing} in this province")
 
 
+def resubmit_report(actor: Actor | None, report) -> Actor:
+    """Only its reporter corrects a returned report (before anyone learns its state)."""
+    actor = signed_in(actor)
+    if actor.person_id != report.reporter_id:
+        raise Forbidden("only the reporter resubmits a report")
+    return actor
+
+
 def read_beneficiaries(actor: Actor | None, kanoon: KanoonView) -> Actor:
     """§3 names the kanoon's officials and the oversight group: an administrator reads beneficiaries
     only by holding one of those roles."""
