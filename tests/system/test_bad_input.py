@@ -493,7 +493,8 @@ case("POST", "/api/activity-reports/{report}/review", {"approve": False}, 422, N
 case("POST", "/api/activity-reports/{report}/return", {"comment": "جبران"}, 409, "status")
 case("POST", "/api/activity-reports/{report}/return", {"comment": ""}, 422, "comment")
 case("POST", "/api/activity-reports/{report}/resubmission", {"hours": 30}, 422, "hours")
-case("POST", "/api/activity-reports/{report}/resubmission", {"hours": 3}, 409, "status")
+# Only its reporter may resubmit a report, and learns its state (409) only then: others get 403 first.
+case("POST", "/api/activity-reports/{report}/resubmission", {"hours": 3}, 403, None)
 case("POST", "/api/activity-reports/{report}/flags", {"flag": "great"}, 422, "flag")
 case("GET", "/api/kanoons/{active}/activity-reports?month=1404-13", None, 422, "month")
 case("POST", "/api/reservations", {"kanoon_id": "{active}", "service_type": "food_packages", "day": "1500/01/01",

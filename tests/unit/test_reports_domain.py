@@ -79,6 +79,8 @@ def test_report_lifecycle_and_its_events():
     with pytest.raises(Conflict):
         r.return_for_review("sec", "نه", C)  # only approved reports are returned
     assert r.approve("head", C)[0].event_type == "reports.report.approved.v1"
+    with pytest.raises(Conflict):      # its reporter, but the report is approved, not returned
+        r.resubmit("p_1", {"hours": 1}, None, kanoon(), None, TODAY, C)
     with pytest.raises(Conflict):
         r.approve("head", C)
     with pytest.raises(Conflict):
