@@ -140,13 +140,8 @@ class Repository(Aggregates, Files, RegistryView):
 
     def audit_under(self, unit_id: str, record_kind: str | None, by_person_id: str | None, record_id: str | None,
                     limit: int, skip: int) -> tuple[list[dict], int]:
-        q: dict = {"path": unit_id}
-        if record_kind:
-            q["record_kind"] = record_kind
-        if by_person_id:
-            q["by_person_id"] = by_person_id
-        if record_id:
-            q["record_ids"] = record_id
+        filters = {"record_kind": record_kind, "by_person_id": by_person_id, "record_ids": record_id}
+        q = {"path": unit_id, **{k: v for k, v in filters.items() if v}}
         rows = self.db.audit.find(q, sort=[("at", DESCENDING), ("_id", ASCENDING)], skip=skip, limit=limit)
         return rows, self.db.audit.count_documents(q)
 

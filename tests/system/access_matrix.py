@@ -703,37 +703,27 @@ def _body_ids(body, side: Side, path: str):
         else:
             out[k] = v
     # Per route: who a body names where the field alone does not say.
-    if path == "/api/memberships":
-        out["person_id"] = ids["unplaced"]
-    elif path == "/api/memberships/leave":
-        out["person_id"] = ids["leaver"]
-    elif path == "/api/transfers":
-        out["person_id"] = ids["mover"]
-    elif path in ("/api/roles", "/api/accounts"):
-        out["person_id"] = ids["unplaced"]
-        if path == "/api/roles":
-            out.update(role="county_liaison", scope_id=side.city)
-        else:
-            out["username"] = f"mx.{uuid.uuid4().hex[:10]}"
-    elif path == "/api/complaints":
-        out["subject_kind"] = "kanoon"
-    elif path == "/api/kanoons":
-        out["unit_id"] = side.city
-    elif path == "/api/units":
-        out["id"] = f"{side.city}-N{uuid.uuid4().hex[:4].upper()}"
-    elif path == "/api/projects/{project_id}/answers":
-        out["kanoon_id"] = ids["kanoon2"]
-    elif path == "/api/needs/{need_id}/matches":
-        out["kanoon_id"] = ids["kanoon2"]
-    elif path == "/api/kanoons/{kanoon_id}/handover":
-        out["person_id"] = ids["mover"]
-    elif path == "/api/members":
-        out["kind"] = "yavar"
-    elif path == "/api/finance/assets":
-        out.update(unit_id=side.province, code=f"PC-{uuid.uuid4().hex[:6]}")
-    elif path == "/api/transfers/{transfer_id}/decisions":
-        out["side"] = "origin"
+    out.update(BODY_OVERRIDES.get(path, lambda side: {})(side))
     return {k: v for k, v in out.items() if v is not None}
+
+
+# What a route's body names that its fields alone do not say (by the route's path).
+BODY_OVERRIDES = {
+    "/api/memberships": lambda side: {"person_id": side.ids["unplaced"]},
+    "/api/memberships/leave": lambda side: {"person_id": side.ids["leaver"]},
+    "/api/transfers": lambda side: {"person_id": side.ids["mover"]},
+    "/api/roles": lambda side: {"person_id": side.ids["unplaced"], "role": "county_liaison", "scope_id": side.city},
+    "/api/accounts": lambda side: {"person_id": side.ids["unplaced"], "username": f"mx.{uuid.uuid4().hex[:10]}"},
+    "/api/complaints": lambda side: {"subject_kind": "kanoon"},
+    "/api/kanoons": lambda side: {"unit_id": side.city},
+    "/api/units": lambda side: {"id": f"{side.city}-N{uuid.uuid4().hex[:4].upper()}"},
+    "/api/projects/{project_id}/answers": lambda side: {"kanoon_id": side.ids["kanoon2"]},
+    "/api/needs/{need_id}/matches": lambda side: {"kanoon_id": side.ids["kanoon2"]},
+    "/api/kanoons/{kanoon_id}/handover": lambda side: {"person_id": side.ids["mover"]},
+    "/api/members": lambda side: {"kind": "yavar"},
+    "/api/finance/assets": lambda side: {"unit_id": side.province, "code": f"PC-{uuid.uuid4().hex[:6]}"},
+    "/api/transfers/{transfer_id}/decisions": lambda side: {"side": "origin"},
+}
 
 
 @dataclass
