@@ -152,12 +152,19 @@ class OversightService(DomainService):
         return personal.accessed(PersonalDataAccessed, self.ctx, "complainant", action,
                                  [c.id for c in complaints], path)
 
-    def _complaint_views(self, tx, complaints: list[Complaint], actor, action: str) -> list[dict]:
-        """Views of complaints (Forbidden: one the caller may not see); a complainant shown is
-        recorded in the audit trail in the same transaction (kernel.personal)."""
+    def _complaint_views(self, tx, complaints: list[Complaint], actor, action: str,
+                         skip_hidden: bool = False) -> list[dict]:
+        """Views of complaints (Forbidden: one the caller may not see, or, with `skip_hidden`, it is
+        left out); a complainant shown is recorded in the audit trail in the same transaction
+        (kernel.personal)."""
         out, shown = [], {}
         for c in complaints:
-            v = self._complaint_view(c, actor)
+            try:
+                v = self._complaint_view(c, actor)
+            except Forbidden:
+                if skip_hidden:
+                    continue
+                raise
             if v["complainant"] is not None and not c.anonymous:
                 shown.setdefault(tuple(c.subject.path), []).append(c)
             out.append(v)
@@ -205,15 +212,9 @@ class OversightService(DomainService):
                 total = len(items)
             else:
                 items, total = repo.complaints_under(unit_id, status, actor.person_id if mine else None, limit, skip)
-            visible = []
-            for c in items:
-                try:
-                    self._complaint_view(c, actor)
-                except Forbidden:
-                    total -= 1   # accusing the reader, or another handler's: not theirs to see
-                else:
-                    visible.append(c)
-            return {"total": total, "items": self._complaint_views(tx, visible, actor, "list")}
+            # Those accusing the reader, or another handler's, are not theirs to see.
+            views = self._complaint_views(tx, items, actor, "list", skip_hidden=True)
+            return {"total": total - (len(items) - len(views)), "items": views}
         return self._write(work)
 
     def _change_complaint(self, complaint_id: str, change) -> dict:

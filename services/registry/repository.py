@@ -468,6 +468,9 @@ class Repository:
     def set_password_hash(self, user_id: str, password_hash: str) -> None:
         self.db.users.update_one({"_id": user_id}, {"$set": {"password_hash": password_hash}})
 
+    def deactivate_user(self, user_id: str, at) -> None:
+        self.db.users.update_one({"_id": user_id}, {"$set": {"active": False, "deactivated_at": at}})
+
 
 def _dup_field(exc: DuplicateKeyError) -> str | None:
     details = exc.details or {}

@@ -123,6 +123,18 @@ class RegistryProjections:
                          cached_settings().handler_store_seconds)
 
 
+def _account(repo: Repository, user_id) -> dict:
+    user = repo.user(user_id) if isinstance(user_id, str) else None
+    if user is None:
+        raise NotFound(f"no account {user_id}", "user_id")
+    return user
+
+
+def _account_view(user: dict) -> dict:
+    """An account as its routes answer: never its password's hash."""
+    return {"id": user["_id"], "username": user["username"], "person_id": user["person_id"]}
+
+
 class RegistryService(DomainService):
     name = "registry"
     repository = Repository
@@ -838,7 +850,7 @@ class RegistryService(DomainService):
                     "password_hash": _hasher.hash(cmd.password), "active": True, "created_at": clock.now()}
             repo.add_user(user)
             tx.emit(UserCreated(user_id=user["_id"], person_id=person.id, username=cmd.username))
-            return {"id": user["_id"], "username": cmd.username, "person_id": person.id}
+            return _account_view(user)
         return self._write(work)
 
     @rpc
@@ -868,7 +880,7 @@ class RegistryService(DomainService):
                     "password_hash": _hasher.hash(password), "active": True, "created_at": clock.now()}
             repo.add_user(user)
             tx.emit(UserCreated(user_id=user["_id"], person_id=person.id, username=username))
-            return {"id": user["_id"], "username": username, "person_id": person.id}
+            return _account_view(user)
         return self._write(work)
 
     @rpc
@@ -883,10 +895,7 @@ class RegistryService(DomainService):
                 _hasher.verify(user["password_hash"], cmd.current_password)
             except (VerificationError, InvalidHashError):
                 raise Invalid("the current password is wrong", "current_password") from None
-            check_password(cmd.new_password, user["username"], "new_password")
-            repo.set_password_hash(user["_id"], _hasher.hash(cmd.new_password))
-            tx.emit(PasswordChanged(user_id=user["_id"], by=actor.person_id, reset=False))
-            return {"id": user["_id"], "username": user["username"], "person_id": user["person_id"]}
+            return self._set_password(repo, tx, user, cmd.new_password, actor.person_id, reset=False)
         return self._write(work)
 
     @rpc
@@ -896,14 +905,16 @@ class RegistryService(DomainService):
 
         def work(repo: Repository, tx: Transaction):
             actor = rules.admin(self.actor, "reset passwords")
-            user = repo.user(user_id) if isinstance(user_id, str) else None
-            if user is None:
-                raise NotFound(f"no account {user_id}", "user_id")
-            check_password(cmd.new_password, user["username"], "new_password")
-            repo.set_password_hash(user["_id"], _hasher.hash(cmd.new_password))
-            tx.emit(PasswordChanged(user_id=user["_id"], by=actor.person_id, reset=True))
-            return {"id": user["_id"], "username": user["username"], "person_id": user["person_id"]}
+            user = _account(repo, user_id)
+            return self._set_password(repo, tx, user, cmd.new_password, actor.person_id, reset=True)
         return self._write(work)
+
+    @staticmethod
+    def _set_password(repo: Repository, tx: Transaction, user: dict, password: str, by: str, reset: bool) -> dict:
+        check_password(password, user["username"], "new_password")
+        repo.set_password_hash(user["_id"], _hasher.hash(password))
+        tx.emit(PasswordChanged(user_id=user["_id"], by=by, reset=reset))
+        return _account_view(user)
 
     @rpc
     def deactivate_account(self, user_id: str) -> dict:
@@ -911,16 +922,14 @@ class RegistryService(DomainService):
         gateway asks who the caller is on every request)."""
         def work(repo: Repository, tx: Transaction):
             actor = rules.admin(self.actor, "deactivate accounts")
-            user = repo.user(user_id) if isinstance(user_id, str) else None
-            if user is None:
-                raise NotFound(f"no account {user_id}", "user_id")
+            user = _account(repo, user_id)
             if user["_id"] == actor.user_id:
                 raise Conflict("an administrator does not deactivate their own account", "user_id")
             if not user.get("active", True):
                 raise Conflict("the account is deactivated already", "user_id")
-            repo.db.users.update_one({"_id": user["_id"]}, {"$set": {"active": False, "deactivated_at": clock.now()}})
+            repo.deactivate_user(user["_id"], clock.now())
             tx.emit(UserDeactivated(user_id=user["_id"], person_id=user["person_id"], by=actor.person_id))
-            return {"id": user["_id"], "username": user["username"], "person_id": user["person_id"]}
+            return _account_view(user)
         return self._write(work)
 
     @rpc
