@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import logging
 import time
-import uuid
 from contextlib import asynccontextmanager
 from typing import Annotated
 
@@ -25,9 +24,10 @@ from kernel.settings import load_settings
 
 from . import export, responses
 from .deps import CallerDep, client_address, issue_token
-from .edge import DigitsMiddleware
+from .edge import DigitsMiddleware, RequestContextMiddleware, SpreadsheetMiddleware
 from .routes import festival, finance, ops, oversight, registry, reports, secretariat
 from .throttle import Throttle
+from .identity import Identities
 from .rpc import RpcPool
 
 log = logging.getLogger("gateway")
@@ -46,15 +46,21 @@ def create_app(settings=None, start_pool: bool = True) -> FastAPI:
     metrics = CollectorRegistry()
     requests_total = Counter("khadem_http_requests_total", "HTTP requests", ["method", "route", "status"],
                              registry=metrics)
+    rpc_calls = Counter("khadem_rpc_calls", "RPCs the gateway sent", ["service", "method"], registry=metrics)
     latency = Histogram("khadem_http_request_seconds", "HTTP request latency", ["route"], registry=metrics)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        pool = RpcPool(settings.amqp_uri, settings.rpc_pool_size, settings.rpc_timeout_seconds)
+        pool = RpcPool(settings.amqp_uri, settings.rpc_pool_size, settings.rpc_timeout_seconds,
+                       on_call=lambda service, method: rpc_calls.labels(service, method).inc())
+        identities = Identities(settings.amqp_uri, settings.actor_cache_seconds)
         if start_pool:
             pool.start()
+            identities.start()
         app.state.rpc = pool
+        app.state.identities = identities
         yield
+        identities.stop()
         pool.stop()
 
     app = FastAPI(
@@ -68,31 +74,14 @@ def create_app(settings=None, start_pool: bool = True) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
-    app.state.actor_cache = {}
     app.state.throttles = {"complaints": Throttle(settings.public_complaints_per_10min, 600),
                            "lookups": Throttle(settings.public_lookups_per_10min, 600),
                            "signin_user": Throttle(settings.signin_failures_per_user, 900),
                            "signin_address": Throttle(settings.signin_failures_per_address, 900)}
 
-    @app.middleware("http")
-    async def request_context(request: Request, call_next):
-        rid = request.headers.get("x-request-id") or uuid.uuid4().hex
-        request.state.request_id = rid[:64]
-        start = time.perf_counter()
-        response = await call_next(request)
-        route = request.scope.get("route")
-        path = getattr(route, "path", "unmatched")
-        latency.labels(path).observe(time.perf_counter() - start)
-        requests_total.labels(request.method, path, str(response.status_code)).inc()
-        response.headers["X-Request-ID"] = request.state.request_id
-        return response
-
-    @app.middleware("http")
     async def spreadsheet(request: Request, call_next):
         """`?export=xlsx|csv` on a GET of the API: the route's own answer as a sheet (gateway.export)."""
         fmt = request.query_params.get("export")
-        if fmt is None or request.method != "GET" or not request.url.path.startswith("/api/"):
-            return await call_next(request)
         if fmt not in ("xlsx", "csv"):
             return error(request, 422, {"error": "invalid", "field": "export", "message": "export is xlsx or csv"})
         response = await call_next(request)
@@ -185,7 +174,7 @@ def create_app(settings=None, start_pool: bool = True) -> FastAPI:
         return caller.actor.model_dump(mode="json")
 
     @app.get("/health/live", tags=["operations"], response_model=responses.Live)
-    def live():
+    async def live():
         """The gateway process answers (the container's liveness check; /health is readiness)."""
         return {"status": "ok"}
 
@@ -218,6 +207,11 @@ def create_app(settings=None, start_pool: bool = True) -> FastAPI:
     def prometheus():
         return Response(generate_latest(metrics), media_type=CONTENT_TYPE_LATEST)
 
+    # Outermost last: digits, then the request id and the metrics, then the spreadsheet (only for a
+    # GET of the API asking for one). Plain ASGI (gateway.edge): a BaseHTTPMiddleware costs every
+    # request a task and a stream (docs/performance.md).
+    app.add_middleware(SpreadsheetMiddleware, convert=spreadsheet)
+    app.add_middleware(RequestContextMiddleware, latency=latency, requests_total=requests_total)
     app.add_middleware(DigitsMiddleware)
     app.include_router(registry.router)
     app.include_router(reports.router)

@@ -1,5 +1,5 @@
-"""What every route gets: the calling actor (from the bearer token, checked with the registry on every
-request) and a `call` that runs one RPC carrying who is calling, the request id, the deadline and,
+"""What every route gets: the calling actor (from the bearer token; who its user is comes from the
+registry, remembered until the registry says anything may have changed: gateway.identity) and a `call` that runs one RPC carrying who is calling, the request id, the deadline and,
 for a state-changing request, its idempotency key; service errors map to HTTP in `app.py`."""
 from __future__ import annotations
 
@@ -92,8 +92,14 @@ class Caller:
         return ctx
 
     def __call__(self, service: str, method: str, *args) -> Any:
-        """One RPC; its answer leaves through the route's response model (dates become Jalali there)."""
-        return self.pool.call(self.context(), service, method, *args)
+        """One RPC; its answer leaves through the route's response model (dates become Jalali there).
+        After a command to the registry, this process forgets who everyone is (gateway.identity): the
+        caller sees its own change at once, before the registry's event arrives."""
+        try:
+            return self.pool.call(self.context(), service, method, *args)
+        finally:
+            if service == "registry" and self.terms is not None:
+                self.request.app.state.identities.forget_all()
 
 
 def _actor_from_token(request: Request, token: str | None) -> Actor | None:
@@ -106,15 +112,15 @@ def _actor_from_token(request: Request, token: str | None) -> Actor | None:
         raise Unauthenticated("the token has expired; sign in again") from None
     except jwt.PyJWTError:
         raise Unauthenticated("the token is not valid") from None
-    cache: dict = request.app.state.actor_cache
-    hit = cache.get(claims["sub"])
-    if hit and hit[0] > time.monotonic():
-        return hit[1]
+    identities = request.app.state.identities
+    actor = identities.get(claims["sub"])
+    if actor is not None:
+        return actor
+    ticket = identities.ticket()
     context = {"request_id": request.state.request_id, "user_id": claims["sub"], "person_id": claims.get("pid"),
                "deadline": time.time() + request.app.state.rpc.timeout}
     actor = Actor.model_validate(request.app.state.rpc.call(context, "registry", "actor_of", claims["sub"]))
-    if settings.actor_cache_seconds > 0:
-        cache[claims["sub"]] = (time.monotonic() + settings.actor_cache_seconds, actor)
+    identities.put(claims["sub"], actor, ticket)
     return actor
 
 

@@ -70,7 +70,8 @@ def _refused(exc: BaseException) -> bool:
 
 
 class RpcPool:
-    def __init__(self, amqp_uri: str, size: int, timeout: float):
+    def __init__(self, amqp_uri: str, size: int, timeout: float, on_call=None):
+        self.on_call = on_call   # on_call(service, method): counts what is sent (the gateway's metrics)
         self.config = {"AMQP_URI": amqp_uri}
         self.timeout = timeout
         self.size = size
@@ -179,6 +180,8 @@ class RpcPool:
 
     def call(self, context: dict, service: str, method: str, *args):
         """One RPC; the errors say whether anything may have been done (see the module's doc)."""
+        if self.on_call is not None:
+            self.on_call(service, method)
         with self.client(context) as cluster:
             target = getattr(cluster[service], method)
             try:

@@ -52,9 +52,10 @@ class Settings(BaseSettings):
     rpc_timeout_seconds: float = 10.0
     rpc_deadline_margin: float = 1.0
     rpc_pool_size: int = 8
-    # How long the gateway may reuse a caller's roles before asking the registry again. 0 (the default)
-    # asks on every request, so a role granted or revoked takes effect at once.
-    actor_cache_seconds: float = 0.0
+    # How long the gateway may remember who a caller is (roles, units) at most; it forgets everyone at
+    # once on any registry event, after its own commands to the registry, at a change of date, and
+    # whenever it does not hear the registry's events (gateway.identity). 0 asks on every request.
+    actor_cache_seconds: float = 300.0
     # The public routes (no account: complaints and their tracking), per client address and gateway
     # process: at most this many in a sliding 10 minutes; more get 429 with Retry-After.
     public_complaints_per_10min: int = 5

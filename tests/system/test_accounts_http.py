@@ -1,6 +1,7 @@
 """Accounts that can be defended, over HTTP: a password changed by its owner and reset by an
 administrator under one policy; a deactivated account's token stops working on its next request;
 failed sign-ins throttled per username with a clear message and Retry-After; tokens carry an id."""
+import time
 import uuid
 
 import httpx
@@ -51,3 +52,29 @@ def test_failed_sign_ins_are_throttled_per_username(system, admin):
     # Another account is not held back by this one's failures.
     other = account(admin, system.base, member(admin), f"thr2.{tag}")
     assert other.get("/me").status_code == 200
+
+
+def actor_of_calls(base) -> float:
+    text = httpx.get(f"{base}/metrics").text
+    return sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
+               if line.startswith("khadem_rpc_calls_total{") and 'method="actor_of"' in line)
+
+
+def test_who_the_caller_is_is_remembered_until_the_registry_changes(system, admin):
+    """A signed-in request does not ask the registry who its caller is again (gateway.identity), yet a
+    role granted or revoked shows on the very next request."""
+    tag = uuid.uuid4().hex[:6]
+    pid = member(admin)
+    me = account(admin, system.base, pid, f"idn.{tag}")
+    assert me.get("/me").json()["grants"] == []
+    time.sleep(1.0)   # the registry's events of the new account have been heard (they empty the memory)
+    me.get("/me")
+    calls = actor_of_calls(system.base)
+    for _ in range(20):
+        assert me.get("/me").status_code == 200
+    assert actor_of_calls(system.base) == calls          # served from memory: no RPC for the identity
+    r = admin.post("/api/roles", json={"person_id": pid, "role": "city_secretary", "scope_id": "IR-09-MSH"})
+    assert r.status_code == 201, r.text
+    assert [g["role"] for g in me.get("/me").json()["grants"]] == ["city_secretary"]
+    assert admin.delete(f"/api/roles/{r.json()['id']}").status_code == 200
+    assert me.get("/me").json()["grants"] == []

@@ -1,0 +1,146 @@
+"""Who a token's user is, remembered between requests and forgotten as soon as it may have changed.
+
+A signed-in request needs the caller's Actor (roles and the units they cover). Asking the registry
+on every request costs one RPC per request (docs/performance.md); instead each gateway process keeps
+the actors it has fetched and forgets **all of them**:
+
+- on every event the registry publishes (roles assigned or revoked, accounts deactivated,
+  memberships, kanoons, people: whatever it is, the cache is emptied), heard on a queue of this
+  process's own (deleted when it stops listening; bound to the registry's event exchange with `#`);
+- after every state-changing request this process forwards to the registry (so that a client sees
+  its own change at once, before the event arrives);
+- when the date changes (a role may start or end on a date), and after `ttl` seconds in any case;
+- whenever the event queue is not being heard (not yet connected, connection lost): nothing is
+  remembered or served from memory then, every request asks the registry.
+
+A fetch that was under way while something was forgotten is not kept (`ticket`/`put`): it may have
+read the registry before the change. Services never rely on this: each resolves the caller's roles
+from its own data (kernel.service); the gateway uses the actor for its own checks and for `/me`.
+"""
+from __future__ import annotations
+
+import logging
+import socket
+import threading
+import time
+import uuid
+
+from kombu import Connection, Consumer, Queue
+from nameko.standalone.events import get_event_exchange
+
+from kernel import jalali
+from kernel.access import Actor
+
+log = logging.getLogger(__name__)
+
+
+class Identities:
+    def __init__(self, amqp_uri: str, ttl: float, max_entries: int = 100_000):
+        self.amqp_uri = amqp_uri
+        self.ttl = ttl
+        self.max_entries = max_entries
+        self._lock = threading.Lock()
+        self._entries: dict[str, tuple[float, object, Actor]] = {}
+        self._epoch = 0
+        self._listening = False
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.queue_name: str | None = None   # the queue heard now
+        self.forgotten = 0   # how many times everything was forgotten (for the tests and the metrics)
+
+    @property
+    def enabled(self) -> bool:
+        return self.ttl > 0
+
+    @property
+    def listening(self) -> bool:
+        return self._listening
+
+    # -- life cycle
+
+    def start(self, wait: float = 5.0) -> None:
+        if not self.enabled:
+            return
+        self._thread = threading.Thread(target=self._run, name="gateway-identities", daemon=True)
+        self._thread.start()
+        deadline = time.monotonic() + wait
+        while not self._listening and time.monotonic() < deadline:
+            time.sleep(0.02)
+
+    def stop(self) -> None:
+        self._stopping.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    # -- use
+
+    def ticket(self) -> int:
+        """Take before fetching an actor; give back to `put`."""
+        return self._epoch
+
+    def get(self, user_id: str) -> Actor | None:
+        if not self._listening:
+            return None
+        hit = self._entries.get(user_id)
+        if hit is None:
+            return None
+        until, day, actor = hit
+        if until < time.monotonic() or day != jalali.today():
+            self._entries.pop(user_id, None)
+            return None
+        return actor
+
+    def put(self, user_id: str, actor: Actor, ticket: int) -> None:
+        """Remember `actor`, unless something was forgotten since `ticket` was taken (or nothing is heard)."""
+        if not self.enabled:
+            return
+        with self._lock:
+            if ticket != self._epoch or not self._listening:
+                return
+            if len(self._entries) >= self.max_entries:
+                self._entries.clear()
+            self._entries[user_id] = (time.monotonic() + self.ttl, jalali.today(), actor)
+
+    def forget_all(self) -> None:
+        with self._lock:
+            self._epoch += 1
+            self._entries = {}
+            self.forgotten += 1
+
+    # -- the registry's events
+
+    def _set_listening(self, on: bool) -> None:
+        with self._lock:
+            self._epoch += 1
+            self._entries = {}
+            self._listening = on
+
+    def _on_message(self, message) -> None:
+        self.forget_all()
+
+    def _run(self) -> None:
+        backoff = 0.2
+        exchange = get_event_exchange("registry", {})
+        while not self._stopping.is_set():
+            try:
+                with Connection(self.amqp_uri, heartbeat=10, connect_timeout=5) as conn:
+                    channel = conn.channel()
+                    self.queue_name = f"gateway-identities-{uuid.uuid4().hex[:12]}"
+                    queue = Queue(self.queue_name, exchange=exchange, routing_key="#",
+                                  auto_delete=True, durable=False, queue_arguments={"x-expires": 60_000})
+                    with Consumer(channel, [queue], on_message=self._on_message, no_ack=True):
+                        self._set_listening(True)
+                        backoff = 0.2
+                        while not self._stopping.is_set():
+                            try:
+                                conn.drain_events(timeout=1.0)
+                            except socket.timeout:
+                                conn.heartbeat_check()
+            except Exception as exc:
+                if not self._stopping.is_set():
+                    log.warning("not hearing the registry's events (%s: %s); every request asks the registry "
+                                "until they are heard again", type(exc).__name__, exc)
+            finally:
+                self._set_listening(False)
+            self._stopping.wait(backoff)
+            backoff = min(backoff * 2, 5.0)
