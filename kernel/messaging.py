@@ -29,7 +29,7 @@ from functools import partial
 
 from kombu import Connection, Exchange, Queue
 from nameko.events import SERVICE_POOL, EventHandler
-from nameko.exceptions import deserialize_to_instance
+from nameko.exceptions import ContainerBeingKilled, deserialize_to_instance
 from nameko.extensions import SharedExtension
 from nameko.messaging import QueueConsumer
 from nameko.standalone.events import get_event_exchange
@@ -259,4 +259,88 @@ class ReliableEventHandler(EventHandler):
                                     retry_policy={"max_retries": 2})
 
 
+class BatchQueueConsumer(SafeQueueConsumer):
+    """The queue consumer of batching handlers: it lets the broker send more messages than there
+    are workers (`HANDLER_BATCH_PREFETCH` per queue), so that a burst can be gathered into batches."""
+
+    @property
+    def prefetch_count(self):
+        return max(self.container.max_workers, load_settings().handler_batch_prefetch)
+
+
+class BatchEventHandler(ReliableEventHandler):
+    """A reliable event handler that is given its events in batches: the method receives a list of
+    envelopes, gathered while they arrive (up to `HANDLER_BATCH_SIZE`, waiting at most
+    `HANDLER_BATCH_LINGER_MS` after the first, and while `HANDLER_BATCH_CONCURRENCY` batches of this
+    handler are running), and applies them in one transaction (`Store.apply_batch`); the messages
+    are acked once it has committed. A batch that fails is not
+    retried as a whole: each of its events goes again on its own, through the usual
+    retry-then-park path, so one bad event never holds back the others (docs/performance.md)."""
+
+    queue_consumer = BatchQueueConsumer()
+
+    def setup(self):
+        super().setup()
+        settings = load_settings()
+        self.batch_size = max(1, settings.handler_batch_size)
+        self.linger = max(0.0, settings.handler_batch_linger_ms / 1000)
+        self.concurrency = max(1, settings.handler_batch_concurrency)
+        self._gathered: list = []
+        self._waiting = False
+        self._running = 0
+
+    def handle_message(self, body, message):
+        self._gathered.append((body, message))
+        if len(self._gathered) >= self.batch_size:
+            self._spawn_batch()
+        elif not self._waiting:
+            self._waiting = True
+            self.container.spawn_managed_thread(self._after_linger, identifier=f"{self.handler_name}.linger")
+
+    def _after_linger(self) -> None:
+        time.sleep(self.linger)
+        self._waiting = False
+        self._spawn_batch()
+
+    def _spawn_batch(self) -> None:
+        """Start a batch of what has gathered, unless `concurrency` batches are running: then what
+        arrives meanwhile waits for one of them to end, and goes as a larger batch."""
+        if self._running >= self.concurrency or not self._gathered:
+            return
+        batch, self._gathered = self._gathered[:self.batch_size], self._gathered[self.batch_size:]
+        self._running += 1
+        try:
+            self.container.spawn_worker(self, ([body for body, _ in batch],), {}, context_data={},
+                                        handle_result=partial(self._batch_done, batch))
+        except ContainerBeingKilled:
+            self._running -= 1
+            for _, message in batch:
+                self.queue_consumer.requeue_message(message)
+
+    def _batch_done(self, batch, worker_ctx, result=None, exc_info=None):
+        self._running -= 1
+        try:
+            return self._settle_batch(batch, worker_ctx, result, exc_info)
+        finally:
+            self._spawn_batch()
+
+    def _settle_batch(self, batch, worker_ctx, result, exc_info):
+        if exc_info is None:
+            for _, message in batch:
+                self.queue_consumer.ack_message(message)
+            return result, exc_info
+        if len(batch) == 1:
+            return self.handle_result(batch[0][1], worker_ctx, result, exc_info)
+        log.warning("%s: a batch of %d failed (%s); each of its events again on its own", self.handler_name,
+                    len(batch), exc_info[1])
+        for body, message in batch:
+            try:
+                self.container.spawn_worker(self, ([body],), {}, context_data=self.unpack_message_headers(message),
+                                            handle_result=partial(self.handle_result, message))
+            except ContainerBeingKilled:
+                self.queue_consumer.requeue_message(message)
+        return result, exc_info
+
+
 reliable_event_handler = ReliableEventHandler.decorator
+batch_event_handler = BatchEventHandler.decorator

@@ -99,21 +99,29 @@ class OutboxRelay:
         # `$not $gte` means the same (no lease, or one that ended) and leaves the `_id` lookup alone.
         free = {"status": "pending", "lease_until": {"$not": {"$gte": now}}}
         # The pending rows by the (status, created_at, seq) index alone, the lease checked here.
-        pending = db.outbox.find({"status": "pending"}, {"_id": 1, "lease_until": 1},
-                                 sort=[("status", 1), ("created_at", 1), ("seq", 1)], limit=limit * 4)
+        pending = db.outbox.find({"status": "pending"}, sort=[("status", 1), ("created_at", 1), ("seq", 1)],
+                                 limit=limit * 2)
         candidates = [c for c in pending if c.get("lease_until") is None or c["lease_until"] < now][:limit]
         if not candidates:
             return []
         until = now + self.lease
-        db.outbox.update_many({"_id": {"$in": [c["_id"] for c in candidates]}, **free},
-                              {"$set": {"lease_until": until, "lease_owner": self.owner}, "$inc": {"attempts": 1}})
-        mine = db.outbox.find({"_id": {"$in": [c["_id"] for c in candidates]}, "lease_owner": self.owner,
-                               "lease_until": until}, sort=[("created_at", 1), ("seq", 1)])
+        leased = db.outbox.update_many({"_id": {"$in": [c["_id"] for c in candidates]}, **free},
+                                       {"$set": {"lease_until": until, "lease_owner": self.owner},
+                                        "$inc": {"attempts": 1}}).modified_count
+        if leased == len(candidates):
+            # Every one is ours (the usual case): they are the rows read, as the update left them.
+            mine = [{**c, "lease_until": until, "lease_owner": self.owner, "attempts": c.get("attempts", 0) + 1}
+                    for c in candidates]
+        else:   # another relay took some meanwhile: read back which are ours
+            mine = db.outbox.find({"_id": {"$in": [c["_id"] for c in candidates]}, "lease_owner": self.owner,
+                                   "lease_until": until}, sort=[("created_at", 1), ("seq", 1)])
         subjects = list({r.get("subject") for r in mine})
         # Pending rows of the same subjects outside this claim: in back-off, or another relay's.
-        foreign = db.outbox.find({"status": "pending", "subject": {"$in": subjects},
-                                  "_id": {"$nin": [r["_id"] for r in mine]}},
-                                 {"subject": 1, "created_at": 1, "seq": 1})
+        # (Ours are left out here, not with `$nin`, which costs the local store a scan.)
+        ours = {r["_id"] for r in mine}
+        foreign = [f for f in db.outbox.find({"status": "pending", "subject": {"$in": subjects}},
+                                             {"subject": 1, "created_at": 1, "seq": 1})
+                   if f["_id"] not in ours]
         first_foreign: dict = {}
         for f in foreign:
             key = (f["created_at"], f.get("seq", 0))

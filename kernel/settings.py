@@ -27,6 +27,14 @@ class Settings(BaseSettings):
     # defers the message by HANDLER_BUSY_DELAY seconds, again and again for up to
     # HANDLER_BUSY_SECONDS (which must outlast the store's 60 s transaction lifetime), then parks it.
     handler_store_seconds: float = 2.0
+    # Batching handlers (kernel.messaging.BatchEventHandler): at most this many events to a batch (one
+    # transaction), gathered for at most this long after the first, at most this many batches of a
+    # handler at once (concurrent transactions slow the store); the broker may send this many
+    # unacknowledged messages per queue.
+    handler_batch_size: int = 100
+    handler_batch_linger_ms: float = 5.0
+    handler_batch_concurrency: int = 2
+    handler_batch_prefetch: int = 300
     handler_busy_delay: float = 5.0
     handler_busy_seconds: float = 180.0
     # Event ids a handler applied are remembered this long (kernel.store.Store.purge_inbox).

@@ -26,7 +26,7 @@ from typing import Any, Callable, Iterable, TypeVar
 
 from pymongo import ASCENDING, MongoClient
 from pymongo.client_session import ClientSession
-from pymongo.errors import DuplicateKeyError, PyMongoError
+from pymongo.errors import BulkWriteError, DuplicateKeyError, PyMongoError
 
 from .errors import Invalid, OutcomeUnknown, Unavailable
 from .events import Envelope, EventData
@@ -143,6 +143,14 @@ def event_time(envelope: dict) -> datetime:
     t = t if t.tzinfo else t.replace(tzinfo=timezone.utc)
     # As the store keeps it (BSON dates are milliseconds), so that comparisons with stored times hold.
     return t.replace(microsecond=t.microsecond // 1000 * 1000)
+
+
+def _duplicate_inbox_key(exc: BaseException) -> bool:
+    """The write failed only because an inbox row exists already (another worker's, just committed)."""
+    if isinstance(exc, BulkWriteError):
+        errors = (exc.details or {}).get("writeErrors") or []
+        return bool(errors) and all(e.get("code") == 11000 for e in errors)
+    return isinstance(exc, DuplicateKeyError)
 
 
 class _Again(Exception):
@@ -299,18 +307,61 @@ class Store:
                                          deadline=time.time() + budget_seconds)
         return applied
 
+    def apply_batch(self, consumer: str, envelopes: list[dict], apply: Callable[[Db, dict], Any],
+                    budget_seconds: float = 2.0) -> int:
+        """Apply many events once each in **one** transaction (a batching handler's,
+        `kernel.messaging.BatchEventHandler`): the events this consumer's inbox already holds (or
+        that are older than what it remembers) are left out, the others get their inbox rows in one
+        write and `apply(db, envelope)` each, in the order given. Returns how many ran now.
+
+        A transaction costs the store far more than the small writes inside it, so this is how a
+        burst of events is absorbed (docs/performance.md). Another worker applying one of the same
+        events at the same moment makes the transaction fail on the inbox's unique key: it is run
+        again, without that event. A busy store raises `Unavailable` after `budget_seconds`."""
+        entries: dict[str, tuple[InboxEntry, dict]] = {}
+        for envelope in envelopes:
+            entry = InboxEntry.of(consumer, envelope)
+            entries.setdefault(entry.key, (entry, envelope))
+        deadline = time.time() + budget_seconds
+        for _ in range(5):
+            def work(tx: Transaction) -> int:
+                held = {r["_id"] for r in tx.db.inbox.find({"_id": {"$in": list(entries)}}, {"_id": 1})}
+                fresh = [(e, env) for key, (e, env) in entries.items()
+                         if key not in held and not self._forgotten(tx.db, e)]
+                if not fresh:
+                    return 0
+                at = _now()
+                tx.db.inbox.insert_many([{"_id": e.key, "consumer": e.consumer, "event_time": e.event_time, "at": at}
+                                         for e, _ in fresh])
+                for _, env in fresh:
+                    apply(tx.db, env)
+                return len(fresh)
+            try:
+                ran, _, _ = self.transaction(work, deadline=deadline)
+                return ran
+            except (DuplicateKeyError, BulkWriteError) as exc:
+                if not _duplicate_inbox_key(exc):
+                    raise
+        raise Unavailable("other workers kept applying the same events; nothing was done, try again shortly")
+
     # ------------------------------------------------------------ inbox
+
+    def _forgotten(self, db: Db, entry: InboxEntry) -> bool:
+        """An event older than what the inbox remembers (see `purge_inbox`): skipped as applied."""
+        if entry.event_time > _now() - self.inbox_retention:
+            return False
+        h = db.inbox_horizons.find_one({"_id": entry.consumer})
+        if h is not None and entry.event_time <= h["horizon"]:
+            log.warning("%s: event %s of %s is older than what the inbox remembers (%s); skipped as applied",
+                        entry.consumer, entry.event_id, entry.event_time.isoformat(), h["horizon"].isoformat())
+            return True
+        return False
 
     def _remember(self, db: Db, entry: InboxEntry) -> bool:
         """Insert the inbox row; False when the event was applied before, or is older than the
         horizon below which applied ids have been forgotten (see `purge_inbox`)."""
-        if entry.event_time <= _now() - self.inbox_retention:
-            h = db.inbox_horizons.find_one({"_id": entry.consumer})
-            if h is not None and entry.event_time <= h["horizon"]:
-                log.warning("%s: event %s of %s is older than what the inbox remembers (%s); skipped as "
-                            "applied", entry.consumer, entry.event_id, entry.event_time.isoformat(),
-                            h["horizon"].isoformat())
-                return False
+        if self._forgotten(db, entry):
+            return False
         try:
             db.inbox.insert_one({"_id": entry.key, "consumer": entry.consumer, "event_time": entry.event_time,
                                  "at": _now()})

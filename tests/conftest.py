@@ -128,7 +128,8 @@ def fresh_queues(amqp_uri: str, *names: str) -> None:
     topology.declare(amqp_uri)
 
 
-PROBE_QUEUES = ["rpc-probe", "evt-probesrc-probesrc.thing.happened.v1--probe.on_thing"]
+PROBE_QUEUES = ["rpc-probe", "evt-probesrc-probesrc.thing.happened.v1--probe.on_thing",
+                "evt-probesrc-probesrc.batch.v1--probe.on_batch"]
 
 
 def service_env(amqp_uri: str, mongo_uri: str, prefix: str, **extra) -> dict:

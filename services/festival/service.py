@@ -11,7 +11,7 @@ from kernel.clock import SYSTEM as clock
 from kernel.commands import page_args, parse, view
 from kernel.errors import Conflict, Forbidden, Invalid, NotFound
 from kernel.fold import Folder
-from kernel.messaging import reliable_event_handler
+from kernel.messaging import batch_event_handler, reliable_event_handler
 from kernel.service import ContextProvider, DomainService, StoreProvider, rpc
 from kernel.settings import cached_settings
 from kernel import uploads
@@ -49,9 +49,10 @@ class FestivalProjections:
         self.store.apply("registry", envelope, lambda tx: apply_registry_event(tx.db, envelope), self.budget)
 
     # Only the kinds of event that earn or cost points are bound (domain/points.py).
-    @reliable_event_handler("reports", "reports.report.approved.#")
-    def on_report_approved(self, envelope: dict) -> None:
-        self._points(envelope)
+    @batch_event_handler("reports", "reports.report.approved.#")
+    def on_report_approved(self, envelopes: list[dict]) -> None:
+        """Approvals come in bursts: batched, one transaction per batch."""
+        self.store.apply_batch("points", envelopes, apply_points_event, self.budget)
 
     @reliable_event_handler("reports", "reports.report.flagged.#")
     def on_report_flagged(self, envelope: dict) -> None:

@@ -13,7 +13,7 @@ from kernel.clock import SYSTEM as clock
 from kernel.commands import page_args, parse, view
 from kernel.errors import Invalid
 from kernel.fold import Folder
-from kernel.messaging import reliable_event_handler
+from kernel.messaging import batch_event_handler, reliable_event_handler
 from kernel.rulings import apply_ruling_event, check_may_join, restrictions_of
 from kernel.service import ContextProvider, DomainService, StoreProvider, rpc
 from kernel.settings import cached_settings
@@ -108,10 +108,10 @@ class ReportsProjections:
         """The festival service's calendar of occasions, which campaigns are tied to."""
         self.store.apply("festival", envelope, lambda tx: apply_occasion_event(tx.db, envelope), self.store_budget)
 
-    @reliable_event_handler("reports", "reports.#")
-    def on_own_event(self, envelope: dict) -> None:
-        self.store.apply("aggregates", envelope, lambda tx: apply_own_event(tx.db, envelope),
-                         self.store_budget)
+    # The busiest queue (every report's events): batched, one transaction per batch.
+    @batch_event_handler("reports", "reports.#")
+    def on_own_event(self, envelopes: list[dict]) -> None:
+        self.store.apply_batch("aggregates", envelopes, apply_own_event, self.store_budget)
 
     @property
     def store_budget(self) -> float:

@@ -11,7 +11,7 @@ from kernel import jalali, uploads
 from kernel.clock import SYSTEM as clock
 from kernel.commands import page_args, parse, view
 from kernel.errors import Conflict, Forbidden, Invalid, NotFound
-from kernel.messaging import reliable_event_handler
+from kernel.messaging import batch_event_handler, reliable_event_handler
 from kernel.registry_view import apply_registry_event
 from kernel.service import ContextProvider, DomainService, StoreProvider, rpc
 from kernel.settings import cached_settings
@@ -78,9 +78,10 @@ class SecretariatProjections:
     def on_registry_event(self, envelope: dict) -> None:
         self.store.apply("registry", envelope, lambda tx: apply_registry_event(tx.db, envelope), self.budget)
 
-    @reliable_event_handler("reports", "reports.report.approved.#")
-    def on_report_approved(self, envelope: dict) -> None:
-        self.store.apply("reports", envelope, lambda tx: apply_report_event(tx.db, envelope), self.budget)
+    @batch_event_handler("reports", "reports.report.approved.#")
+    def on_report_approved(self, envelopes: list[dict]) -> None:
+        """Approvals come in bursts: batched, one transaction per batch."""
+        self.store.apply_batch("reports", envelopes, apply_report_event, self.budget)
 
     @reliable_event_handler("reports", "reports.report.returned.#")
     def on_report_returned(self, envelope: dict) -> None:

@@ -6,7 +6,7 @@ import os
 import time
 from pathlib import Path
 
-from kernel.messaging import reliable_event_handler
+from kernel.messaging import batch_event_handler, reliable_event_handler
 from kernel.service import ContextProvider, DomainService, StoreProvider, rpc
 
 
@@ -32,6 +32,22 @@ class ProbeService(DomainService):
         counter = event["data"].get("counter", "count")
         self.store.apply("on_thing", event, lambda tx: tx.db.applied.update_one(
             {"_id": counter}, {"$inc": {"n": 1}}, upsert=True), budget_seconds=1.0)
+
+    @batch_event_handler("probesrc", "probesrc.batch.v1")
+    def on_batch(self, events):
+        """Batches: records each batch's size, fails the whole batch when any event asks to, else
+        applies each event once to its counter, all in one transaction."""
+        self.store.db.batches.insert_one({"size": len(events), "ids": [e["id"] for e in events]})
+        for e in events:
+            self.store.db.attempts.update_one({"_id": e["id"]}, {"$inc": {"n": 1}}, upsert=True)
+        if any(e["data"].get("fail") for e in events):
+            raise RuntimeError("asked to fail")
+        self.store.apply_batch("on_batch", events, lambda db, e: db.applied.update_one(
+            {"_id": e["data"].get("counter", "count")}, {"$inc": {"n": 1}}, upsert=True), budget_seconds=2.0)
+
+    @rpc
+    def batch_sizes(self):
+        return [b["size"] for b in self.store.db.batches.find({}, {"size": 1})]
 
     @rpc
     def counts(self, event_id, counter="count"):

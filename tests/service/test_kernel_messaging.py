@@ -78,6 +78,44 @@ def test_redelivered_event_is_applied_once(probe, rpc, amqp_uri):
     assert rpc.probe.counts(eid)["applied"] == before + 1
 
 
+def publish_batch(amqp_uri, events: list[dict]):
+    """Events of the batching handler, published back to back on one connection."""
+    exchange = get_event_exchange("probesrc", {})
+    with Connection(amqp_uri, transport_options={"confirm_publish": True}) as conn:
+        producer = conn.Producer()
+        for e in events:
+            body = {"specversion": "1.0", "id": e["id"], "source": "/khadem/probesrc", "type": "probesrc.batch.v1",
+                    "time": "2024-10-06T10:00:00Z", "data": e.get("data", {})}
+            producer.publish(body, exchange=exchange, routing_key="probesrc.batch.v1", serializer="json",
+                             declare=[exchange])
+
+
+def test_a_batching_handler_applies_a_burst_in_batches_each_event_once(probe, rpc, amqp_uri):
+    counter = f"batch-{uuid.uuid4().hex[:6]}"
+    events = [{"id": uuid.uuid4().hex, "data": {"counter": counter}} for _ in range(60)]
+    publish_batch(amqp_uri, events + events[:5])   # five of them again, as redeliveries would bring them
+    assert wait_until(lambda: rpc.probe.counts("-", counter)["applied"] >= 60)
+    time.sleep(0.5)
+    assert rpc.probe.counts("-", counter)["applied"] == 60
+    sizes = rpc.probe.batch_sizes()
+    assert sum(sizes) == 65 and max(sizes) > 1, sizes   # gathered, not one transaction per event
+
+
+def test_a_failing_batch_goes_again_event_by_event_and_only_the_bad_one_is_parked(probe, rpc, operator, amqp_uri):
+    counter = f"batch-{uuid.uuid4().hex[:6]}"
+    events = [{"id": uuid.uuid4().hex, "data": {"counter": counter}} for _ in range(20)]
+    bad = uuid.uuid4().hex
+    events.insert(7, {"id": bad, "data": {"counter": counter, "fail": True}})
+    publish_batch(amqp_uri, events)
+    assert wait_until(lambda: rpc.probe.counts("-", counter)["applied"] >= 20)
+    parked = wait_until(lambda: [p for p in operator.probe.parked_list() if p["event_id"] == bad])
+    assert parked and parked[0]["handler"] == "probe.on_batch"
+    assert parked[0]["attempts"] == 3   # its own attempt and the two retries (HANDLER_RETRY_DELAYS)
+    time.sleep(0.5)
+    assert rpc.probe.counts("-", counter)["applied"] == 20
+    assert not [p for p in operator.probe.parked_list() if p["event_id"] in {e["id"] for e in events} - {bad}]
+
+
 def test_failing_handler_is_retried_then_parked_and_can_be_replayed(probe, rpc, operator, amqp_uri):
     eid = uuid.uuid4().hex
     publish(amqp_uri, eid, fail=True)
