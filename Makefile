@@ -3,7 +3,7 @@ PY := $(shell bash scripts/bootstrap.sh)
 export PYTHONPATH := $(CURDIR)
 export PYTHONWARNINGS := ignore::DeprecationWarning,ignore::UserWarning
 
-.PHONY: run test test-unit test-service test-system admin demo import snapshots compose-check bench chaos
+.PHONY: run test test-unit test-service test-system admin demo import snapshots compose-check bench bench-all chaos
 
 run:            ## the whole system: RabbitMQ, the store, every service, the gateway
 	$(PY) -m devenv.run
@@ -42,6 +42,10 @@ bench:          ## the benchmarks: they print figures, they are not tests (READM
 	$(PY) -m devenv.rabbit >/dev/null
 	$(PY) -m bench.reports_aggregates --reports 200000
 	$(PY) -m bench.reports_ingest --reports 300 --clients 8
+
+bench-all:      ## every speed figure beside a baseline of the same run, one table (docs/performance.md); QUICK=1 for a short look
+	$(PY) -m devenv.rabbit >/dev/null
+	$(PY) -m bench all $(if $(QUICK),--quick,)
 
 chaos:          ## the long chaos run (10 minutes; MINUTES=n): kills, closed connections, a paused store; a checker
 	$(PY) -m devenv.rabbit >/dev/null

@@ -488,7 +488,7 @@ def main(argv: list[str] | None = None) -> None:
             table.add(f"bus: {events:,} committed events through outbox → relay → RabbitMQ → aggregate handler",
                       burst["rate"], "events/s", "≥ 1,000 and ≥ 50 % of raw publish", burst["rate"] >= 1000
                       and burst["rate"] >= kb["publish"] / 2, f"{burst['rate'] / kb['publish']:.2f} × raw kombu publish")
-            table.add("bus: store operations per event (relay, three consumers, the bench's polling)",
+            table.add("bus: store operations per event (the relay, three consumers)",
                       ops / events, "")
             loaded = rss_of(procs)
 
