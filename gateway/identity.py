@@ -135,7 +135,8 @@ class Identities:
                             try:
                                 conn.drain_events(timeout=1.0)
                             except socket.timeout:
-                                conn.heartbeat_check()
+                                pass
+                            conn.heartbeat_check()   # also while events keep coming (it paces itself)
             except Exception as exc:
                 if not self._stopping.is_set():
                     log.warning("not hearing the registry's events (%s: %s); every request asks the registry "
