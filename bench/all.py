@@ -372,6 +372,21 @@ def approval_latencies(mongo_uri: str, report_ids: list[str]) -> list[float]:
     return [(r["at"] - r["event_time"]).total_seconds() for r in db.inbox.find({"_id": {"$in": keys}})]
 
 
+def unloaded_latencies(k, mongo_uri: str, n: int) -> list[float]:
+    """`n` reports submitted and approved one after another, 0.2 s apart: each approval's time from
+    its commit to the aggregate handler's inbox row, on a system doing nothing else."""
+    ids = []
+    for i in range(n):
+        r = k.members[i % len(k.members)].post("/api/activity-reports", json=k.body)
+        assert r.status_code == 201, r.text
+        a = k.head.post(f"/api/activity-reports/{r.json()['id']}/review", json={"approve": True})
+        assert a.status_code == 200, a.text
+        ids.append(r.json()["id"])
+        time.sleep(0.2)
+    time.sleep(2.0)
+    return approval_latencies(mongo_uri, ids)
+
+
 # ---------------------------------------------------------------- the table
 
 class Table:
@@ -439,6 +454,11 @@ def main(argv: list[str] | None = None) -> None:
             token = k.sec.headers["Authorization"]
             actor = k.sec.get("/me").json()
 
+            quiet = unloaded_latencies(k, mongo_uri, 30)
+            table.add("bus: commit → consumer's effect, p50, one approval at a time (no other load)",
+                      pct(quiet, 50) * 1000, "ms", "≤ 50", pct(quiet, 50) <= 0.05)
+            table.add("bus: commit → consumer's effect, p99, one approval at a time (no other load)",
+                      pct(quiet, 99) * 1000, "ms", "≤ 250", pct(quiet, 99) <= 0.25)
             with prof.phase("trivial"):
                 trivial = wrk(f"{base}/health/live", seconds)
             table.add("gateway: trivial route (GET /health/live), 16 connections", trivial["rate"], "req/s",
