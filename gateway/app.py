@@ -25,10 +25,10 @@ from kernel.settings import load_settings
 from . import export, responses
 from .deps import CallerDep, client_address, issue_token
 from .edge import DigitsMiddleware, RequestContextMiddleware, SpreadsheetMiddleware
-from .routes import festival, finance, ops, oversight, registry, reports, secretariat
-from .throttle import Throttle
 from .identity import Identities
+from .routes import festival, finance, ops, oversight, registry, reports, secretariat
 from .rpc import RpcPool
+from .throttle import Throttle
 
 log = logging.getLogger("gateway")
 

@@ -1,6 +1,7 @@
 """What every route gets: the calling actor (from the bearer token; who its user is comes from the
-registry, remembered until the registry says anything may have changed: gateway.identity) and a `call` that runs one RPC carrying who is calling, the request id, the deadline and,
-for a state-changing request, its idempotency key; service errors map to HTTP in `app.py`."""
+registry, remembered until the registry says anything may have changed: gateway.identity) and a
+`call` that runs one RPC carrying who is calling, the request id, the deadline and, for a
+state-changing request, its idempotency key; service errors map to HTTP in `app.py`."""
 from __future__ import annotations
 
 import hashlib

@@ -322,20 +322,22 @@ class Store:
         for envelope in envelopes:
             entry = InboxEntry.of(consumer, envelope)
             entries.setdefault(entry.key, (entry, envelope))
+
+        def work(tx: Transaction) -> int:
+            held = {r["_id"] for r in tx.db.inbox.find({"_id": {"$in": list(entries)}}, {"_id": 1})}
+            fresh = [(e, env) for key, (e, env) in entries.items()
+                     if key not in held and not self._forgotten(tx.db, e)]
+            if not fresh:
+                return 0
+            at = _now()
+            tx.db.inbox.insert_many([{"_id": e.key, "consumer": e.consumer, "event_time": e.event_time, "at": at}
+                                     for e, _ in fresh])
+            for _, env in fresh:
+                apply(tx.db, env)
+            return len(fresh)
+
         deadline = time.time() + budget_seconds
         for _ in range(5):
-            def work(tx: Transaction) -> int:
-                held = {r["_id"] for r in tx.db.inbox.find({"_id": {"$in": list(entries)}}, {"_id": 1})}
-                fresh = [(e, env) for key, (e, env) in entries.items()
-                         if key not in held and not self._forgotten(tx.db, e)]
-                if not fresh:
-                    return 0
-                at = _now()
-                tx.db.inbox.insert_many([{"_id": e.key, "consumer": e.consumer, "event_time": e.event_time, "at": at}
-                                         for e, _ in fresh])
-                for _, env in fresh:
-                    apply(tx.db, env)
-                return len(fresh)
             try:
                 ran, _, _ = self.transaction(work, deadline=deadline)
                 return ran
