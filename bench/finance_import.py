@@ -30,10 +30,9 @@ from pathlib import Path
 
 from pymongo import MongoClient
 
-from bench.reports_ingest import ADMIN_PASSWORD, QUIET, free_port
+from bench.reports_ingest import ADMIN_PASSWORD, QUIET
 from devenv import rabbit
 from devenv.launch import launch, stop
-from devenv.store import uri as store_uri
 from kernel.clock import FixedClock
 from kernel.documents import to_doc
 from services.finance.domain.receipts import Channel, Receipt
@@ -168,15 +167,16 @@ def main() -> None:
     ap.add_argument("--baseline", type=int, default=20_000, help="receipts in the bare-insert baseline (0: none)")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory(prefix="khadem-bench-") as data:
-        port, store_port = free_port(), free_port()
-        env = dict(os.environ, AMQP_URI=rabbit.ensure(), PYTHONWARNINGS=QUIET, PYTHONPATH=str(ROOT),
-                   MONGO_DB_PREFIX=f"bench{port}_", KHADEM_ADMIN_PASSWORD=ADMIN_PASSWORD)
-        proc = launch(Path(data), port, store_port, env)
+        env = dict(os.environ, RABBITMQ_ADMIN_URI=rabbit.ensure(), PYTHONWARNINGS=QUIET, PYTHONPATH=str(ROOT),
+                   KHADEM_ADMIN_PASSWORD=ADMIN_PASSWORD)
+        for name in ("AMQP_URI", "MONGO_URI"):
+            env.pop(name, None)
+        proc = launch(Path(data), env)
         try:
-            finance_db = MongoClient(store_uri(store_port))[f"bench{port}_finance"]
-            rate = run(f"http://127.0.0.1:{port}", args.receipts, args.terminals, finance_db)
+            finance_db = proc.database("finance")   # its own store (the production topology)
+            rate = run(proc.base, args.receipts, args.terminals, finance_db)
             if args.baseline:
-                bare = baseline(store_uri(store_port), args.baseline)
+                bare = baseline(proc.store_uri("finance"), args.baseline)
                 print(f"baseline, bare pymongo inserts of the same documents ({args.baseline:,}, {CHUNK} per "
                       f"transaction): {bare:8.0f} receipts/s; the system reached {rate / bare:.0%} of it")
         finally:

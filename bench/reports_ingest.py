@@ -26,7 +26,7 @@ from pathlib import Path
 from devenv import rabbit
 from devenv.launch import launch, stop
 from kernel import jalali
-from tests.conftest import QUIET, free_port
+from tests.conftest import QUIET
 from tests.system.helpers import Api, account, form_kanoon, member, sign_in, staff
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -34,11 +34,13 @@ ADMIN_PASSWORD = "bench-password-1405"
 
 
 def start_system(data: Path):
-    port, store_port = free_port(), free_port()
-    env = dict(os.environ, AMQP_URI=rabbit.ensure(), PYTHONWARNINGS=QUIET, PYTHONPATH=str(ROOT),
-               MONGO_DB_PREFIX=f"bench{port}_", KHADEM_ADMIN_PASSWORD=ADMIN_PASSWORD)
-    proc = launch(data, port, store_port, env)
-    return proc, f"http://127.0.0.1:{port}"
+    """What `make run` starts (the production topology), on a virtual host and ports of its own."""
+    env = dict(os.environ, RABBITMQ_ADMIN_URI=rabbit.ensure(), PYTHONWARNINGS=QUIET, PYTHONPATH=str(ROOT),
+               KHADEM_ADMIN_PASSWORD=ADMIN_PASSWORD)
+    for name in ("AMQP_URI", "MONGO_URI"):
+        env.pop(name, None)
+    running = launch(data, env)
+    return running, running.base
 
 
 def call(fn, expected: int) -> dict:

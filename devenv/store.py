@@ -14,6 +14,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from urllib.parse import quote
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -30,15 +31,47 @@ def store_python() -> str:
                      "or set MONGO_URI to a MongoDB")
 
 
-def command(port: int, path: Path | None, host: str = "127.0.0.1") -> list[str]:
+def command(port: int, path: Path | None, host: str = "127.0.0.1", auth: bool = False) -> list[str]:
     storage = ":memory:" if path is None else str(path)
     extra = os.environ.get("KHADEM_STORE_ARGS", "").split()   # e.g. "--cache-size 2G"
     return [store_python(), "-m", "secantus", "--host", host, "--port", str(port),
-            "--storage-path", storage, "--log-level", os.environ.get("KHADEM_STORE_LOG_LEVEL", "WARNING"), *extra]
+            "--storage-path", storage, "--log-level", os.environ.get("KHADEM_STORE_LOG_LEVEL", "WARNING"),
+            *(["--auth"] if auth else []), *extra]
 
 
-def uri(port: int, host: str = "127.0.0.1") -> str:
-    return f"mongodb://{host}:{port}/?directConnection=true"
+def uri(port: int, host: str = "127.0.0.1", user: str | None = None, password: str | None = None,
+        database: str | None = None) -> str:
+    """The store's address; with a user, authenticated against `database` (where the user was made;
+    `admin` for the store's administrator)."""
+    if user is None:
+        return f"mongodb://{host}:{port}/?directConnection=true"
+    source = database or "admin"
+    return (f"mongodb://{quote(user, safe='')}:{quote(password or '', safe='')}@{host}:{port}/{source}"
+            f"?authSource={source}&directConnection=true")
+
+
+ADMIN = "khadem_admin"
+USERS_MADE = ".khadem-users"
+
+
+def provision(port: int, path: Path, admin_password: str, users: dict[str, tuple[str, str]],
+              log: Path | None = None) -> None:
+    """On a store's first start: its administrator (`khadem_admin`, role root) and, for each
+    database, its one user (readWrite on that database alone); `users` is database → (user,
+    password). Done once (the data folder remembers it); the store then always runs with `--auth`."""
+    if (path / USERS_MADE).exists():
+        return
+    proc = start(port, path, log)
+    try:
+        from pymongo import MongoClient
+        with MongoClient(uri(port), serverSelectionTimeoutMS=10_000) as client:
+            client.admin.command("createUser", ADMIN, pwd=admin_password, roles=[{"role": "root", "db": "admin"}])
+            for database, (user, password) in users.items():
+                client[database].command("createUser", user, pwd=password,
+                                         roles=[{"role": "readWrite", "db": database}])
+    finally:
+        stop(proc)
+    (path / USERS_MADE).write_text("\n".join(sorted(users)) + "\n")
 
 
 def answers(mongo_uri: str, timeout: float = 1.0) -> bool:
@@ -51,12 +84,12 @@ def answers(mongo_uri: str, timeout: float = 1.0) -> bool:
 
 
 def start(port: int, path: Path | None, log: Path | None = None, env: dict | None = None,
-          timeout: float = 60) -> subprocess.Popen:
+          timeout: float = 60, auth: bool = False) -> subprocess.Popen:
     """Start the store and wait until it answers; `path=None` keeps everything in memory."""
     if path is not None:
         path.mkdir(parents=True, exist_ok=True)
     out = open(log, "ab") if log else subprocess.DEVNULL
-    proc = subprocess.Popen(command(port, path), cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
+    proc = subprocess.Popen(command(port, path, auth=auth), cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
                             start_new_session=True)
     deadline = time.monotonic() + timeout
     while not answers(uri(port)):

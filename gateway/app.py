@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import time
 from contextlib import asynccontextmanager
 from typing import Annotated
@@ -18,8 +19,9 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, H
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException
 
+from kernel import logs
 from kernel.access import Actor
-from kernel.errors import DomainError, Unauthenticated, Unavailable
+from kernel.errors import DomainError, TooManyRequests, Unavailable
 from kernel.settings import load_settings
 
 from . import export, responses
@@ -28,7 +30,6 @@ from .edge import DigitsMiddleware, RequestContextMiddleware, SpreadsheetMiddlew
 from .identity import Identities
 from .routes import festival, finance, ops, oversight, registry, reports, secretariat
 from .rpc import RpcPool
-from .throttle import Throttle
 
 log = logging.getLogger("gateway")
 
@@ -51,6 +52,8 @@ def create_app(settings=None, start_pool: bool = True) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
+        if not logging.getLogger().handlers:   # a server's own process (a test's has its own set-up)
+            logs.configure(os.environ.get("LOG_LEVEL", "INFO"), settings.log_format)
         pool = RpcPool(settings.amqp_uri, settings.rpc_pool_size, settings.rpc_timeout_seconds,
                        on_call=lambda service, method: rpc_calls.labels(service, method).inc())
         identities = Identities(settings.amqp_uri, settings.actor_cache_seconds)
@@ -74,10 +77,6 @@ def create_app(settings=None, start_pool: bool = True) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
-    app.state.throttles = {"complaints": Throttle(settings.public_complaints_per_10min, 600),
-                           "lookups": Throttle(settings.public_lookups_per_10min, 600),
-                           "signin_user": Throttle(settings.signin_failures_per_user, 900),
-                           "signin_address": Throttle(settings.signin_failures_per_address, 900)}
 
     async def spreadsheet(request: Request, call_next):
         """`?export=xlsx|csv` on a GET of the API: the route's own answer as a sheet (gateway.export)."""
@@ -113,7 +112,7 @@ def create_app(settings=None, start_pool: bool = True) -> FastAPI:
         headers = {}
         if exc.status == 401:
             headers["WWW-Authenticate"] = "Bearer"
-        if isinstance(exc, Unavailable):
+        if isinstance(exc, (Unavailable, TooManyRequests)):
             headers["Retry-After"] = str(exc.retry_after)
         return error(request, exc.status, exc.to_dict(), headers)
 
@@ -149,34 +148,34 @@ def create_app(settings=None, start_pool: bool = True) -> FastAPI:
     def token(request: Request, form: Annotated[OAuth2PasswordRequestForm, Depends()]):
         """Sign in with username and password; returns a bearer token. After too many failed attempts
         for a username or from an address, 429 with Retry-After (SIGNIN_FAILURES_PER_USER,
-        SIGNIN_FAILURES_PER_ADDRESS in 15 minutes)."""
-        throttles = request.app.state.throttles
-        keys = (("signin_user", form.username.strip().lower()), ("signin_address", client_address(request)))
-        wait = max((throttles[name].blocked(key) or 0 for name, key in keys), default=0)
-        if wait:
-            return error(request, 429, {"error": "too_many_requests", "field": "username",
-                                        "message": f"too many failed sign-ins; try again in {int(wait) + 1} seconds"},
-                         {"Retry-After": str(int(wait) + 1)})
+        SIGNIN_FAILURES_PER_ADDRESS in 15 minutes; counted by the registry, so every gateway counts
+        the same)."""
         pool = request.app.state.rpc
-        context = {"request_id": request.state.request_id, "deadline": time.time() + pool.timeout}
-        try:
-            actor = Actor.model_validate(pool.call(context, "registry", "authenticate", form.username, form.password))
-        except Unauthenticated:
-            for name, key in keys:
-                throttles[name].hit(key)
-            raise
+        context = {"request_id": request.state.request_id, "deadline": time.time() + pool.timeout,
+                   "client_address": client_address(request)}
+        actor = Actor.model_validate(pool.call(context, "registry", "authenticate", form.username, form.password))
         tok, ttl = issue_token(settings, actor)
         return Token(access_token=tok, expires_in=ttl)
 
     @app.get("/me", tags=["sign-in"], response_model=Actor)
     def me(caller: CallerDep):
-        """Who you are: your person, roles and the units they cover."""
-        return caller.actor.model_dump(mode="json")
+        """Who you are: your person, roles and the units they cover (asked of the registry now, never
+        remembered: another gateway may have just changed them)."""
+        return caller.fresh_actor().model_dump(mode="json")
 
     @app.get("/health/live", tags=["operations"], response_model=responses.Live)
     async def live():
         """The gateway process answers (the container's liveness check; /health is readiness)."""
         return {"status": "ok"}
+
+    @app.get("/health/ready", tags=["operations"], response_model=responses.Live,
+             responses={503: {"model": responses.Live, "description": "no connection to the bus"}})
+    def ready(request: Request):
+        """This gateway can take requests: it holds connections to the bus (a load balancer's readiness
+        check). Not whether every service answers — a service down must not take every gateway out
+        of service with it; that is /health."""
+        live = request.app.state.rpc.live
+        return JSONResponse({"status": "ok" if live else "down"}, status_code=200 if live else 503)
 
     @app.get("/health", tags=["operations"], response_model=responses.Health,
              responses={503: {"model": responses.Health, "description": "something is down"}})

@@ -76,9 +76,11 @@ async def command_terms(request: Request) -> tuple[str, str] | None:
 class Caller:
     """One request's door to the services."""
 
-    def __init__(self, request: Request, actor: Actor | None, terms: tuple[str, str] | None = None):
+    def __init__(self, request: Request, actor: Actor | None, terms: tuple[str, str] | None = None,
+                 token: str | None = None):
         self.request = request
         self.actor = actor
+        self.token = token
         self.pool = request.app.state.rpc
         self.request_id = request.state.request_id
         self.terms = terms
@@ -88,9 +90,17 @@ class Caller:
                                "deadline": time.time() + self.pool.timeout}
         if self.actor is not None:
             ctx.update(user_id=self.actor.user_id, person_id=self.actor.person_id)
+        else:   # a public route: its limits are counted per address by the service
+            ctx["client_address"] = client_address(self.request)
         if self.terms is not None:
             ctx.update(idempotency_key=self.terms[0], request_fingerprint=self.terms[1])
         return ctx
+
+    def fresh_actor(self) -> Actor:
+        """Who the caller is now, asked of the registry (what this process remembers may lag another
+        gateway's change by the time the registry's event takes to arrive)."""
+        self.actor = _actor_from_token(self.request, self.token, remembered=False)
+        return self.actor
 
     def __call__(self, service: str, method: str, *args) -> Any:
         """One RPC; its answer leaves through the route's response model (dates become Jalali there).
@@ -103,7 +113,7 @@ class Caller:
                 self.request.app.state.identities.forget_all()
 
 
-def _actor_from_token(request: Request, token: str | None) -> Actor | None:
+def _actor_from_token(request: Request, token: str | None, remembered: bool = True) -> Actor | None:
     if not token:
         return None
     settings = request.app.state.settings
@@ -114,7 +124,7 @@ def _actor_from_token(request: Request, token: str | None) -> Actor | None:
     except jwt.PyJWTError:
         raise Unauthenticated("the token is not valid") from None
     identities = request.app.state.identities
-    actor = identities.get(claims["sub"])
+    actor = identities.get(claims["sub"]) if remembered else None
     if actor is not None:
         return actor
     ticket = identities.ticket()
@@ -131,7 +141,7 @@ def signed_in(request: Request, token: Annotated[str | None, Depends(oauth2)],
     if actor is None:
         raise HTTPException(401, {"error": "unauthenticated", "message": "sign in first (POST /token)"},
                             headers={"WWW-Authenticate": "Bearer"})
-    return Caller(request, actor, terms)
+    return Caller(request, actor, terms, token)
 
 
 def public(request: Request, terms: Annotated[tuple[str, str] | None, Depends(command_terms)]) -> Caller:
@@ -151,22 +161,10 @@ def client_address(request: Request) -> str:
     return forwarded.split(",")[-1].strip() or peer
 
 
-def throttled(name: str):
-    """A dependency that counts the client's requests on `name` (app.state.throttles) and answers
-    429 with Retry-After past the limit, before anything reaches a service."""
-    def check(request: Request) -> None:
-        client = client_address(request)
-        wait = request.app.state.throttles[name].hit(client)
-        if wait is not None:
-            raise HTTPException(429, {"error": "too_many_requests",
-                                      "message": f"too many requests from this address; try again in "
-                                                 f"{int(wait) + 1} seconds"},
-                                headers={"Retry-After": str(int(wait) + 1)})
-    return Depends(check)
-
-
 def admin_only(caller: Annotated[Caller, Depends(signed_in)]) -> Caller:
-    if not caller.actor.is_admin:
+    """An administrator's route. A refusal is never made on remembered roles: the registry is asked
+    again first (the role may have been granted a moment ago through another gateway)."""
+    if not caller.actor.is_admin and not caller.fresh_actor().is_admin:
         raise Forbidden("only an administrator may do this")
     return caller
 

@@ -16,6 +16,7 @@ from urllib.parse import parse_qsl, quote, urlencode
 
 from starlette.middleware.base import BaseHTTPMiddleware
 
+from kernel import logs
 from kernel.persian import normalize_digits
 
 _NON_ASCII_DIGITS = set("۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩")
@@ -74,9 +75,11 @@ class RequestContextMiddleware:
                 message = {**message, "headers": headers + [header]}
             await send(message)
 
+        tokens = logs.bind(rid)   # every line logged for this request carries its id (kernel.logs)
         try:
             await self.app(scope, receive, send_with_id)
         finally:
+            logs.unbind(tokens)
             path = getattr(scope.get("route"), "path", "unmatched")
             self.latency.labels(path).observe(time.perf_counter() - start)
             self.requests_total.labels(scope["method"], path, str(status)).inc()

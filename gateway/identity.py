@@ -121,6 +121,7 @@ class Identities:
     def _run(self) -> None:
         backoff = 0.2
         exchange = get_event_exchange("registry", {})
+        exchange.passive = True   # the registry's; bound to, never declared here (ops/topology.py declares it)
         while not self._stopping.is_set():
             try:
                 with Connection(self.amqp_uri, heartbeat=10, connect_timeout=5) as conn:

@@ -16,7 +16,7 @@ from enum import Enum
 from typing import Annotated, Any, Literal, Union
 
 from fastapi import APIRouter
-from pydantic import BaseModel, ConfigDict, PlainSerializer, WithJsonSchema, create_model
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, WithJsonSchema, create_model
 
 from kernel import jalali
 from kernel.access import Actor
@@ -513,6 +513,8 @@ class OutboxStatus(BaseModel):
     sent: int
     parked: int
     replays_running: int
+    kept_since: JalaliInstant | None = Field(None, description="events sent up to this instant were pruned")
+    retention_days: float | None = None
 
 
 class ReplayJob(BaseModel):
@@ -526,6 +528,8 @@ class ReplayJob(BaseModel):
     created_at: JalaliInstant
     finished_at: JalaliInstant | None = None
     error: str | None = None
+    since: JalaliInstant | None = None
+    kept_since: JalaliInstant | None = Field(None, description="a partial replay: what came before was pruned")
 
 
 class Live(BaseModel):
@@ -695,3 +699,14 @@ Ticket = public(secretariat_desk.Ticket, "Ticket", exclude={"version"})
 
 class TicketPage(Page):
     items: list[Ticket]
+
+
+class Restatement(BaseModel):
+    """A restatement of the registry's view asked for (docs/backup.md)."""
+    model_config = OPEN
+    id: str
+    status: str             # requested | running | published
+    reason: str
+    requested_at: JalaliInstant
+    as_of: JalaliInstant | None = None
+    published_at: JalaliInstant | None = None

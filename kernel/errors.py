@@ -65,6 +65,19 @@ class Unavailable(DomainError):
     retry_after = 5
 
 
+class TooManyRequests(DomainError):
+    """Too many attempts of a kind (failed sign-ins, public complaints) in a while, counted where
+    every gateway sees them; `retry_after` (seconds) becomes the HTTP `Retry-After`."""
+    status = 429
+    code = "too_many_requests"
+
+    def __init__(self, message: str, field: str | None = None, retry_after: int | str = 60):
+        super().__init__(message, field or None)
+        self.retry_after = int(retry_after)
+        # What crosses RPC (as text), so that the caller gets the wait too.
+        self.args = (message, field or "", self.retry_after)
+
+
 class OutcomeUnknown(DomainError):
     """The store could not confirm whether the change was committed. Retrying with the same
     Idempotency-Key gives the first outcome if it was, and does the work if it was not."""
@@ -72,4 +85,4 @@ class OutcomeUnknown(DomainError):
     code = "outcome_unknown"
 
 
-EXPECTED = (Invalid, NotFound, Conflict, Forbidden, Unauthenticated, Unavailable, OutcomeUnknown)
+EXPECTED = (Invalid, NotFound, Conflict, Forbidden, Unauthenticated, Unavailable, OutcomeUnknown, TooManyRequests)

@@ -1,7 +1,9 @@
 """Jobs too big for one request (a file of thousands of rows), run beside a service's workers.
 
-A job document (in `JOBS`) is claimed by lease, so one instance runs it and another takes it over
-when the lease lapses (a crash, a `kill -9`); its work is a list of chunk documents (in `CHUNKS`),
+A job document (in `JOBS`) is claimed by lease (JOB_LEASE_SECONDS), so one instance runs it and
+another takes it over when the lease lapses (a crash, a `kill -9`); the lease is renewed while the
+job is prepared (however long a file takes to read) and after every chunk, so a job that is alive is
+never prepared twice (`preparations` counts it); its work is a list of chunk documents (in `CHUNKS`),
 each recorded in one transaction together with the job's `cursor`, which a chunk's transaction
 moves on only from the value it read — so a chunk is recorded once, whoever runs it and however
 often a run is cut short. A service subclasses `ChunkJobs` with:
@@ -36,11 +38,11 @@ log = logging.getLogger(__name__)
 class ChunkJobs(DependencyProvider):
     JOBS = "jobs"
     CHUNKS = "job_chunks"
-    LEASE = timedelta(seconds=60)
     POLL_SECONDS = 2.0
 
     def setup(self):
         settings = load_settings()
+        self.lease = timedelta(seconds=settings.job_lease_seconds)
         self.service = owner_of(self.container)
         self.store = Store.connect(settings.mongo_uri, settings.database_name(self.service))
         self.me = f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
@@ -98,41 +100,66 @@ class ChunkJobs(DependencyProvider):
         return self.store.db[self.JOBS].find_one_and_update(
             {"status": {"$in": ["pending", "reading", "running"]},
              "$or": [{"lease_until": None}, {"lease_until": {"$lt": now}}, {"lease_owner": self.me}]},
-            {"$set": {"lease_owner": self.me, "lease_until": now + self.LEASE}},
+            {"$set": {"lease_owner": self.me, "lease_until": now + self.lease}},
             sort=[("created_at", 1)], return_document=ReturnDocument.AFTER)
 
-    def _renew(self, job_id: str, **fields) -> dict | None:
+    def _renew(self, job_id: str, inc: dict | None = None, **fields) -> dict | None:
+        update: dict = {"$set": {"lease_until": datetime.now(timezone.utc) + self.lease, **fields}}
+        if inc:
+            update["$inc"] = inc
         return self.store.db[self.JOBS].find_one_and_update(
-            {"_id": job_id, "lease_owner": self.me},
-            {"$set": {"lease_until": datetime.now(timezone.utc) + self.LEASE, **fields}},
-            return_document=ReturnDocument.AFTER)
+            {"_id": job_id, "lease_owner": self.me}, update, return_document=ReturnDocument.AFTER)
+
+    def _keep_lease(self, job_id: str, done: threading.Event, lost: threading.Event) -> None:
+        """Renew the job's lease every third of it until `done` (or until it was lost)."""
+        every = self.lease.total_seconds() / 3
+        while not done.wait(every):
+            try:
+                if self._renew(job_id) is None:
+                    lost.set()
+                    return
+            except PyMongoError as exc:
+                log.warning("%s %s: renewing the lease failed: %s", self.JOBS, job_id, exc)
 
     def run_once(self) -> bool:
         job = self._claim()
         if job is None:
             return False
+        # The lease is renewed every third of it for as long as this runner works on the job.
+        done, lost = threading.Event(), threading.Event()
+        self.container.spawn_managed_thread(lambda: self._keep_lease(job["_id"], done, lost),
+                                            identifier=f"{self.JOBS}-lease")
+        try:
+            self._run(job, lost)
+        finally:
+            done.set()
+        return True
+
+    def _run(self, job: dict, lost: threading.Event) -> None:
         if job["status"] in ("pending", "reading"):
-            job = self._renew(job["_id"], status="reading")
+            job = self._renew(job["_id"], inc={"preparations": 1}, status="reading")
             if job is None:
-                return True
+                return
             try:
                 chunks = self.prepare(job)
             except DomainError as exc:
                 self.failed(job, exc)
-                return True
+                return
             except PyMongoError:
                 raise
             except Exception:
                 log.exception("%s %s: reading failed", self.JOBS, job["_id"])
                 self.failed(job, DomainError("the file could not be read (a fault of ours: quote the job's id)",
                                              "file"))
-                return True
+                return
+            if lost.is_set():
+                return   # another instance took the job over meanwhile: it prepares it
             job = self._renew(job["_id"], status="running", **({"chunks": chunks} if chunks is not None else {}))
             if job is None:
-                return True
+                return
         elif job["status"] != "running":
-            return True
-        while job["cursor"] < job["chunks"] and not self.stopping.is_set():
+            return
+        while job["cursor"] < job["chunks"] and not self.stopping.is_set() and not lost.is_set():
             cursor = job["cursor"]
             chunk = self.store.db[self.CHUNKS].find_one({"_id": chunk_id(job["_id"], cursor)})
             started = time.monotonic()
@@ -140,13 +167,12 @@ class ChunkJobs(DependencyProvider):
                 self.store.transaction(lambda tx: self.record(tx, job, chunk, cursor),
                                        correlation_id=f"{self.JOBS}-{job['_id']}-{cursor}")
             except Conflict:
-                return True   # another runner moved on: claim again
+                return   # another runner moved on: claim again
             log.info("%s %s: chunk %d of %d recorded in %.2fs", self.JOBS, job["_id"], cursor + 1, job["chunks"],
                      time.monotonic() - started)
             job = self._renew(job["_id"])
             if job is None:
-                return True   # the lease was lost
-        return True
+                return   # the lease was lost
 
     def advance(self, tx: Transaction, job: dict, cursor: int, inc: dict, done_fields: dict | None = None) -> dict:
         """Move the job's cursor past chunk `cursor` with its counts (`inc`), in the chunk's

@@ -34,6 +34,7 @@ from nameko.extensions import SharedExtension
 from nameko.messaging import QueueConsumer
 from nameko.standalone.events import get_event_exchange
 
+from . import metrics
 from .errors import EXPECTED, Unavailable
 from .settings import load_settings
 from .store import Store, event_time
@@ -41,6 +42,8 @@ from .store import Store, event_time
 log = logging.getLogger(__name__)
 
 ATTEMPTS_HEADER = "x-khadem-attempts"
+# Every service queue is a quorum queue (replicated across a RabbitMQ cluster; declared so on one node).
+QUORUM = {"x-queue-type": "quorum"}
 FIRST_FAILURE_HEADER = "x-khadem-first-failure"
 PARK_BACKOFF = (0.5, 1, 2, 4, 8, 15)
 
@@ -126,6 +129,7 @@ class ParkingLot(SharedExtension):
             "parked_at": _now(),
         }
         self.store.db.parked_messages.insert_one(row)
+        metrics.parked(owner_of(self.container), handler)
 
 
 class SafeQueueConsumer(QueueConsumer):
@@ -150,21 +154,44 @@ class SafeQueueConsumer(QueueConsumer):
 
 def handler_queues(source: str, event_type: str, owner: str, method: str, retry_delays: list[float],
                    busy_delay: float) -> tuple[Queue, list[Queue], Queue]:
-    """A reliable handler's queue (bound to its source's event exchange), its delay queues for
-    retries and the one for a busy store. A delay queue holds a message for its delay, then
-    dead-letters it back into the queue; its name carries the delay (`<queue>.delay.<ms>`), since
-    RabbitMQ fixes a queue's arguments when it is first declared."""
+    """A reliable handler's queue (bound to its source's event exchange), and the delay queues its
+    retries and a busy store's deferrals go through — the service's own, shared by all its handlers
+    (`delay_queue`)."""
     name = f"evt-{source}-{event_type}--{owner}.{method}"
-    main = Queue(name, exchange=get_event_exchange(source, {}), routing_key=event_type, durable=True)
-    return main, [delay_queue(name, d) for d in retry_delays], delay_queue(name, busy_delay)
+    main = Queue(name, exchange=consumed_exchange(source), routing_key=event_type, durable=True,
+                 queue_arguments=dict(QUORUM))
+    return main, [delay_queue(owner, d) for d in retry_delays], delay_queue(owner, busy_delay)
 
 
-def delay_queue(queue: str, seconds: float) -> Queue:
+def consumed_exchange(source: str) -> Exchange:
+    """Another service's event exchange as a consumer binds to it: passively, for it exists already
+    (ops/topology.py declares every exchange before any service starts), so no consumer needs the
+    right to declare — or delete — an exchange it does not own."""
+    exchange = get_event_exchange(source, {})
+    exchange.passive = True
+    return exchange
+
+
+def rpc_queue(service: str, exchange: Exchange | None = None) -> Queue:
+    """A service's RPC queue as nameko binds it (`rpc-<service>`, keys `<service>.*`), a quorum queue."""
+    return Queue(f"rpc-{service}", exchange=exchange or Exchange("nameko-rpc", type="topic", durable=True),
+                 routing_key=f"{service}.*", durable=True, queue_arguments=dict(QUORUM))
+
+
+def delay_queue(owner: str, seconds: float) -> Queue:
+    """A service's queue that holds a message for `seconds`, then dead-letters it, through the default
+    exchange, to the queue its routing key names: a handler defers a message by publishing it to the
+    fanout exchange of the same name with its own queue's name as the routing key. One per delay
+    and service (its name carries the delay, `<service>.delay.<ms>`, since RabbitMQ fixes a queue's
+    arguments when it is first declared), shared by all of the service's handlers: a quorum queue
+    costs the broker a file handle or more, and a handler of its own each would be 5 of them.
+    A quorum queue like those it feeds; at-least-once dead-lettering (which needs reject-publish on
+    overflow) so that the broker moves a message on only once the target queue took it."""
     ms = int(seconds * 1000)
-    name = f"{queue}.delay.{ms}"
-    return Queue(name, exchange=Exchange(""), routing_key=name, durable=True,
-                 queue_arguments={"x-message-ttl": ms, "x-dead-letter-exchange": "",
-                                  "x-dead-letter-routing-key": queue})
+    name = f"{owner}.delay.{ms}"
+    return Queue(name, exchange=Exchange(name, type="fanout", durable=True), routing_key="", durable=True,
+                 queue_arguments={**QUORUM, "x-message-ttl": ms, "x-dead-letter-exchange": "",
+                                  "x-dead-letter-strategy": "at-least-once", "x-overflow": "reject-publish"})
 
 
 class ReliableEventHandler(EventHandler):
@@ -249,10 +276,11 @@ class ReliableEventHandler(EventHandler):
         self.parking.park(self.queue.name, self.handler_name, message, error, attempts + 1)
 
     def _republish(self, message, target: Queue, headers: dict) -> None:
+        """Into the delay queue `target`, to come back to this handler's queue after the delay."""
         headers = {k: v for k, v in headers.items() if not str(k).startswith("x-death")}
         with Connection(self.container.config["AMQP_URI"], transport_options={"confirm_publish": True},
                         connect_timeout=5) as conn:
-            conn.Producer().publish(message.body, exchange="", routing_key=target.name,
+            conn.Producer().publish(message.body, exchange=target.exchange, routing_key=self.queue.name,
                                     content_type=message.content_type,
                                     content_encoding=message.content_encoding, delivery_mode=2,
                                     headers=headers, declare=[target], retry=True,

@@ -33,6 +33,7 @@ from nameko.standalone.events import get_event_exchange
 from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
+from . import jalali
 from .errors import Invalid, NotFound
 from .store import Store, strip_ids
 
@@ -199,11 +200,24 @@ REPLAY_JOBS = "replay_jobs"
 
 
 def create_replay_job(store: Store, service: str, types: str, queue: str | None, by: str,
-                      amqp_uri: str, idempotency=None) -> dict:
-    """A new replay job (or, for a repeated idempotency key, the job it created the first time)."""
+                      amqp_uri: str, idempotency=None, since: str | None = None, partial: bool = False,
+                      retention_days: float = 0) -> dict:
+    """A new replay job (or, for a repeated idempotency key, the job it created the first time).
+    Refused (Invalid, `since`) when it would need events pruned from the outbox, unless `partial`."""
     prefix = (types or "").strip()
     if not prefix.startswith(f"{service}."):
         raise Invalid(f"give a prefix of this service's event types, e.g. '{service}.'", "types")
+    since_at = None
+    if since:
+        try:
+            since_at = jalali.parse_instant(since)
+        except ValueError as exc:
+            raise Invalid(str(exc), "since") from None
+    horizon = store.outbox_horizon()
+    if horizon is not None and (since_at is None or since_at <= horizon) and not partial:
+        raise Invalid(f"events sent up to {horizon.isoformat()} were pruned from the outbox (they are kept "
+                      f"{retention_days:g} days, OUTBOX_RETENTION_DAYS): this replay would miss them. Start it "
+                      f"later (since), or say partial to replay what is kept", "since")
     if queue is not None:
         if not re.fullmatch(r"[A-Za-z0-9_.#\-]{1,200}", queue):
             raise Invalid("a queue name is letters, digits and . _ - #", "queue")
@@ -221,8 +235,11 @@ def create_replay_job(store: Store, service: str, types: str, queue: str | None,
                 raise Invalid("this Idempotency-Key was used with a different request", "Idempotency-Key")
             return job_view(prior)
     match = {"status": "sent", "type": {"$regex": "^" + re.escape(prefix)}}
+    if since_at is not None:
+        match["created_at"] = {"$gte": since_at}
     job = {"_id": job_id, "fingerprint": idempotency.fingerprint if idempotency else None,
-           "types": prefix, "queue": queue, "status": "running",
+           "types": prefix, "queue": queue, "status": "running", "since": since_at,
+           "kept_since": horizon if partial else None,
            "total": store.db.outbox.count_documents(match), "replayed": 0, "cursor": None,
            "created_at": _now(), "finished_at": None, "by": by, "lease_until": None, "error": None}
     try:
@@ -268,6 +285,8 @@ class ReplayRunner:
             if job["cursor"]:
                 at, last = job["cursor"]
                 q["$or"] = [{"created_at": {"$gt": at}}, {"created_at": at, "_id": {"$gt": last}}]
+            elif job.get("since"):
+                q["created_at"] = {"$gte": job["since"]}
             rows = db.outbox.find(q, {"envelope": 1, "created_at": 1, "type": 1},
                                   sort=[("created_at", 1), ("_id", 1)], limit=self.batch)
             if not rows:

@@ -21,12 +21,14 @@ from datetime import datetime, timedelta, timezone
 
 import pymongo
 from nameko.extensions import DependencyProvider
-from nameko.rpc import Rpc, RpcConsumer
+from nameko.rpc import Rpc, RpcConsumer, get_rpc_exchange
 
 from .errors import EXPECTED, Forbidden, NotFound, Unauthenticated
-from .messaging import ATTEMPTS_HEADER, SafeQueueConsumer, owner_of, register_errors
+from .messaging import ATTEMPTS_HEADER, SafeQueueConsumer, owner_of, register_errors, rpc_queue
 from .relay import OutboxRelay, ReplayRunner, create_replay_job, job_view
 from .settings import load_settings
+from . import logs, metrics
+from .clock import SYSTEM as clock
 from .store import IdempotencyKey, Store, strip_ids
 
 log = logging.getLogger(__name__)
@@ -55,6 +57,12 @@ class SafeRpcConsumer(RpcConsumer):
     container when the answer finds nowhere to go."""
 
     queue_consumer = SafeQueueConsumer()
+
+    def setup(self):
+        if self.queue is None:   # nameko's queue, declared as a quorum queue (ops/topology.py)
+            self.queue = rpc_queue(self.container.service_name, get_rpc_exchange(self.container.config))
+            self.queue_consumer.register_provider(self)
+            self._registered = True
 
     def handle_result(self, message, result, exc_info):
         if not message.properties.get("reply_to"):
@@ -108,6 +116,8 @@ class RequestContext:
         self.request_id = text("request_id", 64) or uuid.uuid4().hex
         self.user_id = text("user_id", 64)
         self.person_id = text("person_id", 64)
+        # The caller's network address as the gateway saw it (the public routes' and sign-in's limits).
+        self.client_address = text("client_address", 64)
         self.deadline = deadline_of({"nameko.deadline": data.get("deadline")})
         self.margin = margin
         key, fingerprint = text("idempotency_key", 300), text("request_fingerprint", 128)
@@ -134,16 +144,25 @@ class ContextProvider(DependencyProvider):
 class StoreProvider(DependencyProvider):
     """The service's Store. Beside the workers it runs the outbox relay (`relay=False` for a
     companion container that emits nothing), the replay jobs, a heartbeat transaction every
-    HEARTBEAT_SECONDS (which also writes HEALTH_FILE, the container's health check) and, hourly,
-    the purge of old inbox rows and idempotency keys. `indexes(db)` creates the service's own
-    indexes at start-up; `on_start(store)` loads what the service needs (both idempotent).
-    `periodic` names jobs `{name: (seconds, job(store))}` run in the same loop, each at most once per
-    its interval (a number, or a function of the settings); every instance runs them, so a job must be idempotent (its writes are versioned)."""
+    HEARTBEAT_SECONDS (which also writes HEALTH_FILE, the container's health check) and the
+    service's periodic duties. `indexes(db)` creates the service's own indexes at start-up;
+    `on_start(store)` loads what the service needs (both idempotent).
+
+    `periodic` names duties `{name: (seconds, job(store))}`, each run **once per its interval across
+    all instances of the service** (a number, or a function of the settings): an instance runs a duty
+    only when it moves the duty's `due` time on in the store (`periodic_runs`, which counts the runs);
+    the others see it moved and wait. Beside them every service has two duties of its own: the
+    hourly purge of old inbox rows and idempotency keys, and the pruning of events sent longer ago
+    than OUTBOX_RETENTION_DAYS. A duty must still be idempotent: one whose instance dies midway is
+    run again at the next period."""
 
     def __init__(self, indexes=None, on_start=None, relay: bool = True, periodic: dict | None = None, **kwargs):
         self.indexes = indexes
         self.on_start = on_start
         self.periodic = dict(periodic or {})
+        if relay:   # the service's own container (its companion would only repeat them)
+            self.periodic.setdefault("purge-inbox-and-keys", (3600, lambda store: self.purge()))
+            self.periodic.setdefault("prune-outbox", (600, lambda store: self.prune_outbox()))
         self.with_relay = relay
         super().__init__(**kwargs)
 
@@ -167,6 +186,10 @@ class StoreProvider(DependencyProvider):
             self.on_start(self.store)
 
     def start(self):
+        try:
+            metrics.serve(self.settings.metrics_port)
+        except OSError as exc:   # a port taken must not take the service down with it
+            log.error("metrics cannot be served on port %s: %s", self.settings.metrics_port, exc)
         if self.with_relay:
             self.container.spawn_managed_thread(self._relay_loop, identifier="outbox-relay")
             self.container.spawn_managed_thread(self._replay_loop, identifier="outbox-replay")
@@ -198,30 +221,51 @@ class StoreProvider(DependencyProvider):
                 log.exception("replay pass failed; retrying")
 
     def _housekeeping_loop(self):
-        last_purge = 0.0
-        last_run = {name: 0.0 for name in self.periodic}
         while not self.stopping.is_set():
             for name, (every, job) in self.periodic.items():
                 seconds = every(self.settings) if callable(every) else every
-                if time.monotonic() - last_run[name] >= seconds:
-                    last_run[name] = time.monotonic()
-                    try:
-                        job(self.store)
-                    except Exception:
-                        log.exception("periodic job %s failed; again in %s s", name, seconds)
+                try:
+                    if not self.store.claim_period(f"{self.service}:{name}", seconds, self.who):
+                        continue
+                except Exception as exc:
+                    log.warning("periodic duty %s: could not claim its period: %s", name, exc)
+                    continue
+                started = time.perf_counter()
+                try:
+                    job(self.store)
+                    metrics.periodic_run(self.service, name, time.perf_counter() - started, failed=False)
+                except Exception:
+                    metrics.periodic_run(self.service, name, time.perf_counter() - started, failed=True)
+                    log.exception("periodic duty %s failed; again in %s s", name, seconds)
             try:
                 with pymongo.timeout(max(2.0, self.settings.heartbeat_seconds)):
                     self.store.heartbeat(self.who)
+                    if self.with_relay:
+                        self._read_gauges()
                 heartbeat(self.settings.health_file)
             except Exception as exc:
                 log.warning("heartbeat transaction failed: %s", exc)
-            if time.monotonic() - last_purge > 3600:
-                last_purge = time.monotonic()
-                try:
-                    self.purge()
-                except Exception:
-                    log.exception("purging old inbox rows and idempotency keys failed; again in an hour")
             self.stopping.wait(self.settings.heartbeat_seconds)
+
+    def _read_gauges(self) -> None:
+        db = self.store.db
+        oldest = db.outbox.find_one({"status": "pending"}, {"created_at": 1},
+                                    sort=[("status", 1), ("created_at", 1), ("seq", 1)])
+        age = (_now() - oldest["created_at"]).total_seconds() if oldest else 0.0
+        metrics.store_gauges(self.service, db.outbox.count_documents({"status": "pending"}), age,
+                             db.parked_messages.count_documents({"status": "parked"}),
+                             self.store.raw.inbox.estimated_document_count())
+
+    def prune_outbox(self) -> int:
+        """Forget the events sent longer ago than OUTBOX_RETENTION_DAYS (0: keep them all); a replay
+        can then start no earlier than the newest pruned (`Store.outbox_horizon`)."""
+        days = self.settings.outbox_retention_days
+        if days <= 0:
+            return 0
+        pruned = self.store.prune_outbox(timedelta(days=days))
+        if pruned:
+            log.info("pruned %d events sent more than %g days ago", pruned, days)
+        return pruned
 
     def purge(self) -> dict:
         inbox = sum(self.store.purge_inbox(c) for c in self.store.raw.inbox.distinct("consumer"))
@@ -233,9 +277,42 @@ class StoreProvider(DependencyProvider):
     def get_dependency(self, worker_ctx):
         return self.store
 
+    # Every worker of the container passes here: its log lines carry its request and event ids
+    # (kernel.logs), and its count and latency go to the metrics (kernel.metrics).
+
+    def worker_setup(self, worker_ctx):
+        worker_ctx._khadem_started = time.perf_counter()
+        worker_ctx._khadem_log = logs.bind((worker_ctx.data or {}).get("request_id"), _event_ids(worker_ctx.args))
+
+    def worker_result(self, worker_ctx, result=None, exc_info=None):
+        started = getattr(worker_ctx, "_khadem_started", None)
+        if started is None:
+            return
+        ep = worker_ctx.entrypoint
+        kind = "rpc" if isinstance(ep, Rpc) else "handler"
+        if exc_info is None:
+            outcome = "ok"
+        else:
+            outcome = "refused" if kind == "rpc" and isinstance(exc_info[1], EXPECTED) else "failed"
+        metrics.entrypoint_done(self.service, kind, ep.method_name, time.perf_counter() - started, outcome)
+
     def worker_teardown(self, worker_ctx):
         # A worker may have committed events: let the relay publish them now, not at the next poll.
         self.kick.set()
+        tokens = getattr(worker_ctx, "_khadem_log", None)
+        if tokens is not None:
+            logs.unbind(tokens)
+
+
+def _event_ids(args) -> str | None:
+    """The id of the event a handler was given (of the first few, for a batch)."""
+    first = args[0] if args else None
+    if isinstance(first, dict):
+        return str(first.get("id")) if first.get("id") else None
+    if isinstance(first, list) and first:
+        ids = [str(e.get("id")) for e in first[:5] if isinstance(e, dict)]
+        return ",".join(ids) + (f",…(+{len(first) - 5})" if len(first) > 5 else "")
+    return None
 
 
 def heartbeat(path: str) -> None:
@@ -304,15 +381,20 @@ class OperatorRpc:
         return {"id": row["_id"], "status": "replayed"}
 
     @rpc
-    def outbox_replay(self, types: str, queue: str | None = None) -> dict:
+    def outbox_replay(self, types: str, queue: str | None = None, since: str | None = None,
+                      partial: bool = False) -> dict:
         """Start a job that publishes again, oldest first, the sent events whose type starts with
-        `types` (e.g. `registry.` or `registry.kanoon.`), to every subscriber or only to `queue`:
-        how a consumer deployed later builds its read model from this service's history. Returns
-        the job at once; `outbox_replay_status` follows it."""
+        `types` (e.g. `registry.` or `registry.kanoon.`), to every subscriber or only to `queue`,
+        from `since` (an ISO 8601 instant) or from the first: how a consumer deployed later builds its
+        read model from this service's history, or a restored one catches up. Events pruned after
+        OUTBOX_RETENTION_DAYS cannot be sent: a replay that would need them is refused, saying since
+        when events are kept, unless `partial` accepts that it starts there. Returns the job at once;
+        `outbox_replay_status` follows it."""
         by = self._require_admin()
         settings = load_settings()
         return create_replay_job(self.store, self.name, str(types or ""), queue, by, settings.amqp_uri,
-                                 self.ctx.idempotency)
+                                 self.ctx.idempotency, since=since, partial=bool(partial),
+                                 retention_days=settings.outbox_retention_days)
 
     @rpc
     def outbox_replay_status(self, job_id: str) -> dict:
@@ -323,11 +405,14 @@ class OperatorRpc:
     def outbox_status(self) -> dict:
         self._require_admin()
         db = self.store.db
+        horizon = self.store.outbox_horizon()
         return {"pending": db.outbox.count_documents({"status": "pending"}),
                 "failing": db.outbox.count_documents({"status": "pending", "attempts": {"$gte": 3}}),
                 "sent": db.outbox.count_documents({"status": "sent"}),
                 "parked": db.parked_messages.count_documents({"status": "parked"}),
-                "replays_running": db.replay_jobs.count_documents({"status": "running"})}
+                "replays_running": db.replay_jobs.count_documents({"status": "running"}),
+                "kept_since": horizon.isoformat() if horizon else None,
+                "retention_days": load_settings().outbox_retention_days}
 
     @rpc
     def ping(self) -> dict:
@@ -351,6 +436,12 @@ class DomainService(OperatorRpc):
     and declares `store` and `ctx`."""
 
     repository: type
+
+    def _caller_is_admin(self) -> bool:
+        """From this service's own read model of the registry (kernel.registry_view); the registry
+        overrides it with its own records."""
+        actor = self._read().actor(self.ctx.user_id, self.ctx.person_id, clock.today())
+        return actor is not None and actor.is_admin
 
     def _read(self):
         return self.repository(self.store.db)

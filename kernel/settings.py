@@ -39,6 +39,14 @@ class Settings(BaseSettings):
     handler_busy_seconds: float = 180.0
     # Event ids a handler applied are remembered this long (kernel.store.Store.purge_inbox).
     inbox_retention_days: float = 30.0
+    # A job (an import) is leased to one instance for this long, renewed while it is alive.
+    job_lease_seconds: float = 60.0
+    # Sent events are kept in the outbox this long (for replays), then pruned; 0 keeps them all.
+    outbox_retention_days: float = 30.0
+    # A service process serves its Prometheus metrics on this port (GET /metrics); 0: not served.
+    metrics_port: int = 0
+    # json (one object a line, with the request id and the event id: kernel.logs) or plain.
+    log_format: str = "json"
     # Idempotency keys of commands are kept at least this long.
     idempotency_retention_hours: float = 48.0
     # Each process writes a heartbeat document in a transaction this often (and its HEALTH_FILE).
@@ -113,8 +121,17 @@ class Settings(BaseSettings):
         return f"{self.mongo_db_prefix}{service}"
 
 
-def load_settings() -> Settings:
-    return Settings()
+class ToolSettings(Settings):
+    """The settings of a tool that uses no secret (declaring the broker's topology, applying its
+    users, building indexes): production's secrets are not asked of it."""
+
+    @model_validator(mode="after")
+    def _no_default_secret_outside_development(self) -> "ToolSettings":
+        return self
+
+
+def load_settings(require_secrets: bool = True) -> Settings:
+    return Settings() if require_secrets else ToolSettings()
 
 
 @lru_cache(maxsize=1)

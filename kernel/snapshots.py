@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parent.parent
 ASYNCAPI = ROOT / "docs" / "asyncapi.json"
 EVENT_MODULES = ["services.registry.events", "services.reports.events", "services.finance.events",
                  "services.oversight.events", "services.festival.events",
-                 "services.secretariat.events"]
+                 "services.secretariat.events", "kernel.restore"]
 
 
 def load_catalogue() -> dict:

@@ -40,6 +40,8 @@ INBOX_HORIZONS = "inbox_horizons"
 IDEMPOTENCY = "idempotency_keys"
 PARKED = "parked_messages"
 HEARTBEATS = "heartbeats"
+PERIODIC = "periodic_runs"
+OUTBOX_HORIZON = "outbox_horizon"
 
 # How long a transaction may keep retrying when its caller gave no deadline.
 DEFAULT_BUDGET_SECONDS = 10.0
@@ -396,6 +398,46 @@ class Store:
 
     def purge_idempotency_keys(self, older_than: timedelta) -> int:
         return self.db.idempotency_keys.delete_many({"at": {"$lt": _now() - older_than}}).deleted_count
+
+    # ------------------------------------------------------------ periodic duties and the outbox's past
+
+    def claim_period(self, duty: str, seconds: float, who: str) -> bool:
+        """True for the one caller (of every instance of the service) that moves the duty's due time
+        on by `seconds` now; it then runs the duty. `runs` counts how often it was claimed."""
+        now = _now()
+        try:
+            done = self.db[PERIODIC].update_one(
+                {"_id": duty, "due": {"$lte": now}},
+                {"$set": {"due": now + timedelta(seconds=seconds), "last_by": who, "last_at": now}, "$inc": {"runs": 1}},
+                upsert=True)
+        except DuplicateKeyError:
+            return False   # not due: another instance moved it on
+        return done.modified_count == 1 or done.upserted_id is not None
+
+    def prune_outbox(self, retention: timedelta, batch: int = 1000) -> int:
+        """Delete the events sent before now − `retention`, a batch at a time, and raise the outbox's
+        horizon to the newest of them: a replay can start no earlier (`outbox_horizon`). Pending
+        rows are never pruned."""
+        cutoff = _now() - retention
+        removed = 0
+        while True:
+            rows = self.db.outbox.find({"status": "sent", "created_at": {"$lt": cutoff}}, {"created_at": 1},
+                                       sort=[("status", 1), ("created_at", 1), ("seq", 1)], limit=batch)
+            if not rows:
+                return removed
+            newest = max(r["created_at"] for r in rows)
+
+            def forget(tx: Transaction, rows=rows, newest=newest):
+                tx.db[OUTBOX_HORIZON].update_one({"_id": "outbox"}, {"$max": {"pruned_before": newest}}, upsert=True)
+                tx.db.outbox.delete_many({"_id": {"$in": [r["_id"] for r in rows]}})
+            self.transaction(forget)
+            removed += len(rows)
+
+    def outbox_horizon(self) -> datetime | None:
+        """The newest creation time of an event pruned from the outbox (None: nothing was): the
+        outbox holds every event created after it."""
+        doc = self.db[OUTBOX_HORIZON].find_one({"_id": "outbox"})
+        return doc["pruned_before"] if doc else None
 
 
 def _now() -> datetime:

@@ -17,6 +17,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 QUIET = "ignore::DeprecationWarning,ignore::UserWarning"
+RUN = os.environ.get("KHADEM_TEST_RUN") or uuid.uuid4().hex[:6]
 
 
 def free_port() -> int:
@@ -39,12 +40,24 @@ def wait_port(port: int, proc: subprocess.Popen, timeout: float = 30) -> None:
 
 @pytest.fixture(scope="session")
 def amqp_uri() -> str:
-    """RabbitMQ, with every event handler's queue declared (ops/topology.py), as `make run` does."""
+    """RabbitMQ (started, or installed, when it does not answer), on a virtual host of this run's own
+    (deleted at the end), with every queue declared (ops/topology.py), as `make run` does: the
+    broker's administrator there. The service tests connect as it (a development shortcut the README
+    names); the system tests give it to the runner, which makes the production topology with it."""
+    from urllib.parse import quote, unquote, urlparse
     from devenv import rabbit
     from ops import topology
-    uri = rabbit.ensure()
+    from ops.broker_users import ManagementApi
+    admin = rabbit.ensure(os.environ.get("RABBITMQ_ADMIN_URI") or os.environ.get("AMQP_URI"))
+    u = urlparse(admin)
+    user, password = unquote(u.username or "guest"), unquote(u.password or "guest")
+    api = ManagementApi(rabbit.management(admin), (user, password))
+    vhost = f"khadem-tests-{RUN}"
+    api.vhost(vhost, user)
+    uri = f"amqp://{quote(user, safe='')}:{quote(password, safe='')}@{u.hostname}:{u.port or 5672}/{quote(vhost, safe='')}"
     topology.declare(uri)
-    return uri
+    yield uri
+    api.delete(f"/api/vhosts/{quote(vhost, safe='')}")
 
 
 @pytest.fixture(scope="session")
@@ -118,13 +131,17 @@ def fresh_queues(amqp_uri: str, *names: str) -> None:
     prefix) reaches it; then declare the topology again (ops/topology.py), as `make run` does."""
     from kombu import Connection
     from ops import topology
+    from nameko.standalone.events import get_event_exchange
     with Connection(amqp_uri) as conn:
         channel = conn.channel()
         for name in names:
             channel.queue_delete(name)
-            if name.startswith("evt-"):
+            if name.startswith("evt-"):   # and the delay queues of its service (`<owner>.delay.<ms>`)
+                owner = name.split("--", 1)[1].split(".", 1)[0]
                 for ms in DELAYS_MS:
-                    channel.queue_delete(f"{name}.delay.{ms}")
+                    channel.queue_delete(f"{owner}.delay.{ms}")
+        # The test probe's source: consumers bind to exchanges passively (they exist first).
+        get_event_exchange("probesrc", {})(conn.channel()).declare()
     topology.declare(amqp_uri)
 
 
@@ -156,8 +173,6 @@ def caller(amqp_uri: str, user_id: str | None = None, person_id: str | None = No
     return ClusterRpcProxy({"AMQP_URI": amqp_uri}, timeout=timeout,
                            context_data={k: v for k, v in data.items() if v is not None})
 
-
-RUN = os.environ.get("KHADEM_TEST_RUN") or uuid.uuid4().hex[:6]
 
 
 def unique(prefix: str) -> str:

@@ -61,7 +61,10 @@ def areas(me: dict) -> dict[str, list[str]]:
 def create_app(gateway_url: str | None = None, secure_cookies: bool | None = None, transport=None) -> FastAPI:
     """`transport`: an httpx transport to the gateway (the tests' stand-in); by default, the network."""
     from kernel.settings import load_settings
-    settings = load_settings()
+    settings = load_settings(require_secrets=False)   # it holds no token secret and no data key
+    if settings.environment == "production" and len(settings.proxy_secret) < 32:
+        raise ValueError("PROXY_SECRET must be set to the gateway's (32+ random characters) in production: the "
+                         "gateway believes the person's address the web app forwards only with it")
     gateway_url = gateway_url or settings.gateway_url or f"http://127.0.0.1:{settings.gateway_port}"
     secure = settings.environment == "production" if secure_cookies is None else secure_cookies
     api = Gateway(gateway_url, timeout=settings.rpc_timeout_seconds + 5, proxy_secret=settings.proxy_secret,

@@ -111,10 +111,6 @@ class FinanceService(DomainService):
     def _actor(self, repo: Repository):
         return repo.actor(self.ctx.user_id, self.ctx.person_id, clock.today())
 
-    def _caller_is_admin(self) -> bool:
-        actor = self._actor(self._read())
-        return actor is not None and actor.is_admin
-
     def _province_of(self, repo: Repository, path: list[str], field: str) -> str:
         province = repo.ancestor_of_kind(path, "province")
         if province is None:

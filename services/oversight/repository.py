@@ -13,6 +13,7 @@ from kernel.errors import Conflict, Invalid, NotFound
 from kernel.registry_view import RegistryView, event_time
 from kernel.uploads import Files
 from kernel.registry_view import ensure_indexes as registry_view_indexes
+from kernel.throttle import ensure_indexes as throttle_indexes
 
 from .domain.complaints import Complaint, Subject, SubjectKind
 from .domain.inspections import Checklist, Inspection
@@ -49,6 +50,7 @@ INDEXES = {
 
 def ensure_indexes(db) -> None:
     registry_view_indexes(db)
+    throttle_indexes(db)
     for coll, specs in INDEXES.items():
         for keys in specs:
             db[coll].create_index(keys)

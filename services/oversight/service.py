@@ -14,6 +14,7 @@ from kernel.errors import Conflict, Forbidden, Invalid, NotFound
 from kernel.messaging import reliable_event_handler
 from kernel.service import ContextProvider, DomainService, StoreProvider, rpc
 from kernel.settings import cached_settings
+from kernel.throttle import Throttle
 from kernel import uploads
 
 from . import schemas as s
@@ -117,7 +118,10 @@ class OversightService(DomainService):
     @rpc
     def receive_public_complaint(self, payload: dict) -> dict:
         """From the public, without an account: the answer is the tracking code and the status,
-        nothing else (no id, nothing about the subject)."""
+        nothing else (no id, nothing about the subject). At most PUBLIC_COMPLAINTS_PER_10MIN from
+        one address, counted here where every gateway sees it."""
+        self._public_throttle("complaints").count(self.ctx.client_address or "-", "address",
+                                                 "too many complaints from this address")
         cmd = parse(s.PublicComplaint, payload)
         return self._receive(cmd.subject_kind, cmd.subject_id, cmd.text, Channel.web,
                              Complainant(name=cmd.name, phone=cmd.phone))
@@ -141,12 +145,20 @@ class OversightService(DomainService):
 
     @rpc
     def track_complaint(self, code: str) -> dict:
-        """The status a tracking code shows; an unknown or malformed code is simply not found."""
+        """The status a tracking code shows; an unknown or malformed code is simply not found. At
+        most PUBLIC_LOOKUPS_PER_10MIN from one address."""
+        self._public_throttle("lookups").count(self.ctx.client_address or "-", "address",
+                                              "too many requests from this address")
         raw = normalize_code(str(code or ""))
         c = self._read().complaint_by_code(code_hash(raw)) if len(raw) == CODE_LENGTH else None
         if c is None:
             raise NotFound("no complaint has this tracking code", "code")
         return _public(c)
+
+    def _public_throttle(self, kind: str) -> Throttle:
+        settings = cached_settings()
+        limit = settings.public_complaints_per_10min if kind == "complaints" else settings.public_lookups_per_10min
+        return Throttle(self.store, f"public_{kind}", limit, 600, settings.jwt_secret.encode())
 
     def _accessed(self, action: str, complaints: list[Complaint], path: list[str]) -> PersonalDataAccessed:
         return personal.accessed(PersonalDataAccessed, self.ctx, "complainant", action,

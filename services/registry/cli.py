@@ -26,7 +26,7 @@ def main(argv: list[str] | None = None) -> int:
     ca.add_argument("--password-env", default="KHADEM_ADMIN_PASSWORD",
                     help="environment variable holding the password (asked for when unset)")
     args = ap.parse_args(argv)
-    settings = load_settings()
+    settings = load_settings(require_secrets=False)   # it needs only the broker's address
     with ClusterRpcProxy({"AMQP_URI": settings.amqp_uri}, timeout=120) as rpc:
         try:
             password = os.environ.get(args.password_env) or getpass.getpass("password: ")

@@ -259,3 +259,29 @@ class UserDeactivated(EventData):
     user_id: str
     person_id: str
     by: str
+
+
+@event_type("registry.view.restated.v1", "restatement/{restatement_id}")
+class ViewRestated(EventData):
+    """One part of a restatement: the registry's current state of everything another service keeps
+    in its read model (kernel.registry_view), read in one snapshot as of `as_of`, published after a
+    restore of the registry's database or on an operator's request. Every part of one restatement
+    has the same subject, so the relay keeps their order; a consumer that has applied all `parts`
+    deletes what the restatement did not mention (what the registry no longer has).
+
+    Records, each list in the shape of the events that build the same documents:
+    units `{unit_id, name, kind, path}`; kanoons `{kanoon_id, name, kind, field, unit_path, status
+    (requested | active | rejected), head_id, deputy_id, founding_date}`; memberships `{person_id,
+    kanoon_id (None: left), kind}`; grants `{assignment_id, person_id, role, scope_id, scope_kind,
+    field, valid_from, valid_to, revoked}`; province_settings `{province_id, …the settings}`."""
+    restatement_id: str
+    part: int                 # 1 … parts
+    parts: int
+    as_of: datetime
+    reason: str               # "restore <id>" or "operator"
+    units: list[dict] = []
+    kanoons: list[dict] = []
+    memberships: list[dict] = []
+    grants: list[dict] = []
+    province_settings: list[dict] = []
+

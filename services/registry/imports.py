@@ -9,6 +9,7 @@ rights are checked on every row with their roles at the time it is recorded."""
 from __future__ import annotations
 
 import logging
+import time
 from datetime import date
 
 from kernel.access import Actor, Grant
@@ -73,7 +74,8 @@ class ImportRunner(ChunkJobs):
         bucket = gridfs.GridFSBucket(self.store.db.raw, bucket_name=FILES_BUCKET)
         content = bucket.open_download_stream(job["file_id"]).read()
         fmt, header, raw = rows_of(content, im.MAX_ROWS)
-        rows = im.read_rows(job["kind"], header, raw, clock.today())
+        # Reading thousands of rows holds the process: pausing lets its lease be renewed meanwhile.
+        rows = im.read_rows(job["kind"], header, raw, clock.today(), pause=lambda: time.sleep(0))
         size = im.CHUNK[job["kind"]]
         db = self.store.db
         db[self.CHUNKS].delete_many({"job_id": job["_id"]})

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from datetime import date
+from datetime import date, datetime
 
 from pydantic import BaseModel
 from pymongo import ASCENDING, ReturnDocument
@@ -17,6 +17,7 @@ from pymongo.errors import DuplicateKeyError
 
 from kernel.documents import from_doc as _from_doc
 from kernel.rulings import Restriction, restrictions_of
+from kernel.throttle import ensure_indexes as throttle_indexes
 from kernel.rulings import ensure_indexes as rulings_indexes
 from kernel.documents import to_doc as _to_doc
 from kernel import jalali
@@ -48,10 +49,16 @@ INDEXES = {
     "roles": [[("person_id", ASCENDING)], [("scope_path", ASCENDING)]],
     "users": [[("person_id", ASCENDING)]],
     "kanoon_ranks": [[("kanoon_id", ASCENDING), ("year", ASCENDING)]],
+    # Restatements asked for (by a restore or an operator) and the restores (ops/backup.py), read by
+    # the periodic duty that publishes them (service.restate_when_due).
+    "restatements": [[("status", ASCENDING), ("requested_at", ASCENDING)]],
+    "restores": [[("status", ASCENDING), ("restated_at", ASCENDING)]],
 }
 # Open kanoons (requested, submitted or active) list their head and deputy in `open_leaders`; roles
 # not revoked carry `live: true`. Both are kept by this repository and exist for these indexes.
 OPEN_KANOON = ("draft", "submitted", "active")
+# A kanoon's status as the other services know it (their events say only requested, approved, rejected).
+VIEW_STATUS = {"draft": "requested", "submitted": "requested"}
 
 # name: (collection, keys, partial filter, what a duplicate means, field)
 UNIQUE = {
@@ -80,6 +87,7 @@ UNIQUE = {
 
 def ensure_indexes(db: Db) -> None:
     rulings_indexes(db)
+    throttle_indexes(db)
     for coll, specs in INDEXES.items():
         for keys in specs:
             db[coll].create_index(keys)
@@ -470,6 +478,41 @@ class Repository:
 
     def deactivate_user(self, user_id: str, at) -> None:
         self.db.users.update_one({"_id": user_id}, {"$set": {"active": False, "deactivated_at": at}})
+
+
+    # -- the registry's view as other services keep it (a restatement, kernel.registry_view)
+
+    def view_records(self) -> dict[str, list[dict]]:
+        """Everything another service keeps of the registry, in the records of a restatement
+        (`registry.view.restated.v1`): units, kanoons, memberships (everyone who is or was in a
+        kanoon), role grants (revoked ones too) and province settings. Read inside one transaction,
+        it is one point in time."""
+        def day(v) -> str | None:
+            return None if v is None else (v.date() if isinstance(v, datetime) else v).isoformat()
+
+        units = [{"unit_id": d["_id"], "name": d["name"], "kind": d["kind"], "path": d["path"]}
+                 for d in self.db.units.find({}, {"name": 1, "kind": 1, "path": 1}, sort=[("_id", 1)])]
+        kanoons = [{"kanoon_id": d["_id"], "name": d["name"], "kind": d["kind"], "field": d.get("field"),
+                    "unit_path": d["unit_path"], "status": VIEW_STATUS.get(d["status"], d["status"]),
+                    "head_id": d["head_id"], "deputy_id": d["deputy_id"], "founding_date": day(d.get("founding_date"))}
+                   for d in self.db.kanoons.find({}, {"name": 1, "kind": 1, "field": 1, "unit_path": 1, "status": 1,
+                                                      "head_id": 1, "deputy_id": 1, "founding_date": 1},
+                                                 sort=[("_id", 1)])]
+        memberships = [{"person_id": d["_id"], "kanoon_id": d.get("kanoon_id"), "kind": d["kind"]}
+                       for d in self.db.people.find({"$or": [{"kanoon_id": {"$ne": None}},
+                                                             {"left_kanoon_id": {"$ne": None}}]},
+                                                    {"kanoon_id": 1, "kind": 1}, sort=[("_id", 1)])]
+        grants = [{"assignment_id": d["_id"], "person_id": d["person_id"], "role": d["role"],
+                   "scope_id": d["scope_id"], "scope_kind": d["scope_kind"], "field": d.get("field"),
+                   "valid_from": day(d.get("valid_from")), "valid_to": day(d.get("valid_to")),
+                   "revoked": d.get("revoked_at") is not None}
+                  for d in self.db.roles.find({}, {"person_id": 1, "role": 1, "scope_id": 1, "scope_kind": 1,
+                                                   "field": 1, "valid_from": 1, "valid_to": 1, "revoked_at": 1},
+                                              sort=[("_id", 1)])]
+        settings = [{**{k: v for k, v in d.items() if k != "_id"}, "province_id": d["_id"]}
+                    for d in self.db.province_settings.find({}, sort=[("_id", 1)])]
+        return {"units": units, "kanoons": kanoons, "memberships": memberships, "grants": grants,
+                "province_settings": settings}
 
 
 def _dup_field(exc: DuplicateKeyError) -> str | None:

@@ -4,23 +4,30 @@ from __future__ import annotations
 
 import json
 import logging
-from datetime import datetime
+import threading
+import time
+import uuid
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Callable
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from pymongo import ReturnDocument
+from pymongo.errors import DuplicateKeyError
 
 from kernel.access import Actor, Grant
 from kernel.clock import SYSTEM as clock
 from kernel.commands import page_args, parse, view
 from kernel.errors import Conflict, Invalid, NotFound, Unauthenticated
 from kernel.messaging import reliable_event_handler
+from kernel.registry_view import restatement_parts
 from kernel.rulings import apply_ruling_event, check_may_head, check_may_join
 from kernel.service import ContextProvider, DomainService, StoreProvider, rpc
 from kernel.settings import cached_settings
 from kernel import uploads
 from kernel.store import Store, Transaction
+from kernel.throttle import Throttle
 
 from . import schemas as s
 from .domain import rules
@@ -36,7 +43,8 @@ from .domain.settings import ProvinceSettings
 from .domain.transfers import Transfer, TransferStatus, execute_transfer
 from .domain.units import Unit, UnitKind
 from .domain.accounts import check_password
-from .events import MembershipPolicySet, PasswordChanged, ProvinceSettingsSet, UserCreated, UserDeactivated
+from .events import (MembershipPolicySet, PasswordChanged, ProvinceSettingsSet, UserCreated, UserDeactivated,
+                     ViewRestated)
 from .repository import Repository, ensure_indexes, people_match
 from .imports import FILES_BUCKET, ImportRunner
 from .projections import apply_rank_event
@@ -103,6 +111,95 @@ def expire_overdue_transfers(store: Store) -> int:
     return expired
 
 
+# ---------------------------------------------------------------- restatements (docs/backup.md)
+
+RESTATEMENTS = "restatements"      # what was asked for and what was published
+RESTORES = "restores"              # written by `python -m ops.backup restore`
+# Before reading its snapshot a restatement waits this long after `as_of`, so that every transaction
+# that stamped an event before `as_of` has committed (or aborted) by then: the registry's commands
+# hold theirs for milliseconds, and one held past 2 s is logged as abnormal (kernel.store). What it
+# reads then holds every event stamped before `as_of`; one stamped later reaches the consumers as a
+# live event newer than the restatement, compared by time as usual, so nothing is lost.
+RESTATE_SETTLE_SECONDS = 5.0
+RESTATE_PART_SIZE = 250            # records per event (a few tens of kB)
+RESTATE_PARTS_PER_TRANSACTION = 20
+RESTATE_LEASE_SECONDS = 600.0
+
+
+def publish_restatement(store: Store, reason: str, settle: float = RESTATE_SETTLE_SECONDS,
+                        part_size: int = RESTATE_PART_SIZE) -> dict:
+    """Publish, through the outbox, the registry's current state of everything other services keep
+    of it (`registry.view.restated.v1`, in parts with one subject), read in one transaction after
+    `settle` seconds, as of the instant before the wait. Returns what was published."""
+    restatement_id = uuid.uuid4().hex
+    now = clock.now()
+    as_of = now.replace(microsecond=now.microsecond // 1000 * 1000)   # as the store keeps instants
+    time.sleep(settle)
+    records, _, _ = store.transaction(lambda tx: Repository(tx.db).view_records(),
+                                      correlation_id=f"restate-{restatement_id}", deadline=time.time() + 60)
+    parts = restatement_parts(records, part_size)
+    for first in range(0, len(parts), RESTATE_PARTS_PER_TRANSACTION):
+        def work(tx: Transaction, first=first):
+            tx.emit(*[ViewRestated(restatement_id=restatement_id, part=first + n + 1, parts=len(parts), as_of=as_of,
+                                   reason=reason, **part)
+                      for n, part in enumerate(parts[first:first + RESTATE_PARTS_PER_TRANSACTION])])
+        store.transaction(work, correlation_id=f"restate-{restatement_id}")
+    counts = {name: len(rows) for name, rows in records.items()}
+    log.info("restatement %s (%s) published as of %s: %d parts, %s", restatement_id, reason, as_of.isoformat(),
+             len(parts), counts)
+    return {"restatement_id": restatement_id, "as_of": as_of, "parts": len(parts), "records": counts}
+
+
+def restatement_view(doc: dict) -> dict:
+    out = {"id": doc["_id"], **{k: doc.get(k) for k in ("status", "reason", "by", "restore_id", "restatement_id",
+                                                        "parts", "records", "error")}}
+    for k in ("requested_at", "as_of", "published_at"):
+        out[k] = doc[k].isoformat() if doc.get(k) else None
+    return out
+
+
+def restate_when_due(store: Store, settle: float = RESTATE_SETTLE_SECONDS) -> str | None:
+    """The periodic duty: a restore not restated yet asks for a restatement; one restatement asked
+    for (by a restore or an operator) is leased and published, in a thread of its own so that the
+    heartbeat goes on meanwhile. One whose instance died midway is taken again when its lease ends
+    (a new restatement: consumers never complete the half-published one, which changed nothing but
+    what it restated). Returns the id of the restatement started, if any."""
+    now = clock.now()
+    for r in store.db[RESTORES].find({"status": "done", "restated_at": None}, {"_id": 1}):
+        try:
+            store.db[RESTATEMENTS].insert_one({"_id": f"restore-{r['_id']}", "status": "requested",
+                                               "reason": f"restore {r['_id']}", "restore_id": r["_id"],
+                                               "by": "system", "requested_at": now, "lease_until": None})
+        except DuplicateKeyError:
+            pass
+    job = store.db[RESTATEMENTS].find_one_and_update(
+        {"status": {"$in": ["requested", "running"]}, "$or": [{"lease_until": None}, {"lease_until": {"$lt": now}}]},
+        {"$set": {"status": "running", "lease_until": now + timedelta(seconds=RESTATE_LEASE_SECONDS)},
+         "$inc": {"attempts": 1}}, sort=[("requested_at", 1)], return_document=ReturnDocument.AFTER)
+    if job is None:
+        return None
+    threading.Thread(target=_restate, args=(store, job, settle), name=f"restate-{job['_id']}", daemon=True).start()
+    return job["_id"]
+
+
+def _restate(store: Store, job: dict, settle: float) -> None:
+    try:
+        out = publish_restatement(store, job["reason"], settle)
+    except Exception as exc:
+        log.exception("restatement %s failed; it is taken again at the next period", job["_id"])
+        store.db[RESTATEMENTS].update_one({"_id": job["_id"]}, {"$set": {"lease_until": None, "error": str(exc)[:500]}})
+        return
+
+    def done(tx: Transaction):
+        at = clock.now()
+        tx.db[RESTATEMENTS].update_one({"_id": job["_id"]}, {"$set": {
+            "status": "published", "published_at": at, "lease_until": None, "error": None, **out}})
+        if job.get("restore_id"):
+            tx.db[RESTORES].update_one({"_id": job["restore_id"]}, {"$set": {
+                "restated_at": at, "restatement_id": out["restatement_id"]}})
+    store.transaction(done, correlation_id=f"restate-{out['restatement_id']}")
+
+
 class RegistryProjections:
     """What the registry learns from other services: the protection committee's rulings, which it
     enforces (domain.restrictions), and the ranks the festival service publishes (shown on kanoons). A container of its own (its own worker budget)."""
@@ -140,7 +237,8 @@ class RegistryService(DomainService):
     repository = Repository
 
     store = StoreProvider(indexes=ensure_indexes, on_start=load_units,
-                          periodic={"expire-transfers": (300, expire_overdue_transfers)})
+                          periodic={"expire-transfers": (300, expire_overdue_transfers),
+                                    "restate-view": (10, restate_when_due)})
     ctx = ContextProvider()
     imports = ImportRunner()
 
@@ -934,17 +1032,33 @@ class RegistryService(DomainService):
 
     @rpc
     def authenticate(self, username: str, password: str) -> dict:
+        """The account's actor, for the right password. Failed sign-ins are counted here, per
+        username and per client address, where every gateway sees them (kernel.throttle): past
+        SIGNIN_FAILURES_PER_USER / _PER_ADDRESS in 15 minutes, TooManyRequests (429), even with the
+        right password."""
+        name = username.strip().lower() if isinstance(username, str) else ""
+        by_user, by_address = self._signin_throttles()
+        by_user.check(name, "username", "too many failed sign-ins")
+        by_address.check(self.ctx.client_address or "-", "username", "too many failed sign-ins from this address")
         repo = self._read()
         user = repo.user_by_name(str(username)) if isinstance(username, str) else None
         try:
             _hasher.verify(user["password_hash"] if user else _DUMMY_HASH, str(password))
+            if user is None or not user.get("active", True):
+                raise VerificationError()
         except (VerificationError, InvalidHashError):
+            by_user.hit(name)
+            by_address.hit(self.ctx.client_address or "-")
             raise Unauthenticated("wrong username or password") from None
-        if user is None or not user.get("active", True):
-            raise Unauthenticated("wrong username or password")
         if _hasher.check_needs_rehash(user["password_hash"]):
             repo.set_password_hash(user["_id"], _hasher.hash(str(password)))
         return self._actor(repo, user).model_dump(mode="json")
+
+    def _signin_throttles(self) -> tuple[Throttle, Throttle]:
+        settings = cached_settings()
+        secret = settings.jwt_secret.encode()
+        return (Throttle(self.store, "signin_user", settings.signin_failures_per_user, 900, secret),
+                Throttle(self.store, "signin_address", settings.signin_failures_per_address, 900, secret))
 
     @rpc
     def actor_of(self, user_id: str) -> dict:
@@ -997,6 +1111,22 @@ class RegistryService(DomainService):
                 r["birth_date"] = r["birth_date"].date()
         today = clock.today()
         return {"unit_id": unit_id, "as_of": today.isoformat(), **composition(rows, today)}
+
+    # ------------------------------------------------------------ restatements (docs/backup.md)
+
+    @rpc
+    def restate_view(self) -> dict:
+        """An administrator asks the registry to publish its whole view again
+        (`registry.view.restated.v1`): consumers replace what is older and delete what the registry
+        no longer has. Answers at once; the periodic duty publishes it within seconds."""
+        by = self._require_admin()
+
+        def work(repo: Repository, tx: Transaction):
+            doc = {"_id": uuid.uuid4().hex, "status": "requested", "reason": "operator", "by": by,
+                   "requested_at": clock.now(), "lease_until": None}
+            tx.db[RESTATEMENTS].insert_one(doc)
+            return restatement_view(doc)
+        return self._write(work)
 
 
 def import_view(job: dict, outcomes: list[dict]) -> dict:

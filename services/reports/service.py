@@ -132,10 +132,6 @@ class ReportsService(DomainService):
         caller claims)."""
         return repo.actor(self.ctx.user_id, self.ctx.person_id, clock.today())
 
-    def _caller_is_admin(self) -> bool:
-        actor = self._actor(self._read())
-        return actor is not None and actor.is_admin
-
     # ------------------------------------------------------------ service types (§4.1)
 
     @rpc

@@ -1,13 +1,41 @@
 """A service used only by the kernel's tests: a reliable handler that applies each event once and
 fails on demand, a command that increments a counter, and a command that holds a transaction open
 until its process is killed — so retries, parking, redelivery, deadlines and abandoned transactions
-can be observed. Its administrator is the user named by PROBE_ADMIN_USER."""
+can be observed; and, for several instances side by side, a periodic duty (`tick`, every
+PROBE_TICK_SECONDS) and a job whose preparation takes as long as it is told. Its administrator is the
+user named by PROBE_ADMIN_USER."""
 import os
 import time
+import uuid
+from datetime import datetime, timezone
 from pathlib import Path
 
+from kernel.jobs import ChunkJobs, chunk_id
 from kernel.messaging import batch_event_handler, reliable_event_handler
 from kernel.service import ContextProvider, DomainService, StoreProvider, rpc
+
+
+def tick(store) -> None:
+    store.db.ticks.insert_one({"pid": os.getpid(), "at": datetime.now(timezone.utc)})
+
+
+class SlowJobs(ChunkJobs):
+    """A job whose preparation takes `seconds` (in small sleeps, as a long read yields) and makes
+    `chunks` chunks; each chunk's recording is counted."""
+
+    def prepare(self, job: dict) -> int:
+        self.store.db.preparations.insert_one({"job_id": job["_id"], "pid": os.getpid()})
+        until = time.monotonic() + job["seconds"]
+        while time.monotonic() < until:
+            time.sleep(0.05)
+        self.store.db[self.CHUNKS].delete_many({"job_id": job["_id"]})
+        self.store.db[self.CHUNKS].insert_many([{"_id": chunk_id(job["_id"], i), "job_id": job["_id"]}
+                                                for i in range(job["chunks_wanted"])])
+        return job["chunks_wanted"]
+
+    def record(self, tx, job, chunk, cursor):
+        tx.db.recorded.insert_one({"chunk": chunk["_id"], "pid": os.getpid()})
+        self.advance(tx, job, cursor, {})
 
 
 class _Repo:
@@ -18,8 +46,21 @@ class _Repo:
 class ProbeService(DomainService):
     name = "probe"
     repository = _Repo
-    store = StoreProvider()
+    store = StoreProvider(periodic={"tick": (lambda st: float(os.environ.get("PROBE_TICK_SECONDS") or 3600), tick)})
     ctx = ContextProvider()
+    jobs = SlowJobs()
+
+    @rpc
+    def whoami(self):
+        return os.getpid()
+
+    @rpc
+    def start_job(self, seconds: float, chunks: int) -> str:
+        job_id = uuid.uuid4().hex
+        self.store.db.jobs.insert_one({"_id": job_id, "status": "pending", "seconds": seconds, "chunks_wanted": chunks,
+                                       "cursor": 0, "chunks": 0, "created_at": datetime.now(timezone.utc),
+                                       "lease_owner": None, "lease_until": None})
+        return job_id
 
     def _caller_is_admin(self) -> bool:
         return bool(self.ctx.user_id) and self.ctx.user_id == os.environ.get("PROBE_ADMIN_USER")

@@ -1,58 +1,51 @@
-"""The broker users of deploy (ops/broker_users.py), created on the local broker with rabbitmqctl:
-the read-only subscriber can follow the events and can do nothing else; each process's own user is
-enough for that process to work (the registry publishes, the reports service consumes the registry's
-events and its own, the gateway calls both)."""
-import shutil
-import subprocess
+"""The broker as production sets it up (ops/broker_users.py, ops/topology.py), on the local RabbitMQ:
+the read-only subscriber follows the events and can do nothing else, its queue holds at most the
+policy's length (the oldest dropped, the publishers never blocked), every service queue is a quorum
+queue, and a classic queue left by an older version becomes one without losing its messages. (That
+each process works as its own user is what every system test runs on: tests/system.)"""
 import time
 import uuid
+from urllib.parse import quote, unquote, urlparse
 
 import pytest
 from amqp.exceptions import AccessRefused, ChannelError, NotAllowed
 from kombu import Connection, Exchange, Queue
 
-from ops import broker_users
-from tests.conftest import RUN, caller, service_env, start_service, unique
+from devenv import rabbit
+from ops import broker_users, topology
+from tests.conftest import RUN
 
 PASSWORD = "broker-test-" + uuid.uuid4().hex[:10]
 PREFIX = f"test{RUN}_"
 SUBSCRIBER = f"astan_test{RUN}"
+MAX_LENGTH = 5
 
 
-def _rabbitmqctl_works() -> bool:
-    if not shutil.which("rabbitmqctl"):
-        return False
-    try:
-        return subprocess.run(["rabbitmqctl", "list_vhosts"], capture_output=True, timeout=60).returncode == 0
-    except (OSError, subprocess.TimeoutExpired):
-        return False
+def _vhost(amqp_uri: str) -> str:
+    return unquote(urlparse(amqp_uri).path.lstrip("/")) or "/"
 
 
-pytestmark = pytest.mark.skipif(not _rabbitmqctl_works(),
-                                reason="needs rabbitmqctl on the broker's host (the local RabbitMQ)")
+def _api(amqp_uri: str) -> broker_users.ManagementApi:
+    u = urlparse(amqp_uri)
+    return broker_users.ManagementApi(rabbit.management(amqp_uri), (unquote(u.username), unquote(u.password)))
 
 
 def uri_as(amqp_uri: str, user: str) -> str:
-    host = amqp_uri.split("@", 1)[1] if "@" in amqp_uri else amqp_uri.split("://", 1)[1]
-    return f"amqp://{user}:{PASSWORD}@{host}"
+    u = urlparse(amqp_uri)
+    return f"amqp://{user}:{PASSWORD}@{u.hostname}:{u.port or 5672}/{quote(_vhost(amqp_uri), safe='')}"
 
 
 @pytest.fixture(scope="module")
-def users(monkeypatch_module):
-    for name in ("registry", "reports", "gateway", "subscriber"):
-        monkeypatch_module.setenv(f"RABBITMQ_{name.upper()}_PASSWORD", PASSWORD)
-    assert broker_users.main(["apply", "--via", "rabbitmqctl", "--prefix", PREFIX, "--subscriber", SUBSCRIBER]) == 0
-    table = broker_users.table(PREFIX, SUBSCRIBER)
-    yield {name: user for name, (user, _) in table.items()}
-    for user, _ in table.values():
-        subprocess.run(["rabbitmqctl", "delete_user", user], capture_output=True, timeout=60)
-
-
-@pytest.fixture(scope="module")
-def monkeypatch_module():
-    mp = pytest.MonkeyPatch()
-    yield mp
-    mp.undo()
+def users(amqp_uri):
+    """Every user of the table on the tests' virtual host, with the subscribers' policy, as compose's
+    one-off `broker-users` makes them (through the management API)."""
+    api = _api(amqp_uri)
+    rows = broker_users.table(PREFIX, SUBSCRIBER)
+    broker_users.apply(api, _vhost(amqp_uri), rows, {name: PASSWORD for name in rows}, MAX_LENGTH,
+                       admin=unquote(urlparse(amqp_uri).username))
+    yield {name: user for name, (user, _) in rows.items()}
+    for user, _ in rows.values():
+        api.delete(f"/api/users/{quote(user, safe='')}")
 
 
 def refused(action) -> bool:
@@ -65,8 +58,6 @@ def refused(action) -> bool:
 
 def test_the_subscriber_reads_the_events_and_can_do_nothing_else(users, amqp_uri):
     registry_events = Exchange("registry.events", type="topic", durable=True)
-    with Connection(amqp_uri) as admin:  # the exchange exists once the registry has run
-        registry_events(admin.default_channel).declare()
     name = f"astan.test-{uuid.uuid4().hex[:6]}"
     with Connection(uri_as(amqp_uri, users["subscriber"])) as conn:
         # As deploy/README.md shows: its own queue, bound to the exchange it reads, which it does not declare.
@@ -107,33 +98,52 @@ def test_the_subscriber_reads_the_events_and_can_do_nothing_else(users, amqp_uri
                                          routing_key="#", auto_delete=True)))
 
 
-def test_each_process_works_as_its_own_broker_user(users, amqp_uri, mongo_uri, tmp_path, rpc):
-    prefix = unique("brk_")
-    logs = tmp_path
-    registry = start_service("services.registry.service:RegistryService",
-                             service_env(uri_as(amqp_uri, users["registry"]), mongo_uri, prefix),
-                             logs / "registry.log", rpc, "registry.ping")
-    reports = start_service(["services.reports.service:ReportsService", "services.reports.service:ReportsProjections"],
-                            service_env(uri_as(amqp_uri, users["reports"]), mongo_uri, prefix),
-                            logs / "reports.log", rpc, "reports.ping")
-    try:
-        gateway_uri = uri_as(amqp_uri, users["gateway"])
-        with caller(gateway_uri) as anonymous:
-            root = anonymous.registry.bootstrap_admin("root", "service-tests-password-1", "مدیر", "سامانه")
-        # The reports service learns the administrator's role from the registry's events.
-        with caller(gateway_uri, root["id"], root["person_id"]) as admin:
-            deadline = time.monotonic() + 30
-            while True:
-                try:
-                    status = admin.reports.outbox_status()
-                    break
-                except Exception:
-                    assert time.monotonic() < deadline, (logs / "reports.log").read_text()[-3000:]
-                    time.sleep(0.5)
-            assert status["parked"] == 0
-            assert admin.registry.outbox_status()["pending"] >= 0
-        for log in ("registry.log", "reports.log"):
-            assert "ACCESS_REFUSED" not in (logs / log).read_text(), log
-    finally:
-        reports.stop()
-        registry.stop()
+def test_a_stalled_subscriber_keeps_only_its_newest_events_and_blocks_nobody(users, amqp_uri):
+    """The policy on `astan.*` queues: past its length the oldest messages are dropped, so the
+    publisher's confirms keep coming (a reject-publish or a full memory would stop them)."""
+    name = f"astan.stalled-{uuid.uuid4().hex[:6]}"
+    events = Exchange("registry.events", type="topic", passive=True)
+    with Connection(uri_as(amqp_uri, users["subscriber"])) as conn:
+        Queue(name, events, routing_key="broker-test.stalled.#", durable=True)(conn.default_channel).declare()
+        try:
+            with Connection(uri_as(amqp_uri, users["registry"]), transport_options={"confirm_publish": True}) as pub:
+                producer = pub.Producer()
+                for n in range(MAX_LENGTH * 4):
+                    producer.publish({"n": n}, exchange=Exchange("registry.events", type="topic", durable=True),
+                                     routing_key="broker-test.stalled.x", serializer="json", retry=False)
+            kept = []
+            while (m := Queue(name, no_declare=True)(conn.default_channel).get(no_ack=True)) is not None:
+                kept.append(m.payload["n"])
+            assert kept == list(range(MAX_LENGTH * 3, MAX_LENGTH * 4)), kept
+        finally:
+            conn.default_channel.queue_delete(name)
+
+
+def test_every_service_queue_is_a_quorum_queue(users, amqp_uri):
+    api = _api(amqp_uri)
+    queues = {q["name"]: q for q in api.get(f"/api/queues/{quote(_vhost(amqp_uri), safe='')}")}
+    wanted = [q.name for q in topology.queues()]
+    assert wanted and all(name in queues for name in wanted), set(wanted) - set(queues)
+    for name in wanted:
+        assert queues[name]["type"] == "quorum", (name, queues[name]["type"])
+    delay = next(n for n in wanted if ".delay." in n)
+    assert queues[delay]["arguments"]["x-dead-letter-strategy"] == "at-least-once"
+
+
+def test_a_classic_queue_of_an_older_version_becomes_a_quorum_queue_with_its_messages(amqp_uri):
+    name = f"evt-test-{uuid.uuid4().hex[:6]}"
+    with Connection(amqp_uri, transport_options={"confirm_publish": True}) as conn:
+        Queue(name, durable=True)(conn.channel()).declare()     # as declared before: classic
+        for n in range(7):
+            conn.Producer().publish({"n": n}, exchange="", routing_key=name, serializer="json", delivery_mode=2)
+        quorum = Queue(name, durable=True, queue_arguments={"x-queue-type": "quorum"})
+        try:
+            topology.declare_one(conn, quorum)
+            queue = _api(amqp_uri).get(f"/api/queues/{quote(_vhost(amqp_uri), safe='')}/{quote(name, safe='')}")
+            assert queue["type"] == "quorum"
+            got = []
+            while (m := Queue(name, no_declare=True)(conn.channel()).get(no_ack=True)) is not None:
+                got.append(m.payload["n"])
+            assert got == list(range(7))
+        finally:
+            conn.channel().queue_delete(name)

@@ -515,6 +515,7 @@ ACCESS: dict[str, str] = {
     "PUT /api/opinions": "admin oversight_head",
     "POST /api/ops/{service}/outbox/replay": "admin",
     "POST /api/ops/{service}/parked/{parked_id}/replay": "admin",
+    "POST /api/ops/{service}/restate": "admin",
     "POST /api/orientation-sessions": "admin city_secretary oversight_head",
     "POST /api/plans": "kanoon_head",
     "PUT /api/plans/{program_id}": "kanoon_head",

@@ -30,6 +30,32 @@ def next_nid() -> str:
     return next(NIDS)
 
 
+# Gateways that stand for one another (a load balancer's backends): the system tests' clients send
+# each request to the next of them in turn (the system fixture fills it in).
+GATEWAYS: dict[str, list[str]] = {}
+
+
+class Alternating(httpx.HTTPTransport):
+    """Each request to the next gateway in turn, as a load balancer in front of them would send it."""
+
+    def __init__(self, urls: list[str], **kwargs):
+        super().__init__(**kwargs)
+        self.targets = [httpx.URL(u) for u in urls]
+        self.turn = itertools.count()
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        t = self.targets[next(self.turn) % len(self.targets)]
+        request.url = request.url.copy_with(scheme=t.scheme, host=t.host, port=t.port)
+        request.headers["Host"] = f"{t.host}:{t.port}"
+        return super().handle_request(request)
+
+
+def balanced(base: str) -> dict:
+    """httpx.Client arguments that spread its requests over the gateways standing for `base`."""
+    urls = GATEWAYS.get(str(base).rstrip("/"))
+    return {"transport": Alternating(urls)} if urls and len(urls) > 1 else {}
+
+
 class Api(httpx.Client):
     """An HTTP client that behaves as Khadem asks of its clients: every state-changing request carries
     an Idempotency-Key, and a 503 (nothing was done) or a 504 (outcome unknown) is retried with the
@@ -38,6 +64,8 @@ class Api(httpx.Client):
     SAFE = {"GET", "HEAD", "OPTIONS"}
 
     def __init__(self, *args, retries: int = 4, **kwargs):
+        if "transport" not in kwargs and kwargs.get("base_url"):
+            kwargs.update(balanced(kwargs["base_url"]))
         super().__init__(*args, **kwargs)
         self.retries = retries
 

@@ -472,6 +472,10 @@ case("POST", "/api/ops/registry/outbox/replay", {"types": "registry.", "extra": 
 case("POST", "/api/ops/nowhere/outbox/replay", {"types": "registry."}, 404, "service")
 case("POST", "/api/ops/registry/outbox/replay", {"types": "registry.", "queue": "no.such.queue"}, 404, "queue")
 case("GET", "/api/ops/registry/outbox/replay/no-such-job", None, 404, "job_id")
+case("POST", "/api/ops/registry/outbox/replay", {"types": "registry.", "since": "not a time"}, 422, "since")
+case("POST", "/api/ops/registry/outbox/replay", {"types": "registry.", "partial": "maybe"}, 422, "partial")
+case("POST", "/api/ops/finance/restate", None, 422, "service")
+case("POST", "/api/ops/nowhere/restate", None, 404, "service")
 case("GET", "/api/ops/registry/parked?limit=100000", None, 422, "limit")
 
 
@@ -548,7 +552,9 @@ case("POST", "/api/projects/pj_missing/answers", {"kanoon_id": "{active}", "join
 
 
 # Written by the services on their own, whatever the requests: the store heartbeat.
-MOVING = {"heartbeats"}
+# What moves by itself, and the counters of attempts that limits keep by design (a failed sign-in, a
+# public lookup of a wrong code must count, or guessing would be free): none of them is a record.
+MOVING = {"heartbeats", "periodic_runs", "throttles"}
 
 
 def digest(db) -> str:

@@ -92,21 +92,24 @@ def test_concurrent_retries_with_one_key_make_one_record(system, net):
 
 
 def test_a_timeout_says_outcome_unknown_and_the_late_request_is_dropped(system, net):
-    """The reports service is frozen while a report is sent: the gateway answers 504 after its
-    timeout; thawed, the service finds the request past its deadline and drops it; the client's
-    retry with the same key makes the one report."""
-    pid = system.pid("reports")
+    """The reports service (every instance of it) is frozen while a report is sent: the gateway
+    answers 504 after its timeout; thawed, the service finds the request past its deadline and drops
+    it; the client's retry with the same key makes the one report."""
+    instances = system.running.processes("reports-")
+    pids = [system.pid(name) for name in instances]
     key = uuid.uuid4().hex
     body = report(net["kanoon"], f"دیرکرد {key[:6]}")
-    os.kill(pid, signal.SIGSTOP)
+    for pid in pids:
+        os.kill(pid, signal.SIGSTOP)
     try:
         r = net["me"].post("/api/activity-reports", json=body, headers={"Idempotency-Key": key})
     finally:
-        os.kill(pid, signal.SIGCONT)
+        for pid in pids:
+            os.kill(pid, signal.SIGCONT)
     assert r.status_code == 504, r.text
     assert r.json()["error"] == "outcome_unknown" and "Idempotency-Key" in r.json()["message"]
     deadline = time.monotonic() + 20
-    while "dropped reports.submit_report" not in system.log("reports"):
+    while not any("dropped reports.submit_report" in system.log(name) for name in instances):
         assert time.monotonic() < deadline, "the late request was not dropped"
         time.sleep(0.2)
     assert reports_described(system, body["description"]) == 0

@@ -1,9 +1,11 @@
 """Accounts that can be defended: the password policy (services/registry/domain/accounts.py) and the
-sign-in throttle's look without counting (gateway/throttle.py)."""
+sign-in throttle's wait (kernel/throttle.py), which crosses RPC with its Retry-After."""
+from datetime import datetime, timedelta, timezone
+
 import pytest
 
-from gateway.throttle import Throttle
-from kernel.errors import Invalid
+from kernel.errors import Invalid, TooManyRequests
+from kernel.throttle import recent, wait_for
 from services.registry.domain.accounts import check_password
 
 
@@ -24,12 +26,17 @@ def test_a_reasonable_password_passes():
     check_password("a-long-password-1405", "ali.reza")
 
 
-def test_a_look_at_the_throttle_counts_nothing():
-    now = [0.0]
-    t = Throttle(3, 900, clock=lambda: now[0])
-    assert t.blocked("u") is None
-    for _ in range(3):
-        assert t.hit("u") is None
-    assert t.blocked("u") == 900 and t.blocked("u") == 900     # looking twice adds nothing
-    now[0] = 901
-    assert t.blocked("u") is None
+def test_five_failures_in_fifteen_minutes_make_the_sixth_wait():
+    t0 = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    failures = [t0 + timedelta(minutes=m) for m in range(5)]
+    now = t0 + timedelta(minutes=5)
+    assert wait_for(recent(failures[:4], now, 900), now, 5, 900) is None
+    assert wait_for(recent(failures, now, 900), now, 5, 900) == pytest.approx(600)   # the first ends at 15 min
+
+
+def test_the_wait_crosses_rpc_with_the_refusal():
+    from nameko.exceptions import deserialize, serialize
+    import kernel.messaging  # noqa: F401  (registers the kernel's errors)
+    for field in ("username", None):
+        e = deserialize(serialize(TooManyRequests("too many failed sign-ins", field, 42)))
+        assert isinstance(e, TooManyRequests) and e.retry_after == 42 and e.field == field and e.status == 429

@@ -5,7 +5,7 @@ from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
-from gateway.throttle import Throttle
+from kernel.throttle import recent, wait_for
 from kernel.clock import FixedClock
 from kernel.errors import Conflict, Forbidden, Invalid
 from kernel.rulings import Restriction, check_may_head, check_may_join
@@ -135,14 +135,16 @@ def test_a_ruling_forbids_what_it_names_while_in_force_and_not_after_or_once_lif
     check_may_head([lifted_first], date(2025, 12, 1), "head_id")
 
 
-def test_the_public_routes_throttle_counts_a_sliding_window_per_address():
-    now = [0.0]
-    t = Throttle(3, 600, clock=lambda: now[0])
-    assert [t.hit("1.2.3.4") for _ in range(3)] == [None, None, None]
-    wait = t.hit("1.2.3.4")
-    assert wait == pytest.approx(600) and t.hit("5.6.7.8") is None      # another address is counted apart
-    now[0] = 600.5
-    assert t.hit("1.2.3.4") is None                                      # the first hits slid out
+def test_the_public_routes_throttle_counts_a_sliding_window():
+    t0 = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    hits = [t0, t0 + timedelta(seconds=10), t0 + timedelta(seconds=20)]
+    now = t0 + timedelta(seconds=30)
+    assert wait_for(recent(hits[:2], now, 600), now, 3, 600) is None          # a third is allowed
+    assert wait_for(recent(hits, now, 600), now, 3, 600) == pytest.approx(570)  # a fourth waits for the first
+    later = t0 + timedelta(seconds=600.5)
+    assert recent(hits, later, 600) == hits[1:]                               # the first slid out
+    assert wait_for(recent(hits, later, 600), later, 3, 600) is None
+    assert wait_for([], now, 0, 600) is None                                  # no limit set: never refused
 
 
 def test_a_checklist_is_versioned_and_an_inspection_is_scored_by_its_own_version():

@@ -250,9 +250,10 @@ def kanoon_id(unit_id: str, code: str) -> str:
     return "kn_" + hashlib.sha256(f"{unit_id}/{_key(code)}".encode()).hexdigest()[:16]
 
 
-def read_rows(kind: str, header: list[str], rows: list[list], today: date) -> list[dict]:
+def read_rows(kind: str, header: list[str], rows: list[list], today: date, pause=None) -> list[dict]:
     """Every row read and checked: `{"row": n, "data": …}` to record, or `{"row": n, "outcome": …}`
-    already decided (refused, or a duplicate of an earlier row of the file)."""
+    already decided (refused, or a duplicate of an earlier row of the file). `pause()`, when given,
+    is called every 200 rows (the service lets its other work run then: a large file takes seconds)."""
     columns = header_map(kind, header)
     if not rows:
         raise Invalid("the file has a header but no rows", "file")
@@ -261,6 +262,8 @@ def read_rows(kind: str, header: list[str], rows: list[list], today: date) -> li
     seen: dict[str, int] = {}
     out = []
     for n, cells in enumerate(rows, start=1):
+        if pause is not None and n % 200 == 0:
+            pause()
         try:
             if kind == "members":
                 data = read_member(list(cells), columns, today)

@@ -1,0 +1,124 @@
+"""The broker users' table (ops/broker_users.py) holds exactly what the code uses, found here on another
+road: the nameko containers of every service are built (not started) and their extensions walked —
+each RPC entrypoint's queue, each event handler's queue, exchange and delay queues, the relay's
+exchange and the default exchange its retries and replays publish through —, and the gateway's
+standalone proxy and identity listener added. Then, over every name the code uses (and names it must
+not reach), each user's configure, write and read rights match exactly the names it needs: nothing
+missing, nothing more. A consumer added without its rights, or a right nobody uses, fails here."""
+from __future__ import annotations
+
+import importlib
+import re
+from collections import defaultdict
+
+from nameko.containers import ServiceContainer
+from nameko.events import EventHandler
+from nameko.rpc import Rpc
+
+from kernel.service import StoreProvider
+from kernel.settings import load_settings
+from ops import broker_users, topology
+
+DEFAULT = "amq.default"
+REPLY = "rpc.reply-standalone_rpc_proxy-6f1c2a"       # a standalone proxy's reply queue, as nameko names it
+IDENTITIES = "gateway-identities-0a1b2c3d4e5f"        # the gateway's listener (gateway/identity.py)
+
+
+def _containers(service: topology.Service):
+    for path in service.classes:
+        module, name = path.split(":")
+        cls = getattr(importlib.import_module(module), name)
+        yield ServiceContainer(cls, config={"AMQP_URI": "memory://"})
+
+
+def required(service: topology.Service) -> dict[str, set[str]]:
+    """configure / write / read: the names `service`'s process uses, from its containers' extensions."""
+    need: dict[str, set[str]] = defaultdict(set)
+    for container in _containers(service):
+        for ep in container.entrypoints:
+            if isinstance(ep, Rpc):
+                queue = f"rpc-{container.service_name}"
+                need["configure"] |= {queue, "nameko-rpc"}
+                need["write"] |= {queue, "nameko-rpc"}          # bind; answer through the exchange
+                need["read"] |= {queue, "nameko-rpc"}           # consume; bind from the exchange
+            elif isinstance(ep, EventHandler):
+                ep.setup()
+                delays = {q.name for q in (*ep.retry_queues, ep.busy_queue)}
+                assert all(q.exchange.name == q.name for q in (*ep.retry_queues, ep.busy_queue))
+                assert ep.queue.exchange.passive, "a consumer binds to another's exchange, never declares it"
+                # its queue: declared, bound, consumed; its delay queues and their exchanges (one name
+                # each): declared, bound (write on the queue, read on the exchange), published to
+                need["configure"] |= {ep.queue.name, *delays}
+                need["write"] |= {ep.queue.name, *delays}
+                need["read"] |= {ep.queue.name, ep.queue.exchange.name, *delays}
+        for dep in container.dependencies:
+            if isinstance(dep, StoreProvider) and dep.with_relay:
+                exchange = f"{topology.service(service.name).name}.events"
+                need["configure"].add(exchange)                 # the relay declares its own exchange
+                need["write"] |= {exchange, DEFAULT}            # events; parked messages and replays by queue
+    return need
+
+
+GATEWAY_NEEDS = {"configure": {"nameko-rpc", REPLY, IDENTITIES},
+                 "write": {"nameko-rpc", REPLY, IDENTITIES},
+                 "read": {"nameko-rpc", REPLY, IDENTITIES, "registry.events"}}
+
+
+def universe() -> set[str]:
+    """Every name of Khadem's on the broker, and a few a user must not reach."""
+    names = {"nameko-rpc", DEFAULT, REPLY, IDENTITIES, "astan.crm.members", "amq.topic", "amq.direct"}
+    settings = load_settings(require_secrets=False)
+    for s in topology.SERVICES:
+        names |= {f"rpc-{s.name}", f"{s.name}.events"}
+    names |= {q.name for q in topology.queues(settings)}
+    return names
+
+
+def test_each_service_may_do_exactly_what_its_code_does():
+    rows = broker_users.table()
+    everything = universe()
+    for service in topology.SERVICES:
+        need = required(service)
+        _, perms = rows[service.name]
+        for right in ("configure", "write", "read"):
+            allowed = {n for n in everything if re.match(getattr(perms, right), n)}
+            assert allowed == need[right], (service.name, right, "missing", need[right] - allowed,
+                                            "more than needed", allowed - need[right])
+
+
+def test_the_gateway_and_the_subscriber_may_do_exactly_their_part():
+    rows = broker_users.table()
+    everything = universe()
+    _, gateway = rows["gateway"]
+    for right, need in GATEWAY_NEEDS.items():
+        allowed = {n for n in everything if re.match(getattr(gateway, right), n)}
+        assert allowed == need, (right, allowed ^ need)
+    _, subscriber = rows["subscriber"]
+    exchanges = {f"{s}.events" for s in topology.NAMES}
+    assert {n for n in everything if re.match(subscriber.read, n)} == {"astan.crm.members", *exchanges}
+    for right in ("configure", "write"):
+        assert {n for n in everything if re.match(getattr(subscriber, right), n)} == {"astan.crm.members"}
+
+
+def test_a_consumer_the_table_does_not_know_is_found():
+    """The derivation is not circular: a handler added to a service's class shows in its needs, and
+    the table (read from the same classes) gives it exactly its queue."""
+    from kernel.messaging import reliable_event_handler
+    from services.secretariat.service import SecretariatProjections
+
+    def on_test(self, envelope):
+        pass
+    on_test = reliable_event_handler("finance", "finance.test.v1")(on_test)
+    SecretariatProjections.on_test = on_test
+    topology.handlers.cache_clear()
+    try:
+        need = required(topology.service("secretariat"))
+        queue = "evt-finance-finance.test.v1--secretariat.on_test"
+        assert queue in need["read"] and "finance.events" in need["read"]
+        _, perms = broker_users.table()["secretariat"]
+        assert re.match(perms.read, queue) and re.match(perms.read, "finance.events")
+    finally:
+        del SecretariatProjections.on_test
+        topology.handlers.cache_clear()
+    _, perms = broker_users.table()["secretariat"]
+    assert not re.match(perms.read, "finance.events"), "the secretariat consumes nothing of finance's"
