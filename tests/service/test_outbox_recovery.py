@@ -274,3 +274,39 @@ def test_relays_side_by_side_keep_each_subjects_order_and_publish_each_event_onc
         assert store.db.outbox.count_documents({"status": "pending"}) == 0
     finally:
         tap.close()
+
+
+def test_sent_events_are_pruned_after_the_retention_and_a_replay_needing_them_says_so(amqp_uri, mongo_uri):
+    """OUTBOX_RETENTION_DAYS: sent rows older than it go (pending ones never); a replay that would need
+    them is refused naming the date events are kept from, a later `since` or `partial` replays what
+    is kept, and only that."""
+    _, store = registry_store(mongo_uri, "prune_")
+    country, _ = create_unit(store, "IR", UnitKind.country, None)
+    ids = [create_unit(store, f"IR-R{i}", UnitKind.region, country)[1] for i in range(1, 7)]
+    old, recent = ids[:3], ids[3:]
+    long_ago = datetime.now(timezone.utc) - timedelta(days=40)
+    store.db.outbox.update_many({"_id": {"$in": old}}, {"$set": {"status": "sent", "created_at": long_ago}})
+    store.db.outbox.update_many({"_id": {"$in": recent[:2]}}, {"$set": {"status": "sent"}})
+    store.db.outbox.update_one({"_id": recent[2]}, {"$set": {"created_at": long_ago}})   # old, but never sent
+    assert store.outbox_horizon() is None
+    assert store.prune_outbox(timedelta(days=30)) == 3
+    left = {r["_id"] for r in store.db.outbox.find({})}
+    assert left == {*recent, store.db.outbox.find_one({"type": "registry.unit.created.v1",
+                                                       "subject": "unit/IR"})["_id"]} - set(old) and recent[2] in left
+    horizon = store.outbox_horizon()
+    assert horizon is not None and abs((horizon - long_ago).total_seconds()) < 1
+    with pytest.raises(Invalid) as refused:
+        create_replay_job(store, "registry", "registry.unit.", None, "op", amqp_uri, retention_days=30)
+    assert refused.value.field == "since" and horizon.isoformat() in refused.value.message
+    with pytest.raises(Invalid):
+        create_replay_job(store, "registry", "registry.", None, "op", amqp_uri,
+                          since=(long_ago - timedelta(days=1)).isoformat(), retention_days=30)
+    later = create_replay_job(store, "registry", "registry.unit.", None, "op", amqp_uri,
+                              since=(horizon + timedelta(seconds=1)).isoformat(), retention_days=30)
+    assert later["total"] == 2          # the two recent sent rows, not the pending one
+    partial = create_replay_job(store, "registry", "registry.unit.", None, "op", amqp_uri, partial=True,
+                                retention_days=30)
+    assert partial["kept_since"] == horizon.isoformat()
+    with pytest.raises(Invalid) as bad:
+        create_replay_job(store, "registry", "registry.unit.", None, "op", amqp_uri, since="yesterday-ish")
+    assert bad.value.field == "since"

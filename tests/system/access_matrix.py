@@ -415,6 +415,7 @@ ACCESS: dict[str, str] = {
     "GET /api/violations/{violation_id}": "admin member oversight_head protection_committee province_manager province_secretary",
     "GET /health": "**",
     "GET /health/live": "**",
+    "GET /health/ready": "**",
     "GET /me": "*",
     "POST /api/accounts": "admin province_manager system_head",
     "POST /api/accounts/me/password": "*",

@@ -94,7 +94,12 @@ class Container:
         if "METRICS_PORT" in env:
             env["METRICS_PORT"] = str(ports.setdefault(f"{name}-metrics", free_port()))
         self.env = env
-        self.command = [interpolate(str(c), env_file) for c in spec["command"]]
+        self.command = []
+        for c in spec["command"]:
+            c = interpolate(str(c), env_file)
+            for old, new in maps.items():
+                c = c.replace(old, new)
+            self.command.append(c)
         if "--port" in self.command:   # the container's port, published on a free one of this machine
             i = self.command.index("--port") + 1
             self.command[i] = str(ports[name])
@@ -211,7 +216,7 @@ def test_every_compose_service_comes_up_healthy_as_itself(compose):
 
 def test_an_administrator_made_as_the_guide_says_runs_a_command_through_the_gateway(compose):
     gateway = compose["containers"]["gateway"]
-    password = "compose-admin-password-1"
+    password = "compose-operator-pw-1405"
     # deploy/README.md: `docker compose run --rm -e KHADEM_ADMIN_PASSWORD gateway python -m services.registry.cli …`
     done = subprocess.run(["python", "-m", "services.registry.cli", "create-admin", "--username", "admin"], cwd=ROOT,
                           env={**gateway.env, "KHADEM_ADMIN_PASSWORD": password}, capture_output=True, text=True,
