@@ -32,20 +32,27 @@ def build_one(name: str, uri: str, database: str) -> None:
         store.client.close()
 
 
-def build(stores: dict[str, tuple[str, str]]) -> list[str]:
-    """`stores`: service → (its store's address, its database)."""
+def each_in_a_thread(work, items) -> list[str]:
+    """`work(item)` for every item at once, each in a thread of its own (separate servers); the
+    failures, as `item: error`."""
     errors: list[str] = []
 
-    def one(name: str) -> None:
+    def one(item) -> None:
         try:
-            build_one(name, *stores[name])
+            work(item)
         except Exception as exc:
-            errors.append(f"{name}: {exc}")
-    threads = [threading.Thread(target=one, args=(n,)) for n in stores]
+            errors.append(f"{item}: {exc}")
+    threads = [threading.Thread(target=one, args=(i,)) for i in items]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
+    return errors
+
+
+def build(stores: dict[str, tuple[str, str]]) -> list[str]:
+    """`stores`: service → (its store's address, its database)."""
+    errors = each_in_a_thread(lambda name: build_one(name, *stores[name]), list(stores))
     if errors:
         raise SystemExit("indexes: " + "; ".join(errors))
     return list(stores)

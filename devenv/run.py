@@ -44,6 +44,7 @@ from urllib.parse import quote, unquote, urlparse
 from ops import topology
 
 from . import rabbit, secrets, store
+from .indexes import each_in_a_thread
 from .restarts import RestartPolicy
 
 # eventlet announces its deprecation and nameko imports pkg_resources: both known, both harmless here.
@@ -208,21 +209,13 @@ class Runner:
             ports[s.name] = port
             taken.add(port)
         admin_password = self.secrets["MONGO_ADMIN_PASSWORD"]
-        errors = []
 
-        def provision(s):
-            try:
-                path = self.data / "store" / s.name
-                store.provision(ports[s.name], path, admin_password, {
-                    s.database(prefix): (f"khadem_{s.name}", self.secrets[f"MONGO_{s.name.upper()}_PASSWORD"])},
-                    log=self.logs / f"store-{s.name}.log")
-            except Exception as exc:
-                errors.append(f"{s.name}: {exc}")
-        threads = [threading.Thread(target=provision, args=(s,)) for s in topology.SERVICES]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
+        def provision(name: str) -> None:
+            s = topology.service(name)
+            store.provision(ports[name], self.data / "store" / name, admin_password, {
+                s.database(prefix): (f"khadem_{name}", self.secrets[f"MONGO_{name.upper()}_PASSWORD"])},
+                log=self.logs / f"store-{name}.log")
+        errors = each_in_a_thread(provision, list(topology.NAMES))
         if errors:
             raise SystemExit("run: could not prepare the stores: " + "; ".join(errors))
         for s in topology.SERVICES:

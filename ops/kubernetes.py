@@ -147,6 +147,16 @@ def _container_security(read_only: bool) -> dict:
     return {"allowPrivilegeEscalation": False, "readOnlyRootFilesystem": read_only, "capabilities": {"drop": ["ALL"]}}
 
 
+SMALL = {"requests": {"cpu": "50m", "memory": "32Mi"}, "limits": {"cpu": "200m", "memory": "64Mi"}}
+
+
+def _private_copy(name: str, image: str, command: str, mounts: list[dict]) -> dict:
+    """An init container that copies a file from a Secret to where its program wants it, readable
+    by its owner alone (0400: the Erlang cookie, the replica set's key file)."""
+    return {"name": name, "image": image, "command": ["sh", "-c", command],
+            "securityContext": _container_security(read_only=True), "resources": SMALL, "volumeMounts": mounts}
+
+
 def _spread(name: str) -> list[dict]:
     return [{"maxSkew": 1, "topologyKey": "kubernetes.io/hostname", "whenUnsatisfiable": "ScheduleAnyway",
              "labelSelector": {"matchLabels": {NAME: name}}}]
@@ -480,13 +490,10 @@ def rabbitmq_manifests() -> str:
         # A node leaves only once every quorum queue keeps its majority without it.
         "terminationGracePeriodSeconds": 600,
         "topologySpreadConstraints": _spread(BROKER),
-        "initContainers": [{
-            "name": "erlang-cookie", "image": RABBITMQ_IMAGE,
-            "command": ["sh", "-c", f"rm -f {cookie} && cp /run/cookie/cookie {cookie} && chmod 0400 {cookie}"],
-            "securityContext": _container_security(read_only=True),
-            "resources": {"requests": {"cpu": "50m", "memory": "32Mi"}, "limits": {"cpu": "200m", "memory": "64Mi"}},
-            "volumeMounts": [{"name": "data", "mountPath": "/var/lib/rabbitmq"},
-                             {"name": "erlang-cookie", "mountPath": "/run/cookie", "readOnly": True}]}],
+        "initContainers": [_private_copy(
+            "erlang-cookie", RABBITMQ_IMAGE, f"rm -f {cookie} && cp /run/cookie/cookie {cookie} && chmod 0400 {cookie}",
+            [{"name": "data", "mountPath": "/var/lib/rabbitmq"},
+             {"name": "erlang-cookie", "mountPath": "/run/cookie", "readOnly": True}])],
         "containers": [{
             "name": BROKER, "image": RABBITMQ_IMAGE, "imagePullPolicy": "IfNotPresent",
             "env": [_field("POD_NAME", "metadata.name"),
@@ -583,20 +590,16 @@ def mongo_manifests() -> str:
         "ports": [{"name": "mongo", "port": 27017, "targetPort": 27017, "protocol": "TCP"}]}}
     admin = [_from_secret("MONGO_INITDB_ROOT_USERNAME", "mongo-admin", "MONGO_ADMIN_USER"),
              _from_secret("MONGO_INITDB_ROOT_PASSWORD", "mongo-admin", "MONGO_ADMIN_PASSWORD")]
-    small = {"requests": {"cpu": "50m", "memory": "32Mi"}, "limits": {"cpu": "200m", "memory": "64Mi"}}
     pod = {"metadata": {"labels": _labels(STORE, component)}, "spec": {
         "enableServiceLinks": False,
         "automountServiceAccountToken": False,
         "securityContext": _pod_security(INFRA_UID),
         "terminationGracePeriodSeconds": 60,
         "topologySpreadConstraints": _spread(STORE),
-        "initContainers": [{
-            "name": "keyfile", "image": MONGO_IMAGE,
-            "command": ["sh", "-c", f"cp /run/keyfile/keyfile {keyfile} && chmod 0400 {keyfile}"],
-            "securityContext": _container_security(read_only=True),
-            "resources": small,
-            "volumeMounts": [{"name": "keyfile-secret", "mountPath": "/run/keyfile", "readOnly": True},
-                             {"name": "keyfile", "mountPath": "/etc/mongo-keyfile"}]}],
+        "initContainers": [_private_copy(
+            "keyfile", MONGO_IMAGE, f"cp /run/keyfile/keyfile {keyfile} && chmod 0400 {keyfile}",
+            [{"name": "keyfile-secret", "mountPath": "/run/keyfile", "readOnly": True},
+             {"name": "keyfile", "mountPath": "/etc/mongo-keyfile"}])],
         "containers": [{
             "name": STORE, "image": MONGO_IMAGE, "imagePullPolicy": "IfNotPresent",
             "args": ["mongod", "--replSet", REPLICA_SET, "--bind_ip_all", "--auth", "--keyFile", keyfile],
