@@ -390,24 +390,43 @@ def drained(system: System, timeout: float = 120.0) -> bool:
     return False
 
 
-def applied(system: System, o: Outcome, world: World) -> int:
+class Stores:
+    """What the owning stores hold of the run's commands, read once per kind (a query per command
+    would scan the reports by their text thousands of times), by the natural key each is looked up by."""
+
+    def __init__(self, system: System, world: World):
+        registry, reports = system.db("registry"), system.db("reports")
+        self.people = Counter(d["national_id"] for d in registry.people.find({"city_id": world.city}, {"national_id": 1}))
+        self.placed = {d["_id"]: d.get("kanoon_id") for d in registry.people.find({"city_id": world.city}, {"kanoon_id": 1})}
+        self.transfers = Counter(d["person_id"] for d in registry.transfers.find(
+            {"person_id": {"$in": list(self.placed)}}, {"person_id": 1}))
+        self.reports = Counter(d["description"] for d in reports.activity_reports.find(
+            {"kanoon_id": world.kanoons[0]}, {"description": 1}))
+        self.status = {d["_id"]: d.get("status") for d in reports.activity_reports.find(
+            {"kanoon_id": world.kanoons[0]}, {"status": 1})}
+        self.receipts = Counter(d["rrn"] for d in system.db("finance").receipts.find(
+            {"terminal_id": world.terminal}, {"rrn": 1}))
+        self.complaints = Counter(d["text"] for d in system.db("oversight").complaints.find(
+            {"subject.id": world.kanoons[1]}, {"text": 1}))
+
+
+def applied(stores: Stores, o: Outcome) -> int:
     """How many times the command is in the store (0, 1, 2 …)."""
     if o.kind == "register":
-        return system.db("registry").people.count_documents({"national_id": o.key})
+        return stores.people[o.key]
     if o.kind == "join":
         # (a transfer asked meanwhile stays pending: nobody decides it in the run)
-        return system.db("registry").people.count_documents({"_id": o.key, "kanoon_id": o.data["kanoon_id"]})
+        return int(stores.placed.get(o.key) == o.data["kanoon_id"])
     if o.kind == "transfer":
-        return system.db("registry").transfers.count_documents({"person_id": o.key})
+        return stores.transfers[o.key]
     if o.kind == "report":
-        return system.db("reports").activity_reports.count_documents({"description": o.key})
+        return stores.reports[o.key]
     if o.kind == "approve":
-        doc = system.db("reports").activity_reports.find_one({"_id": o.key}, {"status": 1})
-        return int(doc is not None and doc.get("status") == "approved")
+        return int(stores.status.get(o.key) == "approved")
     if o.kind == "receipt":
-        return system.db("finance").receipts.count_documents({"terminal_id": world.terminal, "rrn": o.key})
+        return stores.receipts[o.key]
     if o.kind == "complaint":
-        return system.db("oversight").complaints.count_documents({"text": o.key})
+        return stores.complaints[o.key]
     raise ValueError(o.kind)
 
 
@@ -425,11 +444,12 @@ def classify(told: str, times: int) -> str:
 
 def check_commands(system: System, world: World, outcomes: list[Outcome]) -> dict[str, Counter]:
     table: dict[str, Counter] = defaultdict(Counter)
+    stores = Stores(system, world)
     for o in outcomes:
         row = table[o.kind]
         row["sent"] += 1
         row["retried"] += o.attempts > 1
-        row[classify(o.told, applied(system, o, world))] += 1
+        row[classify(o.told, applied(stores, o))] += 1
     return table
 
 

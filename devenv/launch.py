@@ -33,6 +33,15 @@ class Running:
     def topology(self) -> dict:
         return json.loads((self.data / "topology.json").read_text())
 
+    def _client(self, uri: str):
+        """One client per store for the life of this object: each new one signs in (SCRAM), which
+        the local store makes cost tens of milliseconds."""
+        from pymongo import MongoClient
+        clients = self.__dict__.setdefault("_clients", {})
+        if uri not in clients:
+            clients[uri] = MongoClient(uri, tz_aware=True)
+        return clients[uri]
+
     @property
     def gateways(self) -> list[str]:
         return self.topology["gateways"]
@@ -50,9 +59,8 @@ class Running:
         return self.topology["services"][service]["admin_uri"]
 
     def database(self, service: str):
-        from pymongo import MongoClient
         info = self.topology["services"][service]
-        return MongoClient(info["admin_uri"], tz_aware=True)[info["database"]]
+        return self._client(info["admin_uri"])[info["database"]]
 
     def amqp_uri(self, who: str) -> str:
         """The broker as `who` (a service, `gateway`) on the run's virtual host."""
