@@ -422,6 +422,13 @@ def test_a_discharge_is_requested_after_the_certificate_followed_and_received_wi
     later = FixedClock(C.now() + timedelta(days=12))
     f.follow_up_discharge("تماس تلفنی با اداره کل", "sh", later)
     assert f.days_waiting(later.today()) == 12 and len(f.discharge.follow_ups) == 2
+    # Requested at 20:45 UTC, already tomorrow in Tehran: asked 30 minutes later, no day has passed.
+    evening = FixedClock(datetime(2026, 12, 7, 20, 45, tzinfo=timezone.utc))
+    g, _, _ = funding(1_000_000)
+    spend(g, 1_000_000, 1)
+    g.certify("fx", evening)
+    g.request_discharge("نامه", "sh", evening)
+    assert g.days_waiting(FixedClock(evening.now() + timedelta(minutes=30)).today()) == 0
     used = describe("doc_u", "x.pdf", b"%PDF-1.7", "kn_a", PATH, "h")
     used.expense_id = "ex_1"
     with pytest.raises(Conflict):

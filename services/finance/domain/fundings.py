@@ -20,6 +20,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel
 
+from kernel import jalali
 from kernel.clock import Clock
 from kernel.errors import Conflict, Invalid
 from kernel.persian import name_key
@@ -232,11 +233,12 @@ class Funding(BaseModel):
                                    follow_ups=len(d.follow_ups), by=by)
 
     def days_waiting(self, today: date) -> int | None:
-        """Days since the discharge was requested, while it has not been received."""
+        """Days since the discharge was requested, while it has not been received: `today` is a day in
+        Iran, so the request's instant is taken as Iran's day too (after 20:30 UTC it is tomorrow)."""
         d = self.discharge
         if d is None or d.status != DischargeStatus.requested:
             return None
-        return (today - d.requested_at.date()).days
+        return (today - jalali.local_date(d.requested_at)).days
 
 
 class ExecutiveProjectView(BaseModel):
