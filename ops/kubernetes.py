@@ -157,6 +157,15 @@ def _private_copy(name: str, image: str, command: str, mounts: list[dict]) -> di
             "securityContext": _container_security(read_only=True), "resources": SMALL, "volumeMounts": mounts}
 
 
+def _statefulset(name: str, component: str, service: str, replicas: int, pod: dict, size: str) -> dict:
+    """Infrastructure's members, named through a headless Service, started together, each with its
+    data volume."""
+    return {"apiVersion": "apps/v1", "kind": "StatefulSet", "metadata": _meta(name, component), "spec": {
+        "serviceName": service, "replicas": replicas, "podManagementPolicy": "Parallel",
+        "selector": {"matchLabels": {NAME: name}}, "template": pod,
+        "volumeClaimTemplates": [_claim("data", size)]}}
+
+
 def _spread(name: str) -> list[dict]:
     return [{"maxSkew": 1, "topologyKey": "kubernetes.io/hostname", "whenUnsatisfiable": "ScheduleAnyway",
              "labelSelector": {"matchLabels": {NAME: name}}}]
@@ -523,14 +532,7 @@ def rabbitmq_manifests() -> str:
                     {"name": "erlang-cookie",
                      "secret": {"secretName": "rabbitmq-erlang-cookie", "defaultMode": 0o440}}],
     }}
-    statefulset = {"apiVersion": "apps/v1", "kind": "StatefulSet", "metadata": _meta(BROKER, component), "spec": {
-        "serviceName": BROKER_NODES,
-        "replicas": BROKER_REPLICAS,
-        "podManagementPolicy": "Parallel",
-        "selector": {"matchLabels": {NAME: BROKER}},
-        "template": pod,
-        "volumeClaimTemplates": [_claim("data", "10Gi")],
-    }}
+    statefulset = _statefulset(BROKER, component, BROKER_NODES, BROKER_REPLICAS, pod, "10Gi")
     return _file(
         f"RabbitMQ: a cluster of {BROKER_REPLICAS} nodes. Every queue of Khadem's is a quorum queue, declared so by\n"
         "the code itself (kernel/messaging.py QUORUM; ops/topology.py declares them all before any service\n"
@@ -623,14 +625,7 @@ def mongo_manifests() -> str:
             {"name": "keyfile-secret", "secret": {"secretName": "mongo-keyfile", "defaultMode": 0o440}},
             {"name": "keyfile", "emptyDir": {"medium": "Memory", "sizeLimit": "1Mi"}}],
     }}
-    statefulset = {"apiVersion": "apps/v1", "kind": "StatefulSet", "metadata": _meta(STORE, component), "spec": {
-        "serviceName": STORE,
-        "replicas": STORE_REPLICAS,
-        "podManagementPolicy": "Parallel",
-        "selector": {"matchLabels": {NAME: STORE}},
-        "template": pod,
-        "volumeClaimTemplates": [_claim("data", "20Gi")],
-    }}
+    statefulset = _statefulset(STORE, component, STORE, STORE_REPLICAS, pod, "20Gi")
     job = _job("mongo-replica-set", MONGO_IMAGE, ["sh", "-c", _replica_set_script()],
                [_from_secret("MONGO_ADMIN_USER", "mongo-admin", "MONGO_ADMIN_USER"),
                 _from_secret("MONGO_ADMIN_PASSWORD", "mongo-admin", "MONGO_ADMIN_PASSWORD"),
