@@ -14,14 +14,9 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
+from devenv.ports import free_port
+
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def _free_port() -> int:
-    import socket
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @dataclass
@@ -94,8 +89,8 @@ def launch(data: Path, env: dict, username: str = "admin", timeout: float = 300,
     env.setdefault("RABBITMQ_USER_PREFIX", f"k{tag}_")
     out = data / "run.out"
     proc = subprocess.Popen([sys.executable, "-m", "devenv.run", "--data", str(data),
-                             "--port", str(port or _free_port()), "--store-port", "0",
-                             "--web-port", str(web_port or _free_port()), "--replicas", str(replicas),
+                             "--port", str(port or free_port()), "--store-port", "0",
+                             "--web-port", str(web_port or free_port()), "--replicas", str(replicas),
                              "--throwaway"], cwd=ROOT, env=env,
                             stdout=open(out, "ab"), stderr=subprocess.STDOUT)
     deadline = time.monotonic() + timeout

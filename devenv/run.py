@@ -32,7 +32,6 @@ import argparse
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -45,6 +44,7 @@ from ops import topology
 
 from . import rabbit, secrets, store
 from .indexes import each_in_a_thread
+from .ports import bindable, free_port
 from .restarts import RestartPolicy
 
 # eventlet announces its deprecation and nameko imports pkg_resources: both known, both harmless here.
@@ -56,18 +56,6 @@ DEFAULT_ADMIN_URI = "amqp://guest:guest@127.0.0.1:5672/"
 RUNNER_ONLY = {"AMQP_URI", "MONGO_URI", "RABBITMQ_ADMIN_URI", "RABBITMQ_API", "RABBITMQ_VHOST",
                "RABBITMQ_USER_PREFIX", "RABBITMQ_USER", "RABBITMQ_PASSWORD", "KHADEM_ADMIN_PASSWORD",
                "MONGO_ADMIN_PASSWORD"}
-
-
-def port_open(host: str, port: int) -> bool:
-    with socket.socket() as s:
-        s.settimeout(0.5)
-        return s.connect_ex((host, port)) == 0
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def amqp_uri(admin_uri: str, user: str, password: str, vhost: str) -> str:
@@ -201,7 +189,7 @@ class Runner:
         ports, taken = {}, set()
         for i, s in enumerate(topology.SERVICES):
             port = self.store_port + i if self.store_port else 0
-            if not port or port_open("127.0.0.1", port):
+            if not port or not bindable(port):
                 if self.store_port:
                     raise SystemExit(f"run: port {port} (the {s.name} store) is taken; set STORE_PORT or MONGO_URI")
                 while not port or port in taken:
@@ -273,7 +261,7 @@ class Runner:
         host = self.env.get("GATEWAY_HOST", "127.0.0.1")
         for i in range(1, self.replicas + 1):
             port = self.gateway_port + i - 1
-            if i > 1 and port_open("127.0.0.1", port):
+            if i > 1 and not bindable(port):
                 port = free_port()
             env = {**self.base_env(), **topology.GATEWAY.env, "AMQP_URI": self.broker_uris["gateway"],
                    "JWT_SECRET": self.secrets["JWT_SECRET"], "DATA_KEYS": self.secrets["DATA_KEYS"],

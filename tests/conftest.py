@@ -15,15 +15,11 @@ from pathlib import Path
 
 import pytest
 
+from devenv.ports import free_port  # noqa: F401  (the tests' and benchmarks' listening ports)
+
 ROOT = Path(__file__).resolve().parent.parent
 QUIET = "ignore::DeprecationWarning,ignore::UserWarning"
 RUN = os.environ.get("KHADEM_TEST_RUN") or uuid.uuid4().hex[:6]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def wait_port(port: int, proc: subprocess.Popen, timeout: float = 30) -> None:
