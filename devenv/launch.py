@@ -113,10 +113,13 @@ def launch(data: Path, env: dict, username: str = "admin", timeout: float = 300,
 
 
 def admin(running: Running, username: str, password: str | None, quiet: bool = True) -> None:
-    """The first administrator, as the README has an operator make it (as the gateway's broker user);
+    """The first administrator, as the README has an operator make it (as the gateway: its broker user
+    and its signing key);
     the password is asked for when None."""
+    from devenv import secrets
     env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT), "PYTHONWARNINGS": "ignore",
-           "AMQP_URI": running.amqp_uri("gateway"), "ENVIRONMENT": "production"}
+           "AMQP_URI": running.amqp_uri("gateway"), "ENVIRONMENT": "production",
+           "CALLER_SIGNING_KEY": secrets.read(running.data / secrets.FILE)["CALLER_SIGNING_KEY"]}
     if password:
         env["KHADEM_ADMIN_PASSWORD"] = password
     subprocess.run([sys.executable, "-m", "services.registry.cli", "create-admin", "--username", username],

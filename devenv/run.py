@@ -246,6 +246,7 @@ class Runner:
                 metrics = free_port()
                 env = {**self.base_env(), **s.env, "AMQP_URI": self.broker_uris[s.name], "MONGO_URI": info["uri"],
                        "JWT_SECRET": self.secrets["JWT_SECRET"], "DATA_KEYS": self.secrets["DATA_KEYS"],
+                       "CALLER_VERIFY_KEYS": secrets.verify_keys(self.secrets),
                        "METRICS_PORT": str(metrics), "HEALTH_FILE": str(health), "KHADEM_INSTANCE": name}
                 self.spawn(name, [nameko, "run", "--config", s.config, *s.classes], env)
                 info["instances"].append({"name": name, "metrics_port": metrics, "health_file": str(health)})
@@ -265,7 +266,8 @@ class Runner:
                 port = free_port()
             env = {**self.base_env(), **topology.GATEWAY.env, "AMQP_URI": self.broker_uris["gateway"],
                    "JWT_SECRET": self.secrets["JWT_SECRET"], "DATA_KEYS": self.secrets["DATA_KEYS"],
-                   "PROXY_SECRET": self.secrets["PROXY_SECRET"], "KHADEM_INSTANCE": f"gateway-{i}"}
+                   "PROXY_SECRET": self.secrets["PROXY_SECRET"], "KHADEM_INSTANCE": f"gateway-{i}",
+                   "CALLER_SIGNING_KEY": self.secrets["CALLER_SIGNING_KEY"]}
             self.spawn(f"gateway-{i}", [py, "-m", "uvicorn", "gateway.app:create_app", "--factory", "--host", host,
                                         "--port", str(port), "--no-access-log"], env)
             gateways.append(f"http://127.0.0.1:{port}")
@@ -289,9 +291,9 @@ class Runner:
         print("run: create the first administrator with: make admin USERNAME=<name>", flush=True)
 
     def _ping(self, service: str | None) -> bool:
-        """The service answers and takes a write (as the gateway's user); a proxy that failed is
+        """The service answers and takes a write (as the gateway: its broker user, its signature); a proxy that failed is
         replaced on the next try (a busy machine may time out a connection). None: close it."""
-        from nameko.standalone.rpc import ClusterRpcProxy
+        from kernel.caller import GATEWAY, SignedClient, Signer, private_key
         proxy = getattr(self, "_rpc", None)
         if service is None or proxy is None:
             if proxy is not None:
@@ -299,7 +301,8 @@ class Runner:
                 self._rpc = None
             if service is None:
                 return True
-            cluster = ClusterRpcProxy({"AMQP_URI": self.broker_uris["gateway"]}, timeout=5)
+            signer = Signer(GATEWAY, private_key(self.secrets["CALLER_SIGNING_KEY"]))
+            cluster = SignedClient(self.broker_uris["gateway"], signer, timeout=5)
             self._rpc = proxy = (cluster, cluster.start())
         try:
             return bool(proxy[1][service].ping()["store"])

@@ -1,7 +1,8 @@
 """The secrets of a local run, made once into its data folder (`<data>/secrets.env`, readable by its
 owner only) and read again at every start, so that `make run` runs with production settings and
 still needs no set-up: the JWT secret, the key that seals personal data, the secret the gateway
-shares with the web app, a password for every broker user, and the store's administrator's and each
+shares with the web app, the gateway's key that signs who is calling (kernel.caller), a password for
+every broker user, and the store's administrator's and each
 service's own database password.
 
 A value set in the environment wins over the file (an operator's own `JWT_SECRET`, say). Keep the
@@ -22,13 +23,16 @@ def names() -> list[str]:
     """Every secret a run needs, by its environment name."""
     broker = [f"RABBITMQ_{n.upper()}_PASSWORD" for n in (*topology.NAMES, "gateway", "subscriber")]
     stores = ["MONGO_ADMIN_PASSWORD", *[f"MONGO_{n.upper()}_PASSWORD" for n in topology.NAMES]]
-    return ["JWT_SECRET", "DATA_KEYS", "PROXY_SECRET", *broker, *stores]
+    return ["JWT_SECRET", "DATA_KEYS", "PROXY_SECRET", "CALLER_SIGNING_KEY", *broker, *stores]
 
 
 def _new(name: str) -> str:
     if name == "DATA_KEYS":
         from cryptography.fernet import Fernet
         return Fernet.generate_key().decode()
+    if name == "CALLER_SIGNING_KEY":
+        from kernel.caller import new_key
+        return new_key()[0]
     return secrets.token_urlsafe(36)
 
 
@@ -56,3 +60,9 @@ def load(data: Path, env: dict | None = None) -> dict[str, str]:
             f.write("# Made by `make run` (devenv/secrets.py); keep it with the data folder.\n")
             f.writelines(f"{k}={v}\n" for k, v in known.items())
     return {n: env.get(n) or known[n] for n in names()}
+
+
+def verify_keys(secrets_: dict[str, str]) -> str:
+    """CALLER_VERIFY_KEYS for the services: the gateway's public key (no service signs today)."""
+    from kernel.caller import GATEWAY, private_key, public_text
+    return f"{GATEWAY}:{public_text(private_key(secrets_['CALLER_SIGNING_KEY']))}"

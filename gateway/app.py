@@ -21,6 +21,7 @@ from starlette.exceptions import HTTPException
 
 from kernel import logs
 from kernel.access import Actor
+from kernel.caller import Signer
 from kernel.errors import DomainError, TooManyRequests, Unavailable
 from kernel.settings import load_settings
 
@@ -50,12 +51,14 @@ def create_app(settings=None, start_pool: bool = True) -> FastAPI:
     rpc_calls = Counter("khadem_rpc_calls", "RPCs the gateway sent", ["service", "method"], registry=metrics)
     latency = Histogram("khadem_http_request_seconds", "HTTP request latency", ["route"], registry=metrics)
 
+    signer = Signer.from_settings(settings)   # the gateway's key: refused at once if missing in production
+
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         if not logging.getLogger().handlers:   # a server's own process (a test's has its own set-up)
             logs.configure(os.environ.get("LOG_LEVEL", "INFO"), settings.log_format)
         pool = RpcPool(settings.amqp_uri, settings.rpc_pool_size, settings.rpc_timeout_seconds,
-                       on_call=lambda service, method: rpc_calls.labels(service, method).inc())
+                       on_call=lambda service, method: rpc_calls.labels(service, method).inc(), signer=signer)
         identities = Identities(settings.amqp_uri, settings.actor_cache_seconds)
         if start_pool:
             pool.start()

@@ -4,8 +4,9 @@
   the `RuntimeError` of a disconnected nameko proxy, …) is discarded; a background thread refills
   the pool, backing off while the broker is away, so the pool never shrinks for good.
 - Requests carry who is calling (user and person id), the request id, the deadline and the
-  idempotency key as nameko context data (AMQP headers `nameko.*`); the message itself expires in
-  the broker at the deadline, and a service drops one it picks up later (`kernel.service`).
+  idempotency key in a token signed with the gateway's own key for that one service and method
+  (`kernel.caller`, AMQP header `nameko.caller`) — a service believes nothing else; the message
+  itself expires in the broker at the deadline, and a service drops one it picks up later.
 - What the caller is told: `NotSent` (503, nothing reached a service: no connection, or no instance
   of the service is running) or `OutcomeUnknown` (504: the request may have been carried out;
   retry with the same Idempotency-Key). A service's own answer (a domain error, or a RemoteError
@@ -27,6 +28,7 @@ from nameko.rpc import ServiceProxy
 from nameko.standalone.rpc import ClusterProxy, ClusterRpcProxy, StandaloneProxyBase
 
 import kernel.messaging  # noqa: F401  (registers the kernel's errors for deserialisation)
+from kernel.caller import Signer
 from kernel.errors import DomainError, OutcomeUnknown, Unavailable
 
 log = logging.getLogger(__name__)
@@ -70,8 +72,12 @@ def _refused(exc: BaseException) -> bool:
 
 
 class RpcPool:
-    def __init__(self, amqp_uri: str, size: int, timeout: float, on_call=None):
+    def __init__(self, amqp_uri: str, size: int, timeout: float, on_call=None, signer: Signer | None = None):
         self.on_call = on_call   # on_call(service, method): counts what is sent (the gateway's metrics)
+        if signer is None:
+            from kernel.settings import load_settings
+            signer = Signer.from_settings(load_settings())
+        self.signer = signer
         self.config = {"AMQP_URI": amqp_uri}
         self.timeout = timeout
         self.size = size
@@ -157,7 +163,7 @@ class RpcPool:
 
     @contextmanager
     def client(self, context: dict) -> Iterator:
-        """A started cluster proxy whose requests carry `context`; see `call`."""
+        """A started cluster proxy whose requests carry `context` (the signed token); see `call`."""
         proxy, cluster = self._checkout()
         data = proxy._worker_ctx.data
         data.clear()
@@ -182,7 +188,7 @@ class RpcPool:
         """One RPC; the errors say whether anything may have been done (see the module's doc)."""
         if self.on_call is not None:
             self.on_call(service, method)
-        with self.client(context) as cluster:
+        with self.client(self.signer.sign(service, method, context)) as cluster:
             target = getattr(cluster[service], method)
             try:
                 reply = target.call_async(*args)

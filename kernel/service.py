@@ -19,10 +19,14 @@ import time
 import uuid
 from datetime import datetime, timedelta, timezone
 
+from functools import partial
+
 import pymongo
+from nameko.exceptions import ContainerBeingKilled, MalformedRequest
 from nameko.extensions import DependencyProvider
 from nameko.rpc import Rpc, RpcConsumer, get_rpc_exchange
 
+from .caller import HEADER as CALLER_HEADER, Verifier
 from .errors import EXPECTED, Forbidden, NotFound, Unauthenticated
 from .messaging import ATTEMPTS_HEADER, SafeQueueConsumer, owner_of, register_errors, rpc_queue
 from .relay import OutboxRelay, ReplayRunner, create_replay_job, job_view
@@ -79,21 +83,50 @@ class SafeRpcConsumer(RpcConsumer):
 
 
 class DeadlineRpc(Rpc):
-    """An RPC entrypoint that drops, without acting, a request picked up after its deadline: its
-    caller has given up and been told the outcome is unknown, so doing the work now would only
-    surprise it (the gateway sends the deadline; requests from elsewhere may carry none)."""
+    """An RPC entrypoint that believes only a signed caller (kernel.caller) and drops, without acting,
+    a request picked up after its deadline.
+
+    Before anything else, the request's token is verified (signed by a known key, untouched, for this
+    service and method, not expired): a request without one, or with a bad one, is answered
+    Unauthenticated and no rule runs. The worker's context is then built from the token's claims
+    alone — headers that claim a user, a person, a deadline or an idempotency key are ignored.
+    A request past its deadline is dropped: its caller has given up and been told the outcome is
+    unknown, so doing the work now would only surprise it."""
 
     rpc_consumer = SafeRpcConsumer()
 
+    def setup(self):
+        super().setup()
+        self.verifier = Verifier.from_settings(load_settings())
+
     def handle_message(self, body, message):
-        deadline = deadline_of(message.headers)
-        if deadline is not None and time.time() > deadline:
+        headers = message.headers or {}
+        claims = self.verifier.verify(headers.get(f"nameko.{CALLER_HEADER}"), self.container.service_name,
+                                      self.method_name, expiry=False)   # Unauthenticated: answered, nothing run
+        deadline = deadline_of({"nameko.deadline": claims.context.get("deadline")})
+        deadline = claims.expires if deadline is None else min(deadline, claims.expires)
+        if time.time() > deadline:
             log.warning("dropped %s (request %s): its deadline passed %.1fs ago",
-                        message.delivery_info.get("routing_key"), (message.headers or {}).get("nameko.request_id"),
+                        message.delivery_info.get("routing_key"), claims.context.get("request_id"),
                         time.time() - deadline)
             self.rpc_consumer.queue_consumer.ack_message(message)
             return
-        super().handle_message(body, message)
+        try:
+            args, kwargs = body["args"], body["kwargs"]
+        except (KeyError, TypeError):
+            raise MalformedRequest("Message missing `args` or `kwargs`") from None
+        self.check_signature(args, kwargs)
+        context_data = dict(claims.context)
+        if claims.service:
+            context_data["caller_service"] = claims.service
+        stack = headers.get("nameko.call_id_stack")
+        if isinstance(stack, list):
+            context_data["call_id_stack"] = stack
+        try:
+            self.container.spawn_worker(self, args, kwargs, context_data=context_data,
+                                        handle_result=partial(self.handle_result, message))
+        except ContainerBeingKilled:
+            self.rpc_consumer.requeue_message(message)
 
 
 def rpc(fn=None, **kwargs):
@@ -106,9 +139,14 @@ def rpc(fn=None, **kwargs):
 # ---------------------------------------------------------------- request context
 
 class RequestContext:
-    """Who is calling and under what terms; read defensively, since headers come from the wire."""
+    """Who is calling and under what terms: for an RPC, what the caller's signed token says (built by
+    `DeadlineRpc` from nothing else: `signed`); for anything else (an event handler, a timer)
+    nobody — headers on the wire never name a caller. Read defensively all the same."""
 
-    def __init__(self, data: dict, margin: float):
+    def __init__(self, data: dict, margin: float, signed: bool = True):
+        if not signed:
+            data = {"request_id": data.get("request_id")}
+
         def text(key: str, limit: int = 200) -> str | None:
             v = data.get(key)
             return v[:limit] if isinstance(v, str) and v else None
@@ -116,6 +154,8 @@ class RequestContext:
         self.request_id = text("request_id", 64) or uuid.uuid4().hex
         self.user_id = text("user_id", 64)
         self.person_id = text("person_id", 64)
+        # The service that called, when one called with its own identity (none does today).
+        self.caller_service = text("caller_service", 64)
         # The caller's network address as the gateway saw it (the public routes' and sign-in's limits).
         self.client_address = text("client_address", 64)
         self.deadline = deadline_of({"nameko.deadline": data.get("deadline")})
@@ -136,7 +176,8 @@ class ContextProvider(DependencyProvider):
         self.margin = load_settings().rpc_deadline_margin
 
     def get_dependency(self, worker_ctx):
-        return RequestContext(worker_ctx.data or {}, self.margin)
+        return RequestContext(worker_ctx.data or {}, self.margin,
+                              signed=isinstance(worker_ctx.entrypoint, DeadlineRpc))
 
 
 # ---------------------------------------------------------------- the store, and what runs beside the workers

@@ -62,6 +62,13 @@ class Settings(BaseSettings):
     # production.
     data_keys: str = ""
     jwt_minutes: int = 60
+    # Who is calling, signed (kernel.caller): the gateway signs each request's caller with its
+    # Ed25519 key (CALLER_SIGNING_KEY, the gateway's alone; CALLER_SIGNER names the signer), and every
+    # service verifies it with the public keys `signer:<key>,…` (CALLER_VERIFY_KEYS). Empty: the
+    # development pair, refused in production. `python -m kernel.caller new-key` makes a pair.
+    caller_signing_key: str = ""
+    caller_signer: str = "gateway"
+    caller_verify_keys: str = ""
     # The gateway's RPC timeout; a request carries its deadline (now + this), a service drops one it
     # picks up past its deadline and stops retrying the store RPC_DEADLINE_MARGIN seconds before it,
     # so that its "nothing was done" (503) arrives before the gateway gives up (504).

@@ -203,12 +203,14 @@ def secret_name(process: str) -> str:
 
 
 def secrets() -> dict[str, dict[str, str]]:
-    """Secret → key → what it holds: `password`, `jwt`, `data-keys`, `proxy`, `cookie`, `keyfile`, or
-    `=<value>` (a value that is no secret, or empty)."""
-    keys = {"JWT_SECRET": "jwt", "DATA_KEYS": "data-keys"}
+    """Secret → key → what it holds: `password`, `jwt`, `data-keys`, `proxy`, `caller-key` (the
+    gateway's key that signs who is calling), `caller-verify` (its public half, `gateway:<key>`),
+    `cookie`, `keyfile`, or `=<value>` (a value that is no secret, or empty)."""
+    keys = {"JWT_SECRET": "jwt", "DATA_KEYS": "data-keys", "CALLER_VERIFY_KEYS": "caller-verify"}
     out = {secret_name(s.name): {"AMQP_PASSWORD": "password", "MONGO_PASSWORD": "password", **keys}
            for s in topology.SERVICES}
-    out[secret_name(topology.GATEWAY.name)] = {"AMQP_PASSWORD": "password", **keys, "PROXY_SECRET": "proxy"}
+    out[secret_name(topology.GATEWAY.name)] = {"AMQP_PASSWORD": "password", **keys, "PROXY_SECRET": "proxy",
+                                               "CALLER_SIGNING_KEY": "caller-key"}
     out[secret_name(topology.WEB.name)] = {"PROXY_SECRET": "proxy"}
     out["rabbitmq-admin"] = {"RABBITMQ_USER": "=khadem", "RABBITMQ_PASSWORD": "password"}
     out["rabbitmq-erlang-cookie"] = {"cookie": "cookie"}
@@ -219,9 +221,11 @@ def secrets() -> dict[str, dict[str, str]]:
 
 
 # The shared keys' placeholders are refused by the processes in production (JWT_SECRET and PROXY_SECRET
-# under 32 characters, DATA_KEYS no Fernet key), and the keyfile's by mongod (not base64): forgotten,
+# under 32 characters, DATA_KEYS no Fernet key, CALLER_SIGNING_KEY and CALLER_VERIFY_KEYS no Ed25519
+# key), and the keyfile's by mongod (not base64): forgotten,
 # they stop a process instead of running it with a value anyone can read here.
 PLACEHOLDERS = {"jwt": "change-me-jwt", "data-keys": "change-me-data-keys", "proxy": "change-me-proxy",
+                "caller-key": "change-me-caller-key", "caller-verify": "change-me-caller-verify",
                 "cookie": "change-me-erlang-cookie", "keyfile": "change-me-keyfile"}
 
 
@@ -421,7 +425,8 @@ def secrets_manifest() -> str:
 def secrets_script() -> str:
     """A shell script that makes every Secret with random values, once."""
     made = {"password": '"$(password)"', "jwt": '"$JWT_SECRET"', "data-keys": '"$DATA_KEYS"',
-            "proxy": '"$PROXY_SECRET"', "cookie": '"$(openssl rand -hex 32)"',
+            "proxy": '"$PROXY_SECRET"', "caller-key": '"$CALLER_SIGNING_KEY"',
+            "caller-verify": '"$CALLER_VERIFY_KEYS"', "cookie": '"$(openssl rand -hex 32)"',
             "keyfile": '"$(openssl rand -base64 756 | tr -d \'\\n\')"'}
     lines = []
     for name, keys in secrets().items():
@@ -449,6 +454,14 @@ JWT_SECRET=$(password)
 # A Fernet key: 32 random bytes in URL-safe base64 (what `python -m kernel.personal new-key` prints).
 DATA_KEYS=$(openssl rand -base64 32 | tr '+/' '-_')
 PROXY_SECRET=$(password)
+# The gateway's Ed25519 key that signs who is calling, raw and URL-safe base64 (what
+# `python -m kernel.caller new-key` prints), and its public half for the services.
+b64url() {{ base64 | tr '+/' '-_' | tr -d '=\n'; }}
+caller_key=$(mktemp)
+openssl genpkey -algorithm ed25519 -out "$caller_key"
+CALLER_SIGNING_KEY=$(openssl pkey -in "$caller_key" -outform DER | tail -c 32 | b64url)
+CALLER_VERIFY_KEYS=gateway:$(openssl pkey -in "$caller_key" -pubout -outform DER | tail -c 32 | b64url)
+rm -f "$caller_key"
 secret() {{
     name=$1
     shift

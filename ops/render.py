@@ -29,6 +29,7 @@ COMMON_ENV = [
     ("MONGO_DB_PREFIX", "${MONGO_DB_PREFIX:-khadem_}"),
     ("JWT_SECRET", _req("JWT_SECRET", "32+ random characters")),
     ("DATA_KEYS", _req("DATA_KEYS", "python -m kernel.personal new-key")),
+    ("CALLER_VERIFY_KEYS", _req("CALLER_VERIFY_KEYS", "python -m kernel.caller new-key")),
     ("JWT_MINUTES", "${JWT_MINUTES:-60}"),
     ("RPC_TIMEOUT_SECONDS", "${RPC_TIMEOUT_SECONDS:-10}"),
     ("HANDLER_RETRY_DELAYS", "${HANDLER_RETRY_DELAYS:-1,5,30}"),
@@ -216,6 +217,7 @@ services:
       <<: *khadem-env
       AMQP_URI: {_q(amqp("gateway"))}
       PROXY_SECRET: {_req("PROXY_SECRET", "shared by the gateway and the web app")}
+      CALLER_SIGNING_KEY: {_req("CALLER_SIGNING_KEY", "python -m kernel.caller new-key; the gateway's alone")}
     command: {_list(gw.command)}
     # A range (e.g. GATEWAY_PORTS=8000-8003) lets `--scale gateway=4` publish one port each.
     ports:

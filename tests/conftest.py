@@ -152,22 +152,30 @@ def service_env(amqp_uri: str, mongo_uri: str, prefix: str, **extra) -> dict:
     return env
 
 
+def gateway_signer(env: dict | None = None):
+    """The gateway's signer (kernel.caller): its key from `env` (a system's), or the development key
+    the service tests' processes verify with."""
+    from kernel.caller import DEV_SIGNING_KEY, GATEWAY, Signer, private_key
+    return Signer(GATEWAY, private_key((env or {}).get("CALLER_SIGNING_KEY") or DEV_SIGNING_KEY))
+
+
 @pytest.fixture(scope="session")
 def rpc(amqp_uri):
-    from nameko.standalone.rpc import ClusterRpcProxy
+    """An anonymous caller, signed as the gateway signs (a service believes nothing unsigned)."""
+    from kernel.caller import SignedClient
     import kernel.messaging  # noqa: F401  (error classes)
-    with ClusterRpcProxy({"AMQP_URI": amqp_uri}, timeout=30) as proxy:
+    with SignedClient(amqp_uri, gateway_signer(), timeout=30) as proxy:
         yield proxy
 
 
 def caller(amqp_uri: str, user_id: str | None = None, person_id: str | None = None,
-           request_id: str = "req-test", timeout: float = 30, **context):
+           request_id: str = "req-test", timeout: float = 30, signer=None, **context):
     """An RPC client that calls as the gateway does: who is calling (user and person id), the request
-    id and anything else given (deadline, idempotency key …); never roles."""
-    from nameko.standalone.rpc import ClusterRpcProxy
-    data = {"request_id": request_id, "user_id": user_id, "person_id": person_id, **context}
-    return ClusterRpcProxy({"AMQP_URI": amqp_uri}, timeout=timeout,
-                           context_data={k: v for k, v in data.items() if v is not None})
+    id and anything else given (deadline, idempotency key …), signed; never roles. Keys that are not
+    part of a caller's context (`actor=…`, a forged role) go unsigned beside the token."""
+    from kernel.caller import SignedClient
+    return SignedClient(amqp_uri, signer or gateway_signer(), timeout=timeout, request_id=request_id,
+                        user_id=user_id, person_id=person_id, **context)
 
 
 

@@ -235,6 +235,36 @@ def test_operator_calls_need_an_administrator(probe, amqp_uri):
             forged.probe.outbox_status()
 
 
+def test_a_caller_must_be_signed_for_this_very_request(probe, amqp_uri):
+    """The headers that used to say who calls (`nameko.user_id`) are believed no more: without the
+    gateway's signature for this service and method, nothing runs — not even the counter's write."""
+    from nameko.standalone.rpc import ClusterRpcProxy
+    from kernel.caller import Signer, new_key, private_key
+    from kernel.errors import Unauthenticated
+    counter = f"signed-{uuid.uuid4().hex[:6]}"
+    with ClusterRpcProxy({"AMQP_URI": amqp_uri}, timeout=10,
+                         context_data={"user_id": PROBE_ADMIN, "person_id": "p"}) as unsigned:
+        with pytest.raises(Unauthenticated, match="no signed caller"):
+            unsigned.probe.outbox_status()
+        with pytest.raises(Unauthenticated):
+            unsigned.probe.increment(counter)
+    forger = Signer("gateway", private_key(new_key()[0]))   # the gateway's name, another key
+    with caller(amqp_uri, PROBE_ADMIN, signer=forger) as forged:
+        with pytest.raises(Unauthenticated, match="tampered"):
+            forged.probe.increment(counter)
+    # A real token, for another method, in the header of this one: refused.
+    with caller(amqp_uri, PROBE_ADMIN) as real, ClusterRpcProxy({"AMQP_URI": amqp_uri}, timeout=10) as replayer:
+        token = real.signer.sign("probe", "ping", real.context())
+        replayer._worker_ctx.data.update(token)
+        with pytest.raises(Unauthenticated, match="another request"):
+            replayer.probe.increment(counter)
+    assert probe.store.db.applied.find_one({"_id": counter}) is None
+    with caller(amqp_uri, PROBE_ADMIN) as signed:   # and the real thing works
+        assert signed.probe.outbox_status()["pending"] >= 0
+        signed.probe.increment(counter)
+    assert probe.store.db.applied.find_one({"_id": counter})["n"] == 1
+
+
 @pytest.mark.parametrize("body,props", [
     ({"id": "forged"}, {}),                                # no args, no reply address
     ({"args": [], "kwargs": {}}, {}),                      # well formed, nowhere to answer

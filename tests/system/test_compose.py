@@ -142,7 +142,10 @@ def env_file(tag: str, vhost: str) -> dict[str, str]:
     for k, v in list(env.items()):
         if v.startswith("change-me"):
             env[k] = secrets.token_urlsafe(36)
-    env.update(DATA_KEYS=Fernet.generate_key().decode(), RABBITMQ_USER=f"compose{tag}_admin",
+    from kernel.caller import new_key
+    signing, public = new_key()
+    env.update(DATA_KEYS=Fernet.generate_key().decode(), CALLER_SIGNING_KEY=signing,
+               CALLER_VERIFY_KEYS=f"gateway:{public}", RABBITMQ_USER=f"compose{tag}_admin",
                RABBITMQ_VHOST=vhost, RABBITMQ_USER_PREFIX=f"c{tag}_", RABBITMQ_SUBSCRIBER_PASSWORD="")
     return env
 
