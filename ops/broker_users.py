@@ -21,17 +21,23 @@ table to exactly what they use, and every system test runs each process as its o
 Why these rights (RabbitMQ: declaring needs *configure*, publishing to an exchange and binding a
 queue need *write* on it, consuming and binding from an exchange need *read*):
 - a service declares and consumes its RPC queue `rpc-<service>` (bound to `nameko-rpc`, through
-  which it also answers), declares and publishes its events to `<service>.events`, declares and
+  which it also answers), declares and publishes its events to `<service>.events` and its replays to
+  one consumer to `<service>.replay` (direct, by the consumer's queue name), declares and
   consumes each of its handlers' queues `evt-…--<service>.<handler>` — by name, no wildcard — bound
   to the event exchanges it consumes (passively: it cannot declare, nor delete, another's exchange),
   declares and publishes to its delay queues `<service>.delay.<ms>` (each behind a fanout exchange
   of the same name), which hand a message back to its queue through the default exchange when its
-  delay is over, and reaches a parked message's queue on replay through the default exchange;
+  delay is over (a parked message is replayed through them too); it may not publish to the default
+  exchange (nobody's queue by name). Topic permissions narrow `nameko-rpc` by routing key: a service
+  may publish there only answers (to reply queues' UUID keys; no service calls another) and bind
+  only `<service>.*`, so it can neither call another service nor take another's requests; on its
+  events' exchange it may publish only its own event types;
 - the gateway declares its reply queues `rpc.reply-standalone_rpc_proxy-…` and publishes requests
-  to `nameko-rpc`; it hears the registry's events (to forget who callers are) on a queue of its own
+  to `nameko-rpc` — by routing key, only the RPCs the services' classes answer, `<service>.<method>`
+  (derived from the code, `ops.topology.rpc_methods`); it hears the registry's events (to forget who callers are) on a queue of its own
   `gateway-identities-…`, bound (passively) to `registry.events`;
 - the subscriber declares, binds and reads only queues named `astan.…`, and may read (bind to) the
-  event exchanges; it can publish to nothing of Khadem's: not `nameko-rpc` (no commands), not the
+  event exchanges (and the replay exchanges, to be sent a replay by its queue's name); it can publish to nothing of Khadem's: not `nameko-rpc` (no commands), not the
   event exchanges (no forged events), not the default exchange (nobody's queue). Its queues are
   held to `RABBITMQ_SUBSCRIBER_MAX_LENGTH` messages, the oldest dropped first (a policy): a stalled
   subscriber loses its oldest events, it never fills the broker's memory and blocks Khadem.
@@ -56,10 +62,20 @@ SUBSCRIBER_POLICY = "khadem-subscriber-queues"
 
 
 @dataclass(frozen=True)
+class Topic:
+    """RabbitMQ's topic permission on one topic exchange: the routing keys a user may publish with
+    (write) and bind a queue with (read)."""
+    exchange: str
+    write: str
+    read: str
+
+
+@dataclass(frozen=True)
 class Permissions:
     configure: str
     write: str
     read: str
+    topics: tuple[Topic, ...] = ()
 
 
 def _any(*patterns: str) -> str:
@@ -70,39 +86,61 @@ def _exchange(service: str) -> str:
     return rf"{re.escape(service)}\.events"
 
 
+def _replay(service: str) -> str:
+    """A service's replay exchange (direct): its replays to one consumer's queue, by the queue's name."""
+    return rf"{re.escape(service)}\.replay"
+
+
+# The routing key of a standalone proxy's reply queue, which a service answers to: a UUID (nameko).
+REPLY_KEY = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+
+
 def service_permissions(service: str) -> Permissions:
-    """What `service` must configure, write and read: its RPC queue, its events' exchange, the
-    exchanges it consumes and its handlers' queues (with their delay queues), all by name."""
+    """What `service` must configure, write and read: its RPC queue, its events' and its replays'
+    exchanges, the exchanges it consumes and its handlers' queues (with their delay queues), all by
+    name — and on `nameko-rpc`, by routing key, only answers (no service calls another) and its own
+    requests' binding; on its events' exchange, only its own event types."""
     s = re.escape(service)
     rpc = f"rpc-{s}"
     own = [re.escape(h.queue) for h in topology.handlers(service)]
-    consumed = [_exchange(src) for src in topology.sources(service)]
-    mine = _exchange(service)
+    consumed = [x for src in topology.sources(service) for x in (_exchange(src), _replay(src))]
+    mine = [_exchange(service), _replay(service)]
     # Its delay queues and their fanout exchanges (one name each): declared, bound, published to.
     delays = [rf"{s}\.delay\.[0-9]+"] if own else []
     return Permissions(
-        configure=_any(rpc, "nameko-rpc", mine, *own, *delays),
-        write=_any(rpc, "nameko-rpc", mine, *own, *delays, r"amq\.default"),
+        configure=_any(rpc, "nameko-rpc", *mine, *own, *delays),
+        write=_any(rpc, "nameko-rpc", *mine, *own, *delays),
         read=_any(rpc, "nameko-rpc", *consumed, *own, *delays),
+        topics=(Topic("nameko-rpc", write=_any(REPLY_KEY), read=_any(rf"{s}\.\*")),
+                Topic(f"{service}.events", write=rf"^{s}\.", read=rf"^{s}\.")),
     )
 
 
-GATEWAY = Permissions(
-    configure=_any("nameko-rpc", r"rpc\.reply-standalone_rpc_proxy-.*", "gateway-identities-.*"),
-    write=_any("nameko-rpc", r"rpc\.reply-standalone_rpc_proxy-.*", "gateway-identities-.*"),
-    read=_any("nameko-rpc", r"rpc\.reply-standalone_rpc_proxy-.*", "gateway-identities-.*", _exchange("registry")),
-)
+def gateway_calls() -> list[str]:
+    """The routing keys `<service>.<method>` of every RPC the services answer (from their classes)."""
+    return [f"{svc}.{method}" for name in topology.NAMES for svc, method in topology.rpc_methods(name)]
+
+
+def gateway_permissions() -> Permissions:
+    """The gateway's: its reply queues and its identity listener's queue, by name; on `nameko-rpc` it
+    may publish only the services' RPCs (by routing key) and bind its reply queues only by UUID."""
+    return Permissions(
+        configure=_any("nameko-rpc", r"rpc\.reply-standalone_rpc_proxy-.*", "gateway-identities-.*"),
+        write=_any("nameko-rpc", r"rpc\.reply-standalone_rpc_proxy-.*", "gateway-identities-.*"),
+        read=_any("nameko-rpc", r"rpc\.reply-standalone_rpc_proxy-.*", "gateway-identities-.*", _exchange("registry")),
+        topics=(Topic("nameko-rpc", write=_any(*[re.escape(k) for k in gateway_calls()]), read=_any(REPLY_KEY)),),
+    )
 
 
 def subscriber_permissions() -> Permissions:
     return Permissions(configure=_any(r"astan\..*"), write=_any(r"astan\..*"),
-                       read=_any(r"astan\..*", *[_exchange(p) for p in topology.NAMES]))
+                       read=_any(r"astan\..*", *[x for p in topology.NAMES for x in (_exchange(p), _replay(p))]))
 
 
 def table(prefix: str = "khadem_", subscriber: str = "astan_subscriber") -> dict[str, tuple[str, Permissions]]:
     """name → (user, permissions); the name is what RABBITMQ_<NAME>_PASSWORD refers to."""
     out = {s.name: (s.broker_user(prefix), service_permissions(s.name)) for s in topology.SERVICES}
-    out["gateway"] = (f"{prefix}gateway", GATEWAY)
+    out["gateway"] = (f"{prefix}gateway", gateway_permissions())
     out["subscriber"] = (subscriber, subscriber_permissions())
     return out
 
@@ -130,6 +168,9 @@ class Rabbitmqctl:
         if self._ctl("add_user", user, password, check=False).returncode != 0:
             self._ctl("change_password", user, password)
         self._ctl("set_permissions", "-p", vhost, user, perms.configure, perms.write, perms.read)
+        self._ctl("clear_topic_permissions", "-p", vhost, user, check=False)
+        for t in perms.topics:
+            self._ctl("set_topic_permissions", "-p", vhost, user, t.exchange, t.write, t.read)
 
     def policy(self, vhost: str, name: str, policy: dict) -> None:
         self._ctl("set_policy", "-p", vhost, "--apply-to", policy["apply-to"], "--priority", str(policy["priority"]),
@@ -177,6 +218,10 @@ class ManagementApi:
         self._put(f"/api/users/{q(user, safe='')}", {"password": password, "tags": ""})
         self._put(f"/api/permissions/{q(vhost, safe='')}/{q(user, safe='')}",
                   {"configure": perms.configure, "write": perms.write, "read": perms.read})
+        self.delete(f"/api/topic-permissions/{q(vhost, safe='')}/{q(user, safe='')}")
+        for t in perms.topics:
+            self._put(f"/api/topic-permissions/{q(vhost, safe='')}/{q(user, safe='')}",
+                      {"exchange": t.exchange, "write": t.write, "read": t.read})
 
     def policy(self, vhost: str, name: str, policy: dict) -> None:
         q = urllib.parse.quote
@@ -217,6 +262,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.action == "show":
         for name, (user, p) in rows.items():
             print(f"{user}\n  configure {p.configure}\n  write     {p.write}\n  read      {p.read}")
+            for t in p.topics:
+                print(f"  topic {t.exchange}\n    write   {t.write}\n    read    {t.read}")
         print(f"policy {SUBSCRIBER_POLICY}: {json.dumps(subscriber_policy(args.subscriber_max_length))}")
         return 0
     via = Rabbitmqctl() if args.via == "rabbitmqctl" else ManagementApi(args.via, (args.admin_user, args.admin_password))

@@ -147,6 +147,20 @@ def handlers(name: str) -> tuple[Handler, ...]:
     return tuple(sorted(out, key=lambda h: h.queue))
 
 
+@lru_cache(maxsize=None)
+def rpc_methods(name: str) -> tuple[tuple[str, str], ...]:
+    """Every (service, method) RPC the service's classes answer (read from the code): the routing keys
+    `<service>.<method>` a caller may publish to `nameko-rpc`."""
+    from nameko.rpc import Rpc
+    out = set()
+    for path in service(name).classes:
+        cls = _load(path)
+        for method, member in inspect.getmembers(cls, inspect.isfunction):
+            if any(isinstance(ep, Rpc) for ep in getattr(member, "nameko_entrypoints", ())):
+                out.add((cls.name, method))
+    return tuple(sorted(out))
+
+
 def sources(name: str) -> list[str]:
     """The services whose event exchanges this one consumes."""
     return sorted({h.source for h in handlers(name)})

@@ -45,18 +45,28 @@ def required(service: topology.Service) -> dict[str, set[str]]:
                 ep.setup()
                 delays = {q.name for q in (*ep.retry_queues, ep.busy_queue)}
                 assert all(q.exchange.name == q.name for q in (*ep.retry_queues, ep.busy_queue))
-                assert ep.queue.exchange.passive, "a consumer binds to another's exchange, never declares it"
+                bound = _exchanges_of(ep.queue)
+                assert all(e.passive for e in bound), "a consumer binds to another's exchange, never declares it"
                 # its queue: declared, bound, consumed; its delay queues and their exchanges (one name
                 # each): declared, bound (write on the queue, read on the exchange), published to
                 need["configure"] |= {ep.queue.name, *delays}
                 need["write"] |= {ep.queue.name, *delays}
-                need["read"] |= {ep.queue.name, ep.queue.exchange.name, *delays}
+                need["read"] |= {ep.queue.name, *(e.name for e in bound), *delays}
         for dep in container.dependencies:
             if isinstance(dep, StoreProvider) and dep.with_relay:
-                exchange = f"{topology.service(service.name).name}.events"
-                need["configure"].add(exchange)                 # the relay declares its own exchange
-                need["write"] |= {exchange, DEFAULT}            # events; parked messages and replays by queue
+                name = topology.service(service.name).name
+                own = {f"{name}.events", f"{name}.replay"}
+                need["configure"] |= own                        # the relay declares its own exchanges
+                need["write"] |= own                            # events; replays to one consumer's queue
     return need
+
+
+def _exchanges_of(queue) -> list:
+    """The exchanges a handler's queue is bound to (its source's events and, for replays, its
+    source's replay exchange)."""
+    if queue.bindings:
+        return [b.exchange for b in queue.bindings]
+    return [queue.exchange]
 
 
 GATEWAY_NEEDS = {"configure": {"nameko-rpc", REPLY, IDENTITIES},
@@ -69,7 +79,7 @@ def universe() -> set[str]:
     names = {"nameko-rpc", DEFAULT, REPLY, IDENTITIES, "astan.crm.members", "amq.topic", "amq.direct"}
     settings = load_settings(require_secrets=False)
     for s in topology.SERVICES:
-        names |= {f"rpc-{s.name}", f"{s.name}.events"}
+        names |= {f"rpc-{s.name}", f"{s.name}.events", f"{s.name}.replay"}
     names |= {q.name for q in topology.queues(settings)}
     return names
 
@@ -94,7 +104,7 @@ def test_the_gateway_and_the_subscriber_may_do_exactly_their_part():
         allowed = {n for n in everything if re.match(getattr(gateway, right), n)}
         assert allowed == need, (right, allowed ^ need)
     _, subscriber = rows["subscriber"]
-    exchanges = {f"{s}.events" for s in topology.NAMES}
+    exchanges = {f"{s}.{kind}" for s in topology.NAMES for kind in ("events", "replay")}
     assert {n for n in everything if re.match(subscriber.read, n)} == {"astan.crm.members", *exchanges}
     for right in ("configure", "write"):
         assert {n for n in everything if re.match(getattr(subscriber, right), n)} == {"astan.crm.members"}
@@ -122,3 +132,37 @@ def test_a_consumer_the_table_does_not_know_is_found():
         topology.handlers.cache_clear()
     _, perms = broker_users.table()["secretariat"]
     assert not re.match(perms.read, "finance.events"), "the secretariat consumes nothing of finance's"
+
+
+def rpc_keys() -> set[str]:
+    """Every `<service>.<method>` an RPC entrypoint of a service's containers answers."""
+    return {f"{c.service_name}.{ep.method_name}" for s in topology.SERVICES for c in _containers(s)
+            for ep in c.entrypoints if isinstance(ep, Rpc)}
+
+
+def test_on_the_rpc_exchange_the_gateway_calls_and_a_service_only_answers():
+    """Topic permissions by routing key: the gateway may publish every RPC the services answer and
+    nothing else; a service may publish only answers (a reply queue's UUID) — so festival's user can
+    call no registry method — and may bind its queue only for its own requests (it cannot take the
+    registry's, and the tokens they carry)."""
+    rows = broker_users.table()
+    keys = rpc_keys()
+    reply = "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"
+    assert {"registry.create_unit", "oversight.outbox_status", "registry.bootstrap_admin"} <= keys
+    _, gateway = rows["gateway"]
+    (rpc_topic,) = [t for t in gateway.topics if t.exchange == "nameko-rpc"]
+    assert all(re.match(rpc_topic.write, k) for k in keys)
+    assert not any(re.match(rpc_topic.write, k) for k in ("registry.no_such_method", "registry.*", reply, "x.ping"))
+    assert re.match(rpc_topic.read, reply) and not re.match(rpc_topic.read, "registry.*")
+    for service in topology.NAMES:
+        _, perms = rows[service]
+        (topic,) = [t for t in perms.topics if t.exchange == "nameko-rpc"]
+        assert re.match(topic.write, reply), service
+        assert not any(re.match(topic.write, k) for k in keys), service
+        assert re.match(topic.read, f"{service}.*")
+        assert not any(re.match(topic.read, f"{other}.*") for other in topology.NAMES if other != service)
+        (events,) = [t for t in perms.topics if t.exchange == f"{service}.events"]
+        own = [h.event_type for h in topology.handlers(service) if h.source == service]
+        assert all(re.match(events.write, t) for t in own)
+        assert not any(re.match(events.write, f"{other}.ruling.issued.v1") for other in topology.NAMES
+                       if other != service)
