@@ -267,8 +267,10 @@ class FestivalService(DomainService):
     @rpc
     def draw_judges(self, edition_id: str, round: str = "province") -> dict:
         """For every submission with fewer judges than the edition asks, judges drawn from the
-        group, none in conflict (the draw is the same for the same submission and pool). Each
-        submission in a transaction of its own; run again, it fills only what is missing."""
+        group, none in conflict (the draw is the same for the same submission and pool). A judge
+        whose conflict of interest arose after the assignment, and who has not scored, is not
+        counted: the draw fills that seat too. Each submission in a transaction of its own; run
+        again, it fills only what is missing."""
         try:
             round_ = Round(round)
         except ValueError:
@@ -277,11 +279,13 @@ class FestivalService(DomainService):
         e = repo.edition(edition_id)
         actor = rules.run_festival(self._actor(repo), e.province_path)
         pool = [repo.judge_info(p) for p in self._judge_pool(repo, e)]
+        known = {j.person_id: j for j in pool}
         drawn, short = 0, []
         for sub in repo.submissions_of(edition_id):
-            if sub.status == "decided" or len(sub.judges) >= e.judges_per_submission:
+            standing = sub.judges_standing(known)
+            if sub.status == "decided" or standing >= e.judges_per_submission:
                 continue
-            chosen = draw(pool, sub, round_, e.judges_per_submission - len(sub.judges))
+            chosen = draw(pool, sub, round_, e.judges_per_submission - standing)
             if chosen is None:
                 short.append(sub.id)
                 continue
@@ -304,7 +308,7 @@ class FestivalService(DomainService):
             sub = repo.submission(submission_id)
             e = repo.edition(sub.edition_id)
             actor = rules.judge(self._actor(repo), e.province_path)
-            tx.emit(*sub.score(actor.person_id, cmd.marks, e, clock))
+            tx.emit(*sub.score(repo.judge_info(actor.person_id), cmd.marks, e, clock))
             repo.save_submission(sub)
             return view(sub)
         return self._write(work)

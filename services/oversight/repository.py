@@ -15,7 +15,7 @@ from kernel.uploads import Files
 from kernel.registry_view import ensure_indexes as registry_view_indexes
 from kernel.throttle import ensure_indexes as throttle_indexes
 
-from .domain.complaints import Complaint, Subject, SubjectKind
+from .domain.complaints import Complaint, Registration, Subject, SubjectKind, member_unit
 from .domain.inspections import Checklist, Inspection
 from .domain.stewardship import Finding, Opinion, ProcessRisk, Session
 from .domain.violations import Violation
@@ -71,10 +71,10 @@ class Repository(Aggregates, Files, RegistryView):
             path = [*k["unit_path"], subject_id]
             accused = [p for p in (k.get("head_id"), k.get("deputy_id")) if p]
         elif kind == SubjectKind.member:
-            m = self.db.members.find_one({"_id": subject_id})
-            if m is None or not m.get("kanoon_id"):
-                raise NotFound(f"no member {subject_id} of a kanoon", "subject_id")
-            path, _ = self.unit_path(m["kanoon_id"])
+            unit = member_unit(self.kanoon_of(subject_id), self.registration(subject_id))
+            if unit is None:
+                raise NotFound(f"no khademyar or yavar {subject_id}", "subject_id")
+            path, _ = self.unit_path(unit)
             accused = [subject_id]
         else:
             path = self.staff_path(subject_id)
@@ -98,15 +98,27 @@ class Repository(Aggregates, Files, RegistryView):
             raise NotFound(f"no staff member {person_id}", "subject_id")
         return best
 
+    def kanoon_of(self, person_id: str) -> str | None:
+        m = self.db.members.find_one({"_id": person_id}, {"kanoon_id": 1})
+        return m.get("kanoon_id") if m else None
+
+    def registration(self, person_id: str) -> Registration | None:
+        doc = self.db.people.find_one({"_id": person_id})
+        return Registration(person_id=person_id, kind=doc.get("kind"), city_id=doc.get("city_id")) if doc else None
+
     def person_path(self, person_id: str) -> list[str]:
-        """A person's place: their kanoon, else the unit of their role."""
-        m = self.db.members.find_one({"_id": person_id})
-        if m is not None and m.get("kanoon_id"):
-            return self.unit_path(m["kanoon_id"])[0]
-        try:
-            return self.staff_path(person_id)
-        except NotFound:
-            raise NotFound(f"no member or staff member {person_id}", "person_id") from None
+        """A person's place: their kanoon, else the unit of their role, else (a khademyar or yavar
+        not in a kanoon) the city they were registered in."""
+        kanoon = self.kanoon_of(person_id)
+        if kanoon is None:
+            try:
+                return self.staff_path(person_id)
+            except NotFound:
+                pass
+        unit = member_unit(kanoon, self.registration(person_id))
+        if unit is None:
+            raise NotFound(f"no khademyar, yavar or staff member {person_id}", "person_id")
+        return self.unit_path(unit)[0]
 
     def holders(self, role: str, path: list[str]) -> list[str]:
         return [g["person_id"] for g in self.db.grants.find(

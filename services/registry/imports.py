@@ -16,13 +16,12 @@ from kernel.access import Actor, Grant
 from kernel.clock import SYSTEM as clock
 from kernel.errors import Conflict, DomainError, Forbidden, Invalid
 from kernel.jobs import ChunkJobs, chunk_id
-from kernel.rulings import check_may_head
 from kernel.sheets import rows_of
 from kernel.store import Transaction
 
 from .domain import imports as im
 from .domain import rules
-from .domain.kanoons import Kanoon, KanoonStatus, check_deputy_eligibility, check_head_eligibility
+from .domain.kanoons import Kanoon, KanoonStatus, check_deputy_eligibility, check_head_eligibility, check_rulings
 from .domain.leadership import approve_formation
 from .domain.membership import join
 from .domain.people import Person, PersonKind
@@ -254,7 +253,9 @@ def record_kanoons(tx: Transaction, repo: Repository, actor: Actor, todo: list[d
                               "deputy_national_id")
             check_head_eligibility(head, "head_national_id")
             check_deputy_eligibility(deputy, "deputy_national_id")
-            check_may_head(repo.restrictions(head.id), clock.today(), "head_national_id")
+            head_rulings, deputy_rulings = repo.restrictions(head.id), repo.restrictions(deputy.id)
+            check_rulings("head", head_rulings, clock.today(), "head_national_id")
+            check_rulings("deputy", deputy_rulings, clock.today(), "deputy_national_id")
             for field, p in (("head_national_id", head), ("deputy_national_id", deputy)):
                 if repo.head_of_active_kanoon(p.id):
                     raise Conflict("already the head or deputy of a kanoon", field)
@@ -274,7 +275,8 @@ def record_kanoons(tx: Transaction, repo: Repository, actor: Actor, todo: list[d
                 touched[old_id] = touched.get(old_id) or repo.kanoon(old_id)
                 return touched[old_id], repo.policy(touched[old_id].province_id, touched[old_id].type)
             assignments, more = approve_formation(
-                k, head=head, deputy=deputy, attestations=ATTESTED, founding_date=date.fromisoformat(d["founding_date"]),
+                k, head=head, deputy=deputy, head_rulings=head_rulings, deputy_rulings=deputy_rulings,
+                attestations=ATTESTED, founding_date=date.fromisoformat(d["founding_date"]),
                 policy=repo.policy(province, k.type), previous=previous, by=actor.person_id, clock=clock)
         except DomainError as exc:
             out[n] = _outcome(n, "refused", exc=exc)

@@ -22,7 +22,7 @@ from kernel.commands import page_args, parse, view
 from kernel.errors import Conflict, Invalid, NotFound, Unauthenticated
 from kernel.messaging import reliable_event_handler
 from kernel.registry_view import restatement_parts
-from kernel.rulings import apply_ruling_event, check_may_head, check_may_join
+from kernel.rulings import apply_ruling_event, check_may_join
 from kernel.service import ContextProvider, DomainService, StoreProvider, rpc
 from kernel.settings import cached_settings
 from kernel import uploads
@@ -33,7 +33,7 @@ from . import schemas as s
 from .domain import rules
 from .domain.composition import composition
 from .domain.coverage import county_coverage
-from .domain.kanoons import Kanoon, MembershipPolicy, OrientationSession, Place
+from .domain.kanoons import Kanoon, MembershipPolicy, OrientationSession, Place, check_rulings
 from .domain.leadership import approve_formation, hand_over
 from .domain.membership import join, leave
 from .domain.people import Person, PersonKind, check_birth_date, search_terms
@@ -487,7 +487,8 @@ class RegistryService(DomainService):
             rules.request_kanoon(self.actor, unit.path, cmd.head_id, cmd.deputy_id, cmd.field)
             city, province = self._city_and_province(repo, unit)
             head, deputy = repo.person(cmd.head_id), repo.person(cmd.deputy_id)
-            check_may_head(repo.restrictions(head.id), clock.today(), "head_id")
+            check_rulings("head", repo.restrictions(head.id), clock.today(), "head_id")
+            check_rulings("deputy", repo.restrictions(deputy.id), clock.today(), "deputy_id")
             for field, p in (("head_id", head), ("deputy_id", deputy)):
                 if repo.head_of_active_kanoon(p.id):
                     raise Conflict("already the head or deputy of a kanoon or of a pending request", field)
@@ -538,7 +539,8 @@ class RegistryService(DomainService):
                 touched[old_id] = touched.get(old_id) or repo.kanoon(old_id)
                 return touched[old_id], self._policy_of(repo, touched[old_id])
             assignments, events = approve_formation(
-                k, head=head, deputy=deputy, attestations=cmd.model_dump(exclude={"founding_date"}),
+                k, head=head, deputy=deputy, head_rulings=repo.restrictions(head.id),
+                deputy_rulings=repo.restrictions(deputy.id), attestations=cmd.model_dump(exclude={"founding_date"}),
                 founding_date=cmd.founding_date or clock.today(), policy=self._policy_of(repo, k),
                 previous=previous, by=self._by(), clock=clock)
             for old in touched.values():
@@ -561,11 +563,10 @@ class RegistryService(DomainService):
             k = repo.kanoon(kanoon_id)
             rules.decide_handover(self.actor, k, self._in_capital(repo, k))
             successor = repo.person(cmd.person_id)
-            if cmd.position == "head":
-                check_may_head(repo.restrictions(successor.id), clock.today(), "person_id")
             role = Role.kanoon_head if cmd.position == "head" else Role.kanoon_deputy
             current = repo.live_role(role, k.id)
             assignment, events = hand_over(k, cmd.position, successor=successor, current=current,
+                                           restrictions=repo.restrictions(successor.id),
                                            attestations=cmd.attestations(), by=self._by(), clock=clock)
             if current is not None:
                 repo.save_role(current)   # ended first: one live head per kanoon (unique index)
@@ -902,8 +903,9 @@ class RegistryService(DomainService):
             repo.person(cmd.person_id)
             kind, path = self._scope(repo, cmd.scope_id)
             rules.assign_role(self.actor, cmd.role, path)
-            if cmd.role == Role.kanoon_head:
-                check_may_head(repo.restrictions(cmd.person_id), clock.today(), "person_id")
+            if cmd.role in (Role.kanoon_head, Role.kanoon_deputy):   # refused above (the handover's); kept as a guard
+                check_rulings("head" if cmd.role == Role.kanoon_head else "deputy", repo.restrictions(cmd.person_id),
+                              clock.today(), "person_id")
             if repo.has_role(cmd.person_id, cmd.role, cmd.scope_id):
                 raise Conflict("the person already holds this role here", "role")
             a, events = RoleAssignment.assign(

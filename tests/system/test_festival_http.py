@@ -1,5 +1,6 @@
 """The festival service over HTTP on the running system: a member's work judged by three judges of the
 qualitative evaluation group, none of its kanoon (one who is is refused), combined and awarded; a
+judge who joins the work's kanoon after the assignment scores it no more, and the draw fills the seat; a
 course attended (registered by the member, confirmed by its trainer) and passed, with its
 certificate; the city's ranking that changes after an approved activity report and a violation,
 each point explained by its source event; the head's choice of the best member; bad input → 4xx and
@@ -108,6 +109,35 @@ def test_a_work_is_judged_by_three_judges_none_of_its_kanoon_and_its_award_earns
     part = eh.get(f"/api/festival/editions/{edition['id']}/participation").json()
     assert part["axes"]["experience"]["province"]["submissions"] == 1
     assert part["axes"]["experience"]["province"]["kanoons"] == 1 and part["country"]["kanoons"] >= 2
+
+
+def test_a_judge_who_joins_the_works_kanoon_after_the_assignment_does_not_score_it(system, admin, net):
+    eh, (author, _) = net["eh"], net["members"]["b"]
+    r = eventually(lambda: (lambda x: x if x.status_code in (201, 409) else None)(
+        eh.post("/api/festival/editions", json=edition_body())))
+    assert r is not None, "the edition is open"
+    edition_id = f"fe_IR-21_{YEAR}"
+    r = author.post(f"/api/festival/editions/{edition_id}/submissions",
+                    json={"axis": "collective", "title": "همیاری محله در زمستان", "description": "شرح کار جمعی"})
+    assert r.status_code == 201, r.text
+    sub = r.json()
+    judge, judge_pid = staff(admin, system.base, f"judge.late.{net['tag']}", "quality_evaluation_group", "IR-21",
+                             city=net["city"])
+    r = until_status(lambda: eh.post(f"/api/festival/submissions/{sub['id']}/judges", json={"judge_ids": [judge_pid]}), 200)
+    assert r is not None and [j["person_id"] for j in r.json()["judges"]] == [judge_pid]   # free of conflict then
+    # Afterwards the judge joins the work's kanoon.
+    kid = net["kanoons"]["b"]
+    assert net["heads"]["b"].post("/api/memberships", json={"person_id": judge_pid, "kanoon_id": kid}).status_code == 200
+    assert eventually(lambda: system.db("festival").members.find_one({"_id": judge_pid, "kanoon_id": kid}))
+    r = judge.put(f"/api/festival/submissions/{sub['id']}/score", json={"marks": {"impact": 100, "novelty": 100}})
+    assert r.status_code == 409 and r.json()["field"] == "judge", r.text
+    assert "own kanoon" in r.json()["message"]
+    assert eh.get(f"/api/festival/submissions/{sub['id']}").json()["scores"] == []
+    # The seat is the draw's to fill again: three judges free of conflict besides the one who is not.
+    r = eh.post(f"/api/festival/editions/{edition_id}/judge-draw")
+    assert r.status_code == 200 and r.json()["drawn"] >= 1, r.text
+    judges = {j["person_id"] for j in eh.get(f"/api/festival/submissions/{sub['id']}").json()["judges"]}
+    assert len(judges) == 4 and judge_pid in judges
 
 
 def test_a_course_attended_and_passed_gives_a_certificate_and_training_points(system, admin, net):

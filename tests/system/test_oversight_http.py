@@ -1,7 +1,8 @@
 """Oversight over HTTP on the running system: a complaint from the public without an account,
 followed by its tracking code (which shows the status and nothing else) while the oversight head
 handles it and the accused kanoon head sees nothing; a member's own complaint whose identity only
-the handler sees; a violation escalated to the protection committee whose ruling the registry and
+the handler sees; a complaint and a violation about a yavar not yet placed in a kanoon, kept in the
+city of their registration; a violation escalated to the protection committee whose ruling the registry and
 the reports service enforce; guessed codes and a flood of public complaints (last: it exhausts this
 address's allowance) → 4xx and nothing written."""
 import uuid
@@ -10,7 +11,7 @@ import httpx
 import pytest
 
 from kernel import jalali
-from tests.system.helpers import account, eventually, form_kanoon, member, sign_in, staff, until_status
+from tests.system.helpers import account, eventually, form_kanoon, member, staff, until_status
 
 
 @pytest.fixture(scope="module")
@@ -85,6 +86,32 @@ def test_a_members_complaint_shows_who_complained_to_the_handler_only(system, ad
     # Name and phone are for what came by phone, box or letter, recorded by the handler.
     r = me.post("/api/complaints", json={**body, "channel": "phone", "name": "من"})
     assert r.status_code == 403
+
+
+def test_a_complaint_and_a_violation_about_a_yavar_not_yet_in_a_kanoon_belong_to_their_city(system, admin, net):
+    unplaced = member(admin, kind="yavar", city=net["city"])
+    assert admin.get(f"/api/people/{unplaced}").json()["kanoon_id"] is None
+    pid = member(admin, city=net["city"])
+    me = account(admin, system.base, pid, f"neighbour.{net['tag']}")
+    body = {"subject_kind": "member", "subject_id": unplaced, "text": "بی‌احترامی به سالمندان در صف توزیع بسته‌ها"}
+    r = until_status(lambda: me.post("/api/complaints", json=body), 201)
+    assert r is not None, "a complaint about a yavar without a kanoon is received"
+    listed = net["oh"].get(f"/api/units/{net['city']}/complaints").json()["items"]
+    c = next(c for c in listed if c["text"] == body["text"])
+    assert c["subject"]["path"][-1] == net["city"] and c["subject"]["province_id"] == "IR-16"
+    assert c["subject"]["accused"] == [unplaced] and c["handler_role"] == "oversight_head"
+    assert net["sec"].get(f"/api/complaints/{c['id']}").status_code == 403     # handled by the province's head
+    assert net["oh"].post(f"/api/complaints/{c['id']}/triage", json={"category": "رفتار", "severity": "medium"}).status_code == 200
+    r = net["psec"].post("/api/violations", json={"person_id": unplaced, "source": "complaint", "source_id": c["id"],
+                                                  "description": "بی‌احترامی مکرر به مراجعه‌کنندگان سالمند"})
+    assert r.status_code == 201, r.text
+    assert r.json()["path"][-1] == net["city"] and r.json()["province_id"] == "IR-16"
+    seen = net["psec"].get(f"/api/units/{net['city']}/violations", params={"person_id": unplaced}).json()
+    assert [v["id"] for v in seen["items"]] == [r.json()["id"]]
+    # Someone the registry never registered is still not found.
+    r = net["psec"].post("/api/violations", json={"person_id": "p_nobody", "source": "report",
+                                                  "description": "شرحی به اندازه کافی بلند از یک تخلف"})
+    assert r.status_code == 404 and r.json()["field"] == "person_id"
 
 
 def test_a_ruling_of_the_committee_is_enforced_by_the_registry_and_the_reports_service(system, admin, net):

@@ -1,5 +1,6 @@
 """The registry's rules that could be walked around, over HTTP: moving between kanoons, who decides a
-transfer's sides, cancelling and expiring transfers, leadership handover, field-bound grants, and
+transfer's sides, cancelling and expiring transfers, leadership handover, the protection committee's
+rulings checked when a head or deputy is made (not only when proposed), field-bound grants, and
 finding people. They run in a city of their own under another province."""
 import random
 import uuid
@@ -7,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from tests.system.helpers import ATTEST, account, form_kanoon, member, person_body, staff
+from tests.system.helpers import ATTEST, account, eventually, form_kanoon, member, person_body, staff, until_status
 
 
 @pytest.fixture(scope="module")
@@ -117,6 +118,46 @@ def test_leadership_changes_hands_only_through_a_handover(system, admin, city, w
     assert [a["role"] for a in new["roles"] if not a["revoked_at"]] == ["kanoon_head"]
     # The former head is an ordinary member now: they may leave; the new head decides for the kanoon.
     assert world["head_a"].post("/api/memberships/leave", json={"person_id": world["head_a_id"]}).status_code == 200
+
+
+def test_a_request_filed_before_its_head_was_barred_is_not_approved_after_the_ruling(system, admin, city, world):
+    tag = city[-4:].lower()
+    head, deputy = member(admin, city=city), member(admin, city=city)
+    assert admin.post("/api/memberships", json={"person_id": head, "kanoon_id": world["a"]}).status_code == 200
+    r = admin.post("/api/kanoons", json={"name": "کانون پیش از حکم", "kind": "neighborhood", "unit_id": city,
+                                         "head_id": head, "deputy_id": deputy})
+    assert r.status_code == 201, r.text                                 # no ruling yet: proposed
+    kid = r.json()["id"]
+    assert admin.put(f"/api/kanoons/{kid}/place", json={"kind": "mosque", "name": "مسجد", "address": "خیابان"}).status_code == 200
+    council = [{"full_name": f"عضو {i}", "title": "معتمد محل"} for i in range(5)]
+    assert admin.put(f"/api/kanoons/{kid}/council", json={"members": council}).status_code == 200
+    r = admin.post(f"/api/kanoons/{kid}/forms", json={"neighborhood": "محله", "households_estimate": 300,
+                                                      "founding_members": 2, "programs_planned": "چهارشنبه امام رضایی"})
+    assert r.status_code == 200 and r.json()["status"] == "submitted", r.text
+    # Then the protection committee bars the proposed head from heading a kanoon.
+    psec, _ = staff(admin, system.base, f"psec.{tag}", "province_secretary", "IR-10", city=city)
+    committee, _ = staff(admin, system.base, f"committee.{tag}", "protection_committee", "IR-10", city=city)
+    v = until_status(lambda: psec.post("/api/violations", json={
+        "person_id": head, "source": "report", "description": "دریافت وجه از خانواده‌ها در ازای بسته معیشتی"}), 201)
+    assert v is not None
+    assert psec.post(f"/api/violations/{v.json()['id']}/escalation").status_code == 200
+    r = until_status(lambda: committee.post(f"/api/violations/{v.json()['id']}/ruling", json={
+        "kind": "barred_from_headship", "months": 6, "reason": "تخلف مالی محرز شد"}), 200)
+    assert r is not None
+    assert eventually(lambda: system.db("registry").restrictions.find_one({"person_id": head}))
+    # The approval is a decision that makes them head: the ruling in force today is checked.
+    r = world["secretary"].post(f"/api/kanoons/{kid}/approval", json=ATTEST)
+    assert r.status_code == 409 and r.json()["field"] == "head_id", r.text
+    assert "barred from heading a kanoon" in r.json()["message"]
+    k = admin.get(f"/api/kanoons/{kid}").json()
+    assert k["status"] == "submitted" and admin.get(f"/api/people/{head}").json()["kanoon_id"] == world["a"]
+    assert not [a for a in admin.get(f"/api/people/{head}").json()["roles"] if a["role"] == "kanoon_head"]
+    # Nor is the barred member handed the deputy's office of their kanoon (the deputy holds the head's powers).
+    r = world["secretary"].post(f"/api/kanoons/{world['a']}/handover", json={"position": "deputy", "person_id": head})
+    assert r.status_code == 409 and r.json()["field"] == "person_id" and "deputising" in r.json()["message"], r.text
+    # The request can still be turned down with its reason.
+    r = world["secretary"].post(f"/api/kanoons/{kid}/rejection", json={"reason": "مسئول پیشنهادی محروم است"})
+    assert r.status_code == 200 and r.json()["status"] == "rejected", r.text
 
 
 def test_a_specialized_secretary_sees_only_their_fields_kanoons(system, admin, city):

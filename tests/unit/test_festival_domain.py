@@ -68,6 +68,34 @@ def test_no_judge_scores_their_own_kanoons_work_nor_their_own_citys_in_a_city_ro
     assert exc.value.field == "judge_ids" and s.judges == []
 
 
+def test_a_judge_who_joins_the_works_kanoon_after_the_assignment_no_longer_scores_it():
+    e = edition()
+    s = submission(e)
+    free = {j: JudgeInfo(person_id=j, kanoon_ids={"kn_b"}, city_ids={"IR-09-MSH"}) for j in ("p_j1", "p_j2", "p_j3")}
+    for judge in free.values():
+        s.assign(judge, Round.province, "p_eh", C)
+    s.score(free["p_j1"], {"impact": 80, "novelty": 80}, e, C)
+    # Afterwards p_j2 joins kanoon a, the work's, and p_j1 (who scored before) comes to head it.
+    joined = JudgeInfo(person_id="p_j2", kanoon_ids={"kn_a"}, city_ids={"IR-09-MSH"})
+    with pytest.raises(Conflict, match="own kanoon") as exc:
+        s.score(joined, {"impact": 90, "novelty": 90}, e, C)
+    assert exc.value.field == "judge" and [x.judge_id for x in s.scores] == ["p_j1"]
+    heads_it = JudgeInfo(person_id="p_j1", kanoon_ids={"kn_a"})
+    with pytest.raises(Conflict, match="own kanoon"):
+        s.score(heads_it, {"impact": 10, "novelty": 10}, e, C)        # nor change the marks given before
+    assert s.scores[0].mark == 80
+    # In a city round, moving to the work's city is a conflict too.
+    c = submission(e)
+    c.assign(JudgeInfo(person_id="p_j3", city_ids={"IR-09-NSH"}), Round.city, "p_eh", C)
+    with pytest.raises(Conflict, match="own city"):
+        c.score(JudgeInfo(person_id="p_j3", city_ids={"IR-09-MSH"}), {"impact": 50, "novelty": 50}, e, C)
+    # The seat of a judge in conflict who has not scored is the draw's to fill again; one who scored
+    # before the conflict keeps theirs (the mark was given free of it).
+    now = {**free, "p_j1": heads_it, "p_j2": joined}
+    assert s.judges_standing(now) == 2 and s.judges_standing(free) == 3
+    assert s.judges_standing({}) == 3                                  # judges not known now still count
+
+
 def test_marks_are_weighted_per_judge_then_combined_by_the_trimmed_mean():
     assert combine([60, 70, 80]) == 70
     assert combine([10, 70, 80, 100]) == 75          # highest and lowest dropped from four or more
@@ -77,15 +105,15 @@ def test_marks_are_weighted_per_judge_then_combined_by_the_trimmed_mean():
     s = submission(e)
     for n, j in enumerate(("p_j1", "p_j2", "p_j3")):
         s.assign(JudgeInfo(person_id=j, kanoon_ids={f"kn_{n}"}), Round.province, "p_eh", C)
-    s.score("p_j1", {"impact": 90, "novelty": 60}, e, C)          # (180 + 60) / 3 = 80
+    s.score(JudgeInfo(person_id="p_j1"), {"impact": 90, "novelty": 60}, e, C)          # (180 + 60) / 3 = 80
     assert s.combined is None                                      # one of three
     with pytest.raises(Invalid) as exc:
-        s.score("p_j2", {"impact": 90}, e, C)
+        s.score(JudgeInfo(person_id="p_j2"), {"impact": 90}, e, C)
     assert exc.value.field == "marks"
     with pytest.raises(Invalid):
-        s.score("p_outsider", {"impact": 90, "novelty": 60}, e, C)
-    s.score("p_j2", {"impact": 70, "novelty": 70}, e, C)          # 70
-    events = s.score("p_j3", {"impact": 30, "novelty": 60}, e, C)  # 40: 80 − 40 > 30
+        s.score(JudgeInfo(person_id="p_outsider"), {"impact": 90, "novelty": 60}, e, C)
+    s.score(JudgeInfo(person_id="p_j2"), {"impact": 70, "novelty": 70}, e, C)          # 70
+    events = s.score(JudgeInfo(person_id="p_j3"), {"impact": 30, "novelty": 60}, e, C)  # 40: 80 − 40 > 30
     assert s.combined == round((80 + 70 + 40) / 3, 2) and s.flagged
     assert events[0].flagged and events[0].scores == 3
     with pytest.raises(Conflict) as exc:
@@ -95,7 +123,7 @@ def test_marks_are_weighted_per_judge_then_combined_by_the_trimmed_mean():
     decided = s.decide(Award.first, True, "p_eh", C)
     assert decided[0].award == "first" and s.status == "decided"
     with pytest.raises(Conflict):
-        s.score("p_j1", {"impact": 10, "novelty": 10}, e, C)
+        s.score(JudgeInfo(person_id="p_j1"), {"impact": 10, "novelty": 10}, e, C)
 
 
 def test_ranks_are_competition_ranks_and_coefficients_rank_roles_above():

@@ -9,8 +9,8 @@ from kernel.throttle import recent, wait_for
 from kernel.clock import FixedClock
 from kernel.errors import Conflict, Forbidden, Invalid
 from kernel.rulings import Restriction, check_may_head, check_may_join
-from services.oversight.domain.complaints import (Channel, Complainant, Complaint, Subject, SubjectKind, code_hash,
-                                                  format_code, normalize_code)
+from services.oversight.domain.complaints import (Channel, Complainant, Complaint, Registration, Subject, SubjectKind,
+                                                  code_hash, format_code, member_unit, normalize_code)
 from services.oversight.domain.violations import RulingKind, Source, Violation, add_months
 
 C = FixedClock(datetime(2025, 11, 11, 12, 0, tzinfo=timezone.utc))   # 1404/08/20
@@ -55,6 +55,26 @@ def test_a_complaint_accusing_the_oversight_head_goes_to_the_manager_and_the_acc
     assert c.status == "investigating"
     with pytest.raises(Invalid):
         complaint(who=Complainant(person_id="p_head"))   # nobody complains about themselves
+
+
+def test_a_khademyar_or_yavar_not_placed_in_a_kanoon_is_complained_about_and_recorded_in_their_city():
+    unplaced = Registration(person_id="p_y", kind="yavar", city_id="IR-09-MSH")
+    assert member_unit("kn_a", unplaced) == "kn_a"                       # in a kanoon: the kanoon
+    assert member_unit(None, unplaced) == "IR-09-MSH"                    # not yet placed, or left: their city
+    assert member_unit(None, unplaced.model_copy(update={"kind": "khademyar"})) == "IR-09-MSH"
+    assert member_unit(None, unplaced.model_copy(update={"kind": "staff"})) is None   # not a khademyar or yavar
+    assert member_unit(None, unplaced.model_copy(update={"city_id": None})) is None
+    assert member_unit(None, None) is None                               # nobody the registry registered
+    city = PATH[:-1]
+    about = Subject(kind=SubjectKind.member, id="p_y", path=city, province_id="IR-09", accused=["p_y"])
+    c, events = Complaint.receive(code=CODE, channel=Channel.phone, subject=about, text="برخورد نامناسب با مراجعه‌کننده",
+                                  complainant=Complainant(name="یک همسایه"), oversight_heads=["p_oh"], clock=C)
+    assert c.subject.path == city and c.handler_role == "oversight_head" and events[0].subject_id == "p_y"
+    with pytest.raises(Forbidden):
+        c.triage("رفتار", "low", "p_y", C)                              # still never handled by the accused
+    v, events = Violation.record(person_id="p_y", province_id="IR-09", path=city, source=Source.complaint,
+                                 source_id=c.id, description="برخورد نامناسب با مراجعه‌کنندگان", by="p_sec", clock=C)
+    assert v.path == city and events[0].person_id == "p_y"
 
 
 def test_a_complaint_moves_to_its_close_and_is_overdue_past_its_severitys_deadline():

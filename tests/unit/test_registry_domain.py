@@ -313,7 +313,8 @@ def test_composition_counts_bands():
 
 # ---------------------------------------------------------------- issue: the ways around the rules
 
-from services.registry.domain.leadership import hand_over  # noqa: E402
+from kernel.rulings import Restriction  # noqa: E402
+from services.registry.domain.leadership import approve_formation, hand_over  # noqa: E402
 from services.registry.domain.people import check_birth_date, name_key, search_terms  # noqa: E402
 
 POLICY = MembershipPolicy(province_id="IR-09", kanoon_type="neighborhood", floor=2, ceiling=10)
@@ -424,7 +425,7 @@ def test_a_handover_checks_eligibility_and_ends_the_old_heads_role():
     current = leaders(k)
     outsider = person(50)
     with pytest.raises(Conflict, match="member of this kanoon"):
-        hand_over(k, "head", successor=outsider, current=current, attestations=ATTEST, by="sec", clock=C)
+        hand_over(k, "head", successor=outsider, current=current, restrictions=[], attestations=ATTEST, by="sec", clock=C)
     low = person(51, education=Education.below_diploma)
     yavar = person(52, kind=PersonKind.yavar)
     good = person(53)
@@ -432,15 +433,15 @@ def test_a_handover_checks_eligibility_and_ends_the_old_heads_role():
         join(p, k, policy)
     for p in (low, yavar):
         with pytest.raises(Invalid) as exc:
-            hand_over(k, "head", successor=p, current=current, attestations=ATTEST, by="sec", clock=C)
+            hand_over(k, "head", successor=p, current=current, restrictions=[], attestations=ATTEST, by="sec", clock=C)
         assert exc.value.field == "person_id"
     with pytest.raises(Invalid, match="three_days_a_week"):
-        hand_over(k, "head", successor=good, current=current, by="sec", clock=C,
+        hand_over(k, "head", successor=good, current=current, restrictions=[], by="sec", clock=C,
                   attestations={**ATTEST, "three_days_a_week": False})
     with pytest.raises(Conflict, match="deputy cannot also"):
-        hand_over(k, "head", successor=person(2), current=current, attestations=ATTEST, by="sec", clock=C)
+        hand_over(k, "head", successor=person(2), current=current, restrictions=[], attestations=ATTEST, by="sec", clock=C)
     assert k.head_id == "p1" and current.revoked_at is None
-    new, events = hand_over(k, "head", successor=good, current=current, attestations=ATTEST, by="sec", clock=C)
+    new, events = hand_over(k, "head", successor=good, current=current, restrictions=[], attestations=ATTEST, by="sec", clock=C)
     assert k.head_id == good.id and current.revoked_at == C.now()
     assert new.role == Role.kanoon_head and new.person_id == good.id and new.scope_id == k.id
     assert [e.event_type for e in events] == ["registry.role.revoked.v1", "registry.role.assigned.v1",
@@ -448,9 +449,68 @@ def test_a_handover_checks_eligibility_and_ends_the_old_heads_role():
     assert events[-1].from_person_id == "p1" and events[-1].to_person_id == good.id
     # a yavar may not be deputy either; a khademyar member may
     with pytest.raises(Invalid):
-        hand_over(k, "deputy", successor=yavar, current=None, attestations={}, by="sec", clock=C)
-    hand_over(k, "deputy", successor=low, current=None, attestations={}, by="sec", clock=C)
+        hand_over(k, "deputy", successor=yavar, current=None, restrictions=[], attestations={}, by="sec", clock=C)
+    hand_over(k, "deputy", successor=low, current=None, restrictions=[], attestations={}, by="sec", clock=C)
     assert k.deputy_id == low.id
+
+
+def ruling(kind, person_id, ends_on=date(2025, 9, 21), lifted=False):
+    """A ruling of the protection committee as the registry keeps it (kernel.rulings), issued on
+    1403/12/11 — after the kanoons of these tests were requested."""
+    return Restriction(id=f"rl_{kind}_{person_id}", person_id=person_id, kind=kind, starts_on=date(2025, 3, 1),
+                       ends_on=ends_on, lifted=lifted)
+
+
+def submitted():
+    k, _, head, deputy = requested()
+    k.record_place(Place(kind=PlaceKind.mosque, name="مسجد", address="خیابان"), "p1", C)
+    k.record_council(council(), "p1", C)
+    k.submit_forms({"neighborhood": "x"}, "p1", C)
+    return k, head, deputy
+
+
+def test_a_formation_requested_before_a_ruling_is_not_approved_while_it_bars_the_head_or_deputy():
+    def approve(k, head, deputy, head_rulings=(), deputy_rulings=(), clock=C):
+        return approve_formation(k, head=head, deputy=deputy, head_rulings=list(head_rulings),
+                                 deputy_rulings=list(deputy_rulings), attestations=ATTEST,
+                                 founding_date=date(2024, 5, 1), policy=POLICY, previous=None, by="sec", clock=clock)
+
+    k, head, deputy = submitted()
+    with pytest.raises(Conflict, match="barred from heading a kanoon until 1404/06/30") as exc:
+        approve(k, head, deputy, head_rulings=[ruling("barred_from_headship", head.id)])
+    assert exc.value.field == "head_id"
+    # The deputy holds the head's powers: a bar from heading bars deputising too, and so does a suspension.
+    with pytest.raises(Conflict, match="and so from deputising one") as exc:
+        approve(k, head, deputy, deputy_rulings=[ruling("barred_from_headship", deputy.id)])
+    assert exc.value.field == "deputy_id"
+    with pytest.raises(Conflict, match="suspended from membership") as exc:
+        approve(k, head, deputy, deputy_rulings=[ruling("suspended", deputy.id)])
+    assert exc.value.field == "deputy_id"
+    assert k.status == KanoonStatus.submitted and head.kanoon_id is None    # nothing changed
+    # A warning, a lifted ruling or one that has ended forbids nothing. "Today" is Iran's: at 21:00 UTC
+    # on 20 March it is already 1404/01/01 in Tehran, the day a bar ending then no longer applies.
+    iran_new_year = FixedClock(datetime(2025, 3, 20, 21, 0, tzinfo=timezone.utc))
+    assignments, _ = approve(k, head, deputy, clock=iran_new_year,
+                             head_rulings=[ruling("warning", head.id, ends_on=None),
+                                           ruling("barred_from_headship", head.id, ends_on=date(2025, 3, 21))],
+                             deputy_rulings=[ruling("suspended", deputy.id, lifted=True)])
+    assert k.status == KanoonStatus.active and [a.role for a in assignments] == [Role.kanoon_head, Role.kanoon_deputy]
+
+
+def test_a_handover_is_refused_to_someone_a_ruling_bars_today():
+    k, policy = active(POLICY)
+    current = leaders(k)
+    candidate = person(60)
+    join(candidate, k, policy)
+    for position, kind in (("head", "barred_from_headship"), ("deputy", "barred_from_headship"), ("deputy", "suspended")):
+        with pytest.raises(Conflict, match="by a ruling of the protection committee") as exc:
+            hand_over(k, position, successor=candidate, current=current if position == "head" else None,
+                      restrictions=[ruling(kind, candidate.id)], attestations=ATTEST, by="sec", clock=C)
+        assert exc.value.field == "person_id"
+    assert (k.head_id, k.deputy_id) == ("p1", "p2") and current.revoked_at is None
+    hand_over(k, "deputy", successor=candidate, current=None, restrictions=[ruling("warning", candidate.id, ends_on=None)],
+              attestations={}, by="sec", clock=C)
+    assert k.deputy_id == candidate.id
 
 
 def test_leadership_roles_are_not_assigned_around_the_handover():

@@ -231,11 +231,19 @@ class Submission(BaseModel):
         self.judges.append(Judge(person_id=judge.person_id, round=round_, by=by, at=clock.now()))
         self.status = SubmissionStatus.judging
 
-    def score(self, judge_id: str, marks: dict[str, float], edition: Edition, clock: Clock) -> list:
-        """A judge's marks (again: replaced, until the decision)."""
+    def score(self, judge: JudgeInfo, marks: dict[str, float], edition: Edition, clock: Clock) -> list:
+        """A judge's marks (again: replaced, until the decision). `judge`: the judge's kanoons and
+        cities as they are now — a conflict of interest that arose after the assignment (the judge
+        joined the work's kanoon, or came to head it) forbids scoring as much as one before."""
         self._open()
-        if not any(j.person_id == judge_id for j in self.judges):
+        seat = next((j for j in self.judges if j.person_id == judge.person_id), None)
+        if seat is None:
             raise Invalid("you are not a judge of this submission", "judge")
+        why = conflict_of(judge, self, seat.round)
+        if why:
+            raise Conflict(f"{why}: a conflict of interest since you were assigned; the festival's head "
+                           "assigns another judge", "judge")
+        judge_id = judge.person_id
         wanted = {c.key for c in edition.criteria}
         if set(marks) != wanted:
             missing, extra = sorted(wanted - set(marks)), sorted(set(marks) - wanted)
@@ -254,6 +262,15 @@ class Submission(BaseModel):
             self.second_look = None
         return [ev.SubmissionScored(submission_id=self.id, edition_id=self.edition_id, scores=len(self.scores),
                                     combined=self.combined, flagged=self.flagged)]
+
+    def judges_standing(self, judges: dict[str, JudgeInfo]) -> int:
+        """The assigned judges who count towards the edition's number: those who have scored, and
+        those still free of conflict (`judges`: what is known of each now; one not known counts). A
+        judge whose conflict arose after the assignment and who has not scored leaves a seat for the
+        draw to fill."""
+        scored = {s.judge_id for s in self.scores}
+        return sum(1 for j in self.judges if j.person_id in scored or j.person_id not in judges
+                   or conflict_of(judges[j.person_id], self, j.round) is None)
 
     def look_again(self, note: str) -> None:
         self._open()

@@ -38,7 +38,7 @@ class Channel(StrEnum):
 
 class SubjectKind(StrEnum):
     kanoon = "kanoon"
-    member = "member"          # a khademyar or yavar
+    member = "member"          # a khademyar or yavar, in a kanoon or not yet placed in one
     staff = "staff"            # a staff member of the HQ or a city
 
 
@@ -70,6 +70,30 @@ class Subject(BaseModel):
     path: list[str]                   # the unit path the complaint belongs to (its province inside)
     province_id: str
     accused: list[str]                # the people it accuses: the person, or the kanoon's head and deputy
+
+
+MEMBER_KINDS = frozenset({"khademyar", "yavar"})
+
+
+class Registration(BaseModel):
+    """A person as the registry registered them (its `registry.person.registered` events, kept by
+    this service): what they are, and the city they were registered in."""
+    person_id: str
+    kind: str | None = None
+    city_id: str | None = None
+
+
+def member_unit(kanoon_id: str | None, registration: Registration | None) -> str | None:
+    """Where a complaint or a violation about a khademyar or yavar belongs. §6.1 and §6.3 concern
+    every one of them, not only those in a kanoon: their kanoon; for one not yet placed (§2.5), or
+    who left theirs, the city they were registered in — the city whose staff place them, inside the
+    province whose oversight head and secretary handle it (docs/decisions.md). None when the person
+    is no registered khademyar or yavar."""
+    if kanoon_id:
+        return kanoon_id
+    if registration is not None and registration.kind in MEMBER_KINDS and registration.city_id:
+        return registration.city_id
+    return None
 
 
 def normalize_code(code: str) -> str:

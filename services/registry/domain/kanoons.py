@@ -7,8 +7,10 @@ from enum import StrEnum
 
 from pydantic import BaseModel
 
+from kernel import jalali
 from kernel.clock import Clock
 from kernel.errors import Conflict, Invalid
+from kernel.rulings import Restriction
 from .. import events as ev
 from .people import EDUCATION_ORDER, Education, Person, PersonKind
 from .roles import Role
@@ -125,6 +127,28 @@ def check_deputy_eligibility(deputy: Person, field: str = "deputy_id") -> None:
         raise Invalid("the deputy must be a khademyar with a service code", field)
 
 
+# What a ruling of the protection committee bars from a kanoon's leadership (§6.3). The deputy holds
+# the head's powers (approves reports, decides transfers, sees the beneficiaries), so a person barred
+# from heading a kanoon does not deputise one either (docs/decisions.md).
+LEADERSHIP_BARS = {"barred_from_headship": "barred from heading a kanoon", "suspended": "suspended from membership"}
+
+
+def check_rulings(position: str, restrictions: list[Restriction], today: date, field: str) -> None:
+    """The protection committee's rulings in force on `today`, the day of the decision that makes
+    the person a kanoon's head or deputy (§6.3: rulings are "the basis of future cooperation"). A
+    ruling issued after the person was proposed counts as much as one issued before."""
+    live = [r for r in restrictions if r.kind in LEADERSHIP_BARS and r.in_force(today)]
+    if not live:
+        return
+    r = max(live, key=lambda r: r.ends_on or date.max)
+    what = LEADERSHIP_BARS[r.kind]
+    if position == "deputy" and r.kind == "barred_from_headship":
+        what += ", and so from deputising one"
+    until = f" until {jalali.format_date(r.ends_on)}" if r.ends_on else ""
+    raise Conflict(f"by a ruling of the protection committee this person is {what}{until}; "
+                   f"they cannot be made a kanoon's {position}", field)
+
+
 def check_attestations(attestations: dict) -> dict[str, bool]:
     missing = [a for a in HEAD_ATTESTATIONS if not attestations.get(a)]
     if missing:
@@ -199,6 +223,10 @@ class Kanoon(BaseModel):
                                       unit_path=unit.path, head_id=head.id, deputy_id=deputy.id,
                                       requested_by=by)]
 
+    def require_submitted(self, doing: str) -> None:
+        if self.status != KanoonStatus.submitted:
+            raise Conflict(f"only submitted requests are {doing}; this one is {self.status}", "status")
+
     def _require_draft(self) -> None:
         if self.status != KanoonStatus.draft:
             raise Conflict(f"the kanoon is {self.status}; this step belongs to its formation", "status")
@@ -235,8 +263,7 @@ class Kanoon(BaseModel):
 
     def approve(self, *, by: str, attestations: dict[str, bool], founding_date: date, head: Person,
                 clock: Clock) -> list:
-        if self.status != KanoonStatus.submitted:
-            raise Conflict(f"only submitted requests are approved; this one is {self.status}", "status")
+        self.require_submitted("approved")
         if founding_date > clock.today():
             raise Invalid("the founding date cannot be in the future", "founding_date")
         self.attestations = check_attestations(attestations)
@@ -251,8 +278,7 @@ class Kanoon(BaseModel):
         return out
 
     def reject(self, *, by: str, reason: str, clock: Clock) -> list:
-        if self.status != KanoonStatus.submitted:
-            raise Conflict(f"only submitted requests are rejected; this one is {self.status}", "status")
+        self.require_submitted("rejected")
         if not reason or len(reason.strip()) < 3:
             raise Invalid("a rejection needs its reason", "reason")
         self.status = KanoonStatus.rejected

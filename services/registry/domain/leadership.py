@@ -1,6 +1,8 @@
 """A kanoon's head and deputy (DOMAIN §2.2, §2.3): they take office when the kanoon is approved, and
 change only through a handover, which the kanoon's decider approves after the same checks as at
-formation. The role assignments are the one source of truth for who leads; the kanoon's `head_id` and
+formation. Every decision that makes someone head or deputy checks the protection committee's
+rulings in force on the day it is taken (§6.3), whatever was checked when the person was proposed.
+The role assignments are the one source of truth for who leads; the kanoon's `head_id` and
 `deputy_id` follow them in the same transaction."""
 from __future__ import annotations
 
@@ -9,9 +11,10 @@ from typing import Callable
 
 from kernel.clock import Clock
 from kernel.errors import Conflict, Invalid
+from kernel.rulings import Restriction
 from .. import events as ev
 from .kanoons import (Kanoon, KanoonStatus, MembershipPolicy, check_attestations, check_deputy_eligibility,
-                      check_head_eligibility)
+                      check_head_eligibility, check_rulings)
 from .membership import join, leave
 from .people import Person
 from .roles import Role, RoleAssignment
@@ -19,11 +22,17 @@ from .roles import Role, RoleAssignment
 POSITIONS = {"head": Role.kanoon_head, "deputy": Role.kanoon_deputy}
 
 
-def approve_formation(k: Kanoon, *, head: Person, deputy: Person, attestations: dict, founding_date: date,
+def approve_formation(k: Kanoon, *, head: Person, deputy: Person, head_rulings: list[Restriction],
+                      deputy_rulings: list[Restriction], attestations: dict, founding_date: date,
                       policy: MembershipPolicy, previous: Callable[[str], tuple[Kanoon, MembershipPolicy]],
                       by: str, clock: Clock) -> tuple[list[RoleAssignment], list]:
     """Approve a submitted kanoon: the head and deputy become its first members (leaving any kanoon
-    they were in; `previous(kanoon_id)` loads it with its policy) and take their roles."""
+    they were in; `previous(kanoon_id)` loads it with its policy) and take their roles.
+    `head_rulings`, `deputy_rulings`: the committee's rulings about each, checked as of today — a
+    request filed before a ruling is not approved after it."""
+    k.require_submitted("approved")
+    check_rulings("head", head_rulings, clock.today(), "head_id")
+    check_rulings("deputy", deputy_rulings, clock.today(), "deputy_id")
     out = k.approve(by=by, attestations=attestations, founding_date=founding_date, head=head, clock=clock)
     assignments = []
     for person, role in ((head, Role.kanoon_head), (deputy, Role.kanoon_deputy)):
@@ -40,9 +49,11 @@ def approve_formation(k: Kanoon, *, head: Person, deputy: Person, attestations: 
 
 
 def hand_over(k: Kanoon, position: str, *, successor: Person, current: RoleAssignment | None,
-              attestations: dict, by: str, clock: Clock) -> tuple[RoleAssignment, list]:
+              restrictions: list[Restriction], attestations: dict, by: str, clock: Clock
+              ) -> tuple[RoleAssignment, list]:
     """The head's or deputy's office passes to `successor`, a member of the kanoon who meets §2.3
-    (a head's attested items recorded anew); the current holder's role ends with the same event. One
+    (a head's attested items recorded anew) and whom no ruling in force today (`restrictions`, the
+    committee's rulings about them) bars; the current holder's role ends with the same event. One
     person holds one office: to make the deputy head, name a new deputy first."""
     if position not in POSITIONS:
         raise Invalid("position is head or deputy", "position")
@@ -64,6 +75,7 @@ def hand_over(k: Kanoon, position: str, *, successor: Person, current: RoleAssig
         recorded = check_attestations(attestations)
     else:
         check_deputy_eligibility(successor, "person_id")
+    check_rulings(position, restrictions, clock.today(), "person_id")
     out = []
     if current is not None:
         out += current.revoke(clock)
