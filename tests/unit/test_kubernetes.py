@@ -200,7 +200,7 @@ def test_the_settings_are_compose_s_and_hold_no_secret():
     assert config == {**{n: m.group(1) for n, m in defaults.items() if m}, "METRICS_PORT": str(topology.METRICS_PORT)}
     assert config["ENVIRONMENT"] == "production" and config["LOG_FORMAT"] == "json"
     required = {n for n, m in defaults.items() if not m}
-    assert required == {"JWT_SECRET", "DATA_KEYS"}
+    assert required == {"JWT_SECRET", "DATA_KEYS", "CALLER_VERIFY_KEYS"}
     for s in (*topology.NAMES, topology.GATEWAY.name):
         assert required <= set(secret_data()[k8s.secret_name(s)]), f"{s} needs {required} from its Secret"
     for doc in documents():
@@ -239,9 +239,10 @@ def test_each_process_reads_its_own_secret_alone_which_holds_its_own_passwords()
     data = secret_data()
     for s in topology.SERVICES:
         secret = k8s.secret_name(s.name)
-        assert set(data[secret]) == {"AMQP_PASSWORD", "MONGO_PASSWORD", "JWT_SECRET", "DATA_KEYS"}
+        assert set(data[secret]) == {"AMQP_PASSWORD", "MONGO_PASSWORD", "JWT_SECRET", "DATA_KEYS", "CALLER_VERIFY_KEYS"}
         assert secrets_read(find("Deployment", s.name)) == {secret}
-    assert set(data["khadem-gateway"]) == {"AMQP_PASSWORD", "JWT_SECRET", "DATA_KEYS", "PROXY_SECRET"}
+    assert set(data["khadem-gateway"]) == {"AMQP_PASSWORD", "JWT_SECRET", "DATA_KEYS", "PROXY_SECRET",
+                                                   "CALLER_VERIFY_KEYS", "CALLER_SIGNING_KEY"}
     assert secrets_read(find("Deployment", "gateway")) == {"khadem-gateway"}
     assert set(data["khadem-web"]) == {"PROXY_SECRET"}
     assert secrets_read(find("Deployment", "web")) == {"khadem-web"}
