@@ -19,10 +19,12 @@
 
 What it started is written to <data>/topology.json (addresses, ports, pids' names; readable by its
 owner only: it holds the stores' administrator's address), for the tests, the benchmarks and
-operators' tools. A process that dies afterwards is started again after a back-off (1 s, doubling up
-to 30 s), the reason printed; five deaths of one process within a minute is a crash loop, which stops
-everything. Ctrl-C or SIGTERM stops them all, gateways first, stores last; with `--throwaway` the
-run's virtual host and broker users are deleted too (the tests' runs).
+operators' tools. A process that dies afterwards (a service, a gateway, a store alike) is started
+again after a back-off (1 s, doubling up to 30 s), the reason printed; five deaths of its own making
+(not kills from outside) of one process within a minute is a crash loop: that process alone is left
+stopped for CRASH_LOOP_PAUSE_SECONDS (300), said loudly, then tried again; nothing else is stopped
+(devenv/restarts.py). Ctrl-C or SIGTERM stops them all, gateways first, stores last; with
+`--throwaway` the run's virtual host and broker users are deleted too (the tests' runs).
 
 Development shortcut (named in the README): MONGO_URI set runs every service on that one MongoDB.
 """
@@ -45,7 +47,7 @@ from ops import topology
 from . import rabbit, secrets, store
 from .indexes import each_in_a_thread
 from .ports import bindable, free_port
-from .restarts import RestartPolicy
+from .restarts import RestartPolicy, killed_from_outside
 
 # eventlet announces its deprecation and nameko imports pkg_resources: both known, both harmless here.
 QUIET_WARNINGS = "ignore::DeprecationWarning,ignore::UserWarning"
@@ -55,7 +57,7 @@ DEFAULT_ADMIN_URI = "amqp://guest:guest@127.0.0.1:5672/"
 # What the runner itself reads; never handed to a process as is.
 RUNNER_ONLY = {"AMQP_URI", "MONGO_URI", "RABBITMQ_ADMIN_URI", "RABBITMQ_API", "RABBITMQ_VHOST",
                "RABBITMQ_USER_PREFIX", "RABBITMQ_USER", "RABBITMQ_PASSWORD", "KHADEM_ADMIN_PASSWORD",
-               "MONGO_ADMIN_PASSWORD"}
+               "MONGO_ADMIN_PASSWORD", "CRASH_LOOP_PAUSE_SECONDS"}
 
 
 def amqp_uri(admin_uri: str, user: str, password: str, vhost: str) -> str:
@@ -81,6 +83,9 @@ class Runner:
         self.commands: dict[str, tuple[list[str], dict]] = {}
         self.policies: dict[str, RestartPolicy] = {}
         self.pending: dict[str, float] = {}   # name → when to restart it
+        self.held: dict[str, bool] = {}       # name → waiting out a crash loop's pause
+        # How long a crash-looping process is left stopped before it is tried again (devenv/restarts.py).
+        self.crash_loop_pause = float(env.get("CRASH_LOOP_PAUSE_SECONDS") or 300)
         self.topology: dict = {}
         self.broker_ready = False
         self._lock = threading.Lock()
@@ -342,29 +347,37 @@ class Runner:
         self.teardown_broker()
 
     def supervise(self) -> None:
-        """Like a supervisor: a process that dies is started again after a back-off, with why in the
-        output; a crash loop (devenv/restarts.py) stops everything, so that someone looks."""
+        """Like a supervisor, for as long as the run lasts: a process that dies is started again after
+        its back-off, with why in the output; a crash loop (devenv/restarts.py) holds that process
+        alone for the pause, loudly, and tries it again after; nothing else is ever stopped."""
         while True:
-            now = time.monotonic()
-            for name, p in list(self.procs):
-                if name in self.pending or p.poll() is None:
-                    continue
-                policy = self.policies.setdefault(name, RestartPolicy())
-                delay = policy.died(now)
-                how = f"killed by signal {-p.returncode}" if p.returncode < 0 else f"exited with {p.returncode}"
-                if delay is None:
-                    raise SystemExit(f"run: {name} {how}, its {policy.limit}th death within {policy.window:.0f}s: "
-                                     f"a crash loop; stopping everything (see {self.logs / (name + '.log')})")
-                print(f"run: {name} {how}; restarting it in {delay:.0f}s (see {self.logs / (name + '.log')})",
-                      flush=True)
-                self.pending[name] = now + delay
-            for name, at in list(self.pending.items()):
-                if now >= at:
-                    del self.pending[name]
-                    cmd, env = self.commands[name]
-                    self.spawn(name, cmd, env)
-                    print(f"run: {name} restarted", flush=True)
+            self.supervise_once(time.monotonic())
             time.sleep(0.5)
+
+    def supervise_once(self, now: float) -> None:
+        for name, p in list(self.procs):
+            if name in self.pending or p.poll() is None:
+                continue
+            policy = self.policies.setdefault(name, RestartPolicy(pause=self.crash_loop_pause))
+            restart = policy.died(now, killed=killed_from_outside(p.returncode))
+            how = f"killed by signal {-p.returncode}" if p.returncode < 0 else f"exited with {p.returncode}"
+            log = self.logs / (name + ".log")
+            if restart.crash_loop:
+                bar = "!" * 100
+                print(f"{bar}\nrun: CRASH LOOP: {name} {how}, its {policy.limit}th death of its own within "
+                      f"{policy.window:.0f}s. It is NOT restarted for {restart.delay:.0f}s (then tried again); "
+                      f"every other process keeps running. Its log: {log}\n{bar}", flush=True)
+            else:
+                print(f"run: {name} {how}; restarting it in {restart.delay:.0f}s (see {log})", flush=True)
+            self.pending[name] = now + restart.delay
+            self.held[name] = restart.crash_loop
+        for name, at in list(self.pending.items()):
+            if now >= at:
+                del self.pending[name]
+                cmd, env = self.commands[name]
+                self.spawn(name, cmd, env)
+                print(f"run: {name} restarted" + (" after its crash-loop pause" if self.held.pop(name, False) else ""),
+                      flush=True)
 
 
 def main() -> None:

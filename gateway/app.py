@@ -7,6 +7,7 @@ import logging
 import os
 import time
 from contextlib import asynccontextmanager
+from datetime import datetime, timezone
 from typing import Annotated
 
 from fastapi import Depends, FastAPI, Request
@@ -19,10 +20,11 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, H
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException
 
-from kernel import logs
+from kernel import logs, loops
 from kernel.access import Actor
 from kernel.caller import Signer
 from kernel.errors import DomainError, TooManyRequests, Unavailable
+from kernel.metrics import LoopCollector
 from kernel.settings import load_settings
 
 from . import export, responses
@@ -35,6 +37,33 @@ from .rpc import RpcPool
 log = logging.getLogger("gateway")
 
 SERVICES = ("registry", "reports", "finance", "oversight", "festival", "secretariat")
+
+
+def loop_problems(states: dict) -> list[str]:
+    """The managed loops (kernel.loops, by name: their `view()`) failing persistently, and why."""
+    return [f"{name} failing for {_since(v.get('failing_since'))} ({v.get('consecutive_failures')} passes in a "
+            f"row): {v.get('last_error')}" for name, v in sorted(states.items()) if v.get("failing")]
+
+
+def _since(iso: str | None) -> str:
+    try:
+        return f"{(datetime.now(timezone.utc) - datetime.fromisoformat(iso)).total_seconds():.0f}s"
+    except (TypeError, ValueError):
+        return "a while"
+
+
+def service_problems(ping: dict) -> list[str]:
+    """Why a service that answered its `ping` (kernel.service) is degraded: its store takes no write,
+    one of its loops fails persistently, or its relay is stalled. Empty: it is well."""
+    out = []
+    if not ping.get("store"):
+        out.append(f"its store takes no write ({ping.get('store_error') or 'no answer'})")
+    out += [f"loop {p}" for p in loop_problems(ping.get("loops") or {})]
+    relay = ping.get("relay") or {}
+    if relay.get("stalled"):
+        out.append(f"relay stalled: an event has been pending for {relay.get('oldest_pending_seconds', 0):.0f}s "
+                   f"(RELAY_STALL_SECONDS {relay.get('stall_seconds', 0):g})")
+    return out
 
 
 class Token(BaseModel):
@@ -50,6 +79,7 @@ def create_app(settings=None, start_pool: bool = True) -> FastAPI:
                              registry=metrics)
     rpc_calls = Counter("khadem_rpc_calls", "RPCs the gateway sent", ["service", "method"], registry=metrics)
     latency = Histogram("khadem_http_request_seconds", "HTTP request latency", ["route"], registry=metrics)
+    metrics.register(LoopCollector(("gateway",)))   # its own managed loops' states (kernel.loops)
 
     signer = Signer.from_settings(settings)   # the gateway's key: refused at once if missing in production
 
@@ -59,7 +89,8 @@ def create_app(settings=None, start_pool: bool = True) -> FastAPI:
             logs.configure(os.environ.get("LOG_LEVEL", "INFO"), settings.log_format)
         pool = RpcPool(settings.amqp_uri, settings.rpc_pool_size, settings.rpc_timeout_seconds,
                        on_call=lambda service, method: rpc_calls.labels(service, method).inc(), signer=signer)
-        identities = Identities(settings.amqp_uri, settings.actor_cache_seconds)
+        identities = Identities(settings.amqp_uri, settings.actor_cache_seconds,
+                                failing_after=settings.loop_failing_seconds)
         if start_pool:
             pool.start()
             identities.start()
@@ -181,27 +212,42 @@ def create_app(settings=None, start_pool: bool = True) -> FastAPI:
         return JSONResponse({"status": "ok" if live else "down"}, status_code=200 if live else 503)
 
     @app.get("/health", tags=["operations"], response_model=responses.Health,
-             responses={503: {"model": responses.Health, "description": "something is down"}})
+             responses={503: {"model": responses.Health, "description": "something is down or failing"}})
     def health(request: Request):
-        """The bus, each service, and its store taking a write (a heartbeat transaction); 503 when
-        any of them is not answering."""
+        """The bus, each service, and its store taking a write (a heartbeat transaction); 503
+        "degraded" when any of them is not answering, or a service's managed loop (a folder, its
+        relay, a job runner, its housekeeping or a periodic duty) has been failing persistently
+        (LOOP_FAILING_SECONDS), or its relay is stalled (an event pending longer than
+        RELAY_STALL_SECONDS), or this gateway's own listener of the registry's events is failing.
+        `reasons` names the service and why."""
         pool = request.app.state.rpc
-        out = {"status": "ok", "bus": "ok", "connections": pool.live, "services": {}}
+        out = {"status": "ok", "bus": "ok", "connections": pool.live, "services": {}, "reasons": []}
         if pool.live == 0:
             out["bus"] = f"down: {pool.last_error or 'no connection'}"
+            out["reasons"].append(f"bus: {out['bus']}")
         for name in SERVICES if pool.live else ():
             context = {"request_id": request.state.request_id, "deadline": time.time() + 5}
             try:
                 ping = pool.call(context, name, "ping")
-                out["services"][name] = {"status": "ok", "store": "ok" if ping.get("store") else "down"}
-                if not ping.get("store"):
-                    out["services"][name]["store_error"] = ping.get("store_error")
-                else:
-                    out["services"][name]["store_write_ms"] = ping.get("store_write_ms")
             except Exception as exc:
                 out["services"][name] = {"status": f"down: {type(exc).__name__}"}
-        if out["bus"] != "ok" or len(out["services"]) < len(SERVICES) or any(s.get("status") != "ok" or s.get("store") != "ok"
-                                     for s in out["services"].values()):
+                out["reasons"].append(f"{name}: not answering ({type(exc).__name__})")
+                continue
+            problems = service_problems(ping)
+            entry = out["services"][name] = {"status": "degraded" if problems else "ok",
+                                             "store": "ok" if ping.get("store") else "down"}
+            if not ping.get("store"):
+                entry["store_error"] = ping.get("store_error")
+            else:
+                entry["store_write_ms"] = ping.get("store_write_ms")
+            if "oldest_pending_seconds" in (ping.get("relay") or {}):
+                entry["relay_oldest_pending_seconds"] = ping["relay"]["oldest_pending_seconds"]
+            if problems:
+                entry["reasons"] = problems
+                out["reasons"] += [f"{name}: {p}" for p in problems]
+        out["reasons"] += [f"gateway: {p}" for p in loop_problems(
+            {s.loop: s.view() for s in loops.states("gateway")})]
+        if out["reasons"] or out["bus"] != "ok" or len(out["services"]) < len(SERVICES):
             out["status"] = "degraded"
         return JSONResponse(out, status_code=200 if out["status"] == "ok" else 503)
 

@@ -11,7 +11,9 @@ the actors it has fetched and forgets **all of them**:
   its own change at once, before the event arrives);
 - when the date changes (a role may start or end on a date), and after `ttl` seconds in any case;
 - whenever the event queue is not being heard (not yet connected, connection lost): nothing is
-  remembered or served from memory then, every request asks the registry.
+  remembered or served from memory then, every request asks the registry. The listener is a managed
+  loop (kernel.loops): it connects again after a back-off, and a listener failing persistently shows
+  in the gateway's `/health` and `/metrics` (`gateway` `identities`).
 
 A fetch that was under way while something was forgotten is not kept (`ticket`/`put`): it may have
 read the registry before the change. Services never rely on this: each resolves the caller's roles
@@ -28,14 +30,14 @@ import uuid
 from kombu import Connection, Consumer, Queue
 from nameko.standalone.events import get_event_exchange
 
-from kernel import jalali
+from kernel import jalali, loops
 from kernel.access import Actor
 
 log = logging.getLogger(__name__)
 
 
 class Identities:
-    def __init__(self, amqp_uri: str, ttl: float, max_entries: int = 100_000):
+    def __init__(self, amqp_uri: str, ttl: float, max_entries: int = 100_000, failing_after: float | None = None):
         self.amqp_uri = amqp_uri
         self.ttl = ttl
         self.max_entries = max_entries
@@ -47,6 +49,7 @@ class Identities:
         self._thread: threading.Thread | None = None
         self.queue_name: str | None = None   # the queue heard now
         self.forgotten = 0   # how many times everything was forgotten (for the tests and the metrics)
+        self.loop = loops.state("gateway", "identities", failing_after)
 
     @property
     def enabled(self) -> bool:
@@ -119,30 +122,33 @@ class Identities:
         self.forget_all()
 
     def _run(self) -> None:
-        backoff = 0.2
+        # A managed loop (kernel.loops): whatever a session with the broker ends with, the listener
+        # backs off (0.2 s doubling to 5 s) and connects again; its state is in /health and /metrics.
+        loops.run(self.loop, self._listen, self._stopping, first=0.2, most=5.0)
+
+    def _listen(self) -> None:
+        """One session: connect, bind a queue of this process's own, hear events until stopped or
+        until the connection fails (raised)."""
         exchange = get_event_exchange("registry", {})
         exchange.passive = True   # the registry's; bound to, never declared here (ops/topology.py declares it)
-        while not self._stopping.is_set():
-            try:
-                with Connection(self.amqp_uri, heartbeat=10, connect_timeout=5) as conn:
-                    channel = conn.channel()
-                    self.queue_name = f"gateway-identities-{uuid.uuid4().hex[:12]}"
-                    queue = Queue(self.queue_name, exchange=exchange, routing_key="#",
-                                  auto_delete=True, durable=False, queue_arguments={"x-expires": 60_000})
-                    with Consumer(channel, [queue], on_message=self._on_message, no_ack=True):
-                        self._set_listening(True)
-                        backoff = 0.2
-                        while not self._stopping.is_set():
-                            try:
-                                conn.drain_events(timeout=1.0)
-                            except socket.timeout:
-                                pass
-                            conn.heartbeat_check()   # also while events keep coming (it paces itself)
-            except Exception as exc:
-                if not self._stopping.is_set():
-                    log.warning("not hearing the registry's events (%s: %s); every request asks the registry "
-                                "until they are heard again", type(exc).__name__, exc)
-            finally:
-                self._set_listening(False)
-            self._stopping.wait(backoff)
-            backoff = min(backoff * 2, 5.0)
+        try:
+            with Connection(self.amqp_uri, heartbeat=10, connect_timeout=5) as conn:
+                channel = conn.channel()
+                self.queue_name = f"gateway-identities-{uuid.uuid4().hex[:12]}"
+                queue = Queue(self.queue_name, exchange=exchange, routing_key="#",
+                              auto_delete=True, durable=False, queue_arguments={"x-expires": 60_000})
+                with Consumer(channel, [queue], on_message=self._on_message, no_ack=True):
+                    self._set_listening(True)
+                    self.loop.succeeded()
+                    while not self._stopping.is_set():
+                        try:
+                            conn.drain_events(timeout=1.0)
+                        except socket.timeout:
+                            pass
+                        conn.heartbeat_check()   # also while events keep coming (it paces itself)
+        except Exception:
+            if self._stopping.is_set():
+                return   # the connection closed under a stopping gateway: no failure
+            raise        # not heard until the next session: every request asks the registry meanwhile
+        finally:
+            self._set_listening(False)

@@ -538,9 +538,11 @@ class Live(BaseModel):
 
 class ServiceHealth(BaseModel):
     model_config = OPEN
-    status: str
+    status: str                                   # ok | degraded | down: <why>
     store: str | None = None
     store_write_ms: float | None = None
+    relay_oldest_pending_seconds: float | None = None
+    reasons: list[str] | None = None              # why degraded: its store, a loop failing, its relay stalled
 
 
 class Health(BaseModel):
@@ -549,6 +551,7 @@ class Health(BaseModel):
     bus: str
     connections: int
     services: dict[str, ServiceHealth]
+    reasons: list[str] = []                       # "<service>: <why>" for everything degraded
 
 
 class Router(APIRouter):

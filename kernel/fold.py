@@ -8,6 +8,13 @@ nothing to conflict on), and a folder — one per service at a time, by lease �
 deltas in batches, sums them per target document and applies each batch in one short transaction.
 The read model lags by a fold (a fraction of a second); a crash between folds loses nothing (the
 deltas stay until the transaction that applied them deletes them).
+
+The fold is a managed loop (kernel.loops): a pass that fails — the store busy with the documents a
+killed process's transaction still holds (`Unavailable`, up to the store's 60 s), the store or the
+broker away, a fault in `apply` — is reported in the loop's state (`<container>.fold-<name>`: the
+service's `ping`, /health, `khadem_loop_*`) and tried again after a back-off; the deltas wait, none
+is lost, and the process goes on (before, such a fault ended the fold's thread, and nameko the
+process with it).
 """
 from __future__ import annotations
 
@@ -20,8 +27,9 @@ from datetime import datetime, timedelta, timezone
 from typing import Callable
 
 from nameko.extensions import DependencyProvider
-from pymongo.errors import DuplicateKeyError, PyMongoError
+from pymongo.errors import DuplicateKeyError
 
+from . import loops
 from .messaging import owner_of
 from .settings import load_settings
 from .store import Db, Store
@@ -55,6 +63,9 @@ class Folder(DependencyProvider):
         self.kicked = threading.Event()
         self.stopping = threading.Event()
         self.store.db[self.deltas].create_index("at")
+        self.loop = loops.state(owner_of(self.container), f"{self.container.service_name}.fold-{self.name}",
+                                settings.loop_failing_seconds)
+        self._wait = self.interval
 
     def start(self):
         self.container.spawn_managed_thread(self._loop, identifier=f"fold-{self.name}")
@@ -76,22 +87,20 @@ class Folder(DependencyProvider):
         self.kick()  # a handler may have recorded a delta: fold it now, not at the next tick
 
     def _loop(self) -> None:
+        loops.run(self.loop, self._pass, self.stopping)
+
+    def _pass(self) -> None:
         # Idle, the folder looks less and less often (up to IDLE_MAX seconds): asking an empty but
         # much-written collection for its first document costs the local store a scan of what was
         # deleted. A handler of this process kicks it at once; another instance's deltas wait at
         # most IDLE_MAX.
-        wait = self.interval
-        while not self.stopping.is_set():
-            kicked = self.kicked.wait(wait)
-            self.kicked.clear()
-            try:
-                folded = False
-                while (not self.stopping.is_set() and self.pending()
-                       and self._holds_lease() and self.fold_once()):
-                    folded = True
-                wait = self.interval if (folded or kicked) else min(wait * 2, IDLE_MAX)
-            except PyMongoError as exc:
-                log.warning("%s: folding failed, again shortly: %s", self.name, exc)
+        kicked = self.kicked.wait(self._wait)
+        self.kicked.clear()
+        folded = False
+        while (not self.stopping.is_set() and self.pending()
+               and self._holds_lease() and self.fold_once()):
+            folded = True
+        self._wait = self.interval if (folded or kicked) else min(self._wait * 2, IDLE_MAX)
 
     def pending(self) -> bool:
         """A read first, so that an idle folder writes nothing (not even its lease)."""

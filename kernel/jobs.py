@@ -13,6 +13,11 @@ often a run is cut short. A service subclasses `ChunkJobs` with:
   had its chunks from the start;
 - `record(tx, job, chunk, cursor)`: one chunk, in the caller's transaction, which must move the job's
   cursor from `cursor` (see `advance`).
+
+The runner and each job's lease keeper are managed loops (kernel.loops: `<container>.<JOBS>-runner`,
+`<container>.<JOBS>-lease`): whatever a pass raises (the store busy or away, the broker, a fault of
+ours) is reported in health and metrics and tried again after a back-off, never the end of the
+service's process; a job cut short by it is claimed again, from its cursor, at the next pass.
 """
 from __future__ import annotations
 
@@ -27,6 +32,7 @@ from nameko.extensions import DependencyProvider
 from pymongo import ReturnDocument
 from pymongo.errors import PyMongoError
 
+from . import loops
 from .errors import Conflict, DomainError
 from .messaging import owner_of
 from .settings import load_settings
@@ -48,6 +54,9 @@ class ChunkJobs(DependencyProvider):
         self.me = f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
         self.kicked = threading.Event()
         self.stopping = threading.Event()
+        name = f"{self.container.service_name}.{self.JOBS}"
+        self.runner_loop = loops.state(self.service, f"{name}-runner", settings.loop_failing_seconds)
+        self.lease_loop = loops.state(self.service, f"{name}-lease", settings.loop_failing_seconds)
 
     def start(self):
         self.container.spawn_managed_thread(self._loop, identifier=f"{self.JOBS}-runner")
@@ -83,17 +92,13 @@ class ChunkJobs(DependencyProvider):
     # -- the loop
 
     def _loop(self) -> None:
-        while not self.stopping.is_set():
-            self.kicked.wait(self.POLL_SECONDS)
-            self.kicked.clear()
-            try:
-                while not self.stopping.is_set() and self.run_once():
-                    pass
-            except (PyMongoError, DomainError) as exc:
-                log.warning("%s: a pass failed, again shortly: %s", self.JOBS, exc)
-            except Exception:   # a fault of ours: logged, never the end of the service's process
-                log.exception("%s: a pass failed, again at the next poll", self.JOBS)
-                self.stopping.wait(self.POLL_SECONDS * 5)
+        loops.run(self.runner_loop, self._pass, self.stopping, first=self.POLL_SECONDS, most=60.0)
+
+    def _pass(self) -> None:
+        self.kicked.wait(self.POLL_SECONDS)
+        self.kicked.clear()
+        while not self.stopping.is_set() and self.run_once():
+            pass
 
     def _claim(self) -> dict | None:
         now = datetime.now(timezone.utc)
@@ -113,13 +118,16 @@ class ChunkJobs(DependencyProvider):
     def _keep_lease(self, job_id: str, done: threading.Event, lost: threading.Event) -> None:
         """Renew the job's lease every third of it until `done` (or until it was lost)."""
         every = self.lease.total_seconds() / 3
-        while not done.wait(every):
-            try:
-                if self._renew(job_id) is None:
-                    lost.set()
-                    return
-            except PyMongoError as exc:
-                log.warning("%s %s: renewing the lease failed: %s", self.JOBS, job_id, exc)
+
+        def renew():
+            if done.wait(0 if self.lease_loop.consecutive_failures else every):
+                return loops.STOP
+            if self._renew(job_id) is None:
+                lost.set()
+                return loops.STOP
+        # A failed renewal is tried again sooner than the next third (1 s doubling, at most a third).
+        loops.run(self.lease_loop, renew, done, first=min(1.0, every), most=every)
+        self.lease_loop.ended()
 
     def run_once(self) -> bool:
         job = self._claim()

@@ -10,7 +10,12 @@
 - gauges the housekeeping loop reads from the store every HEARTBEAT_SECONDS:
   `khadem_outbox_pending`, `khadem_outbox_oldest_pending_seconds` (how long the oldest unsent event
   has waited: a relay that cannot publish shows here first), `khadem_parked_messages`,
-  `khadem_inbox_rows`.
+  `khadem_inbox_rows`;
+- every managed loop's state (kernel.loops), read at each scrape (`LoopCollector`):
+  `khadem_loop_failures_total{service,loop}` (passes that raised), `khadem_loop_consecutive_failures`,
+  `khadem_loop_failing` (1 while failing persistently: what `/health` calls degraded) and
+  `khadem_loop_last_success_timestamp_seconds` (0: never yet). The gateway serves the same for its own
+  loops (its identity listener) on its `/metrics`.
 
 One registry per process (a service's RPC container and its handlers' container share it); the
 instruments are made at import, the HTTP server only when a service starts.
@@ -21,6 +26,10 @@ import logging
 import threading
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+from prometheus_client.registry import Collector
+
+from . import loops
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +52,36 @@ OUTBOX_AGE = Gauge("khadem_outbox_oldest_pending_seconds", "Age of the oldest un
                    registry=REGISTRY)
 PARKED = Gauge("khadem_parked_messages", "Messages parked, waiting for an operator", ["service"], registry=REGISTRY)
 INBOX = Gauge("khadem_inbox_rows", "Event ids remembered as applied", ["service"], registry=REGISTRY)
+
+
+
+class LoopCollector(Collector):
+    """The managed loops' states of this process (of `services`, when given), as they are now."""
+
+    def __init__(self, services: tuple[str, ...] | None = None):
+        self.services = services
+
+    def collect(self):
+        labels = ["service", "loop"]
+        failures = CounterMetricFamily("khadem_loop_failures", "Passes of a managed loop that raised", labels=labels)
+        row = GaugeMetricFamily("khadem_loop_consecutive_failures", "Passes of a managed loop failed in a row",
+                                labels=labels)
+        failing = GaugeMetricFamily("khadem_loop_failing", "1 while a managed loop fails persistently",
+                                    labels=labels)
+        success = GaugeMetricFamily("khadem_loop_last_success_timestamp_seconds",
+                                    "When a managed loop's last pass succeeded (0: never)", labels=labels)
+        for s in loops.states():
+            if self.services is not None and s.service not in self.services:
+                continue
+            key = [s.service, s.loop]
+            failures.add_metric(key, s.failures_total)
+            row.add_metric(key, s.consecutive_failures)
+            failing.add_metric(key, 1 if s.failing() else 0)
+            success.add_metric(key, s.last_success_at.timestamp() if s.last_success_at else 0)
+        return [failures, row, failing, success]
+
+
+REGISTRY.register(LoopCollector())
 
 _served: int | None = None
 _lock = threading.Lock()

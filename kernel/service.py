@@ -30,8 +30,8 @@ from .caller import HEADER as CALLER_HEADER, Verifier
 from .errors import EXPECTED, Forbidden, NotFound, Unauthenticated
 from .messaging import ATTEMPTS_HEADER, SafeQueueConsumer, owner_of, register_errors, rpc_queue
 from .relay import OutboxRelay, ReplayRunner, create_replay_job, job_view
-from .settings import load_settings
-from . import logs, metrics
+from .settings import cached_settings, load_settings
+from . import logs, loops, metrics
 from .clock import SYSTEM as clock
 from .store import IdempotencyKey, Store, strip_ids
 
@@ -195,7 +195,12 @@ class StoreProvider(DependencyProvider):
     the others see it moved and wait. Beside them every service has two duties of its own: the
     hourly purge of old inbox rows and idempotency keys, and the pruning of events sent longer ago
     than OUTBOX_RETENTION_DAYS. A duty must still be idempotent: one whose instance dies midway is
-    run again at the next period."""
+    run again at the next period.
+
+    The relay, the replays and the housekeeping are managed loops (kernel.loops:
+    `<container>.outbox-relay`, `.outbox-replay`, `.housekeeping`, and `.duty:<name>` for each duty):
+    nothing the store or the broker raises ends them or the process; each failure is logged,
+    counted and followed by a back-off, and `ping` reports their state."""
 
     def __init__(self, indexes=None, on_start=None, relay: bool = True, periodic: dict | None = None, **kwargs):
         self.indexes = indexes
@@ -218,6 +223,11 @@ class StoreProvider(DependencyProvider):
         self.kick = threading.Event()
         self.stopping = threading.Event()
         self.who = f"{self.container.service_name}@{socket.gethostname()}:{os.getpid()}"
+        name, after = self.container.service_name, self.settings.loop_failing_seconds
+        self.relay_loop = loops.state(self.service, f"{name}.outbox-relay", after)
+        self.replay_loop = loops.state(self.service, f"{name}.outbox-replay", after)
+        self.housekeeping_loop = loops.state(self.service, f"{name}.housekeeping", after)
+        self.duty_states = {duty: loops.state(self.service, f"{name}.duty:{duty}", after) for duty in self.periodic}
         # Here, not in start(): nameko starts every extension at once, and no entrypoint may take a
         # request before the indexes and the service's own data are in place.
         self.store.ensure_kernel_indexes()
@@ -244,49 +254,53 @@ class StoreProvider(DependencyProvider):
         self.stop()
 
     def _relay_loop(self):
-        while not self.stopping.is_set():
+        def relay_pass():
             self.kick.wait(self.settings.outbox_poll_seconds)
             self.kick.clear()
-            try:
-                self.relay.flush()
-            except Exception:
-                log.exception("outbox relay pass failed; retrying on the next pass")
+            self.relay.flush()
+        loops.run(self.relay_loop, relay_pass, self.stopping, first=self.settings.outbox_poll_seconds)
         self.relay.close()
 
     def _replay_loop(self):
-        while not self.stopping.wait(2.0):
-            try:
-                while self.replays.run_once(self.stopping):
-                    pass
-            except Exception:
-                log.exception("replay pass failed; retrying")
+        def replay_pass():
+            if self.stopping.wait(2.0):
+                return loops.STOP
+            while self.replays.run_once(self.stopping):
+                pass
+        loops.run(self.replay_loop, replay_pass, self.stopping, first=2.0)
 
     def _housekeeping_loop(self):
-        while not self.stopping.is_set():
-            for name, (every, job) in self.periodic.items():
-                seconds = every(self.settings) if callable(every) else every
-                try:
-                    if not self.store.claim_period(f"{self.service}:{name}", seconds, self.who):
-                        continue
-                except Exception as exc:
-                    log.warning("periodic duty %s: could not claim its period: %s", name, exc)
-                    continue
-                started = time.perf_counter()
-                try:
-                    job(self.store)
-                    metrics.periodic_run(self.service, name, time.perf_counter() - started, failed=False)
-                except Exception:
-                    metrics.periodic_run(self.service, name, time.perf_counter() - started, failed=True)
-                    log.exception("periodic duty %s failed; again in %s s", name, seconds)
+        loops.run(self.housekeeping_loop, self._housekeeping_pass, self.stopping,
+                  first=1.0, most=max(5.0, self.settings.heartbeat_seconds))
+
+    def _housekeeping_pass(self):
+        """The periodic duties that are due (each one's outcome in its own state), then the heartbeat
+        transaction (its failure is the pass's), then a wait of HEARTBEAT_SECONDS."""
+        for name, (every, job) in self.periodic.items():
+            duty = self.duty_states[name]
+            seconds = every(self.settings) if callable(every) else every
             try:
-                with pymongo.timeout(max(2.0, self.settings.heartbeat_seconds)):
-                    self.store.heartbeat(self.who)
-                    if self.with_relay:
-                        self._read_gauges()
-                heartbeat(self.settings.health_file)
+                if not self.store.claim_period(f"{self.service}:{name}", seconds, self.who):
+                    continue
             except Exception as exc:
-                log.warning("heartbeat transaction failed: %s", exc)
-            self.stopping.wait(self.settings.heartbeat_seconds)
+                duty.failed(exc)
+                log.warning("periodic duty %s: could not claim its period: %s", name, exc)
+                continue
+            started = time.perf_counter()
+            try:
+                job(self.store)
+                duty.succeeded()
+                metrics.periodic_run(self.service, name, time.perf_counter() - started, failed=False)
+            except Exception as exc:
+                duty.failed(exc)
+                metrics.periodic_run(self.service, name, time.perf_counter() - started, failed=True)
+                log.exception("periodic duty %s failed; again in %s s", name, seconds)
+        with pymongo.timeout(max(2.0, self.settings.heartbeat_seconds)):
+            self.store.heartbeat(self.who)
+            if self.with_relay:
+                self._read_gauges()
+        heartbeat(self.settings.health_file)
+        self.stopping.wait(self.settings.heartbeat_seconds)
 
     def _read_gauges(self) -> None:
         db = self.store.db
@@ -457,7 +471,11 @@ class OperatorRpc:
 
     @rpc
     def ping(self) -> dict:
-        """Liveness of this service and of its store: a write transaction on a heartbeat document."""
+        """Liveness of this service and of its store (a write transaction on a heartbeat document),
+        the state of this process's managed loops (kernel.loops: `failing` once they have failed
+        persistently) and the relay's staleness: the age of the oldest event still pending, `stalled`
+        past RELAY_STALL_SECONDS (any instance's relay would have published it by then)."""
+        settings = cached_settings()
         out = {"service": self.name, "store": False, "at": _now().isoformat()}
         t0 = time.perf_counter()
         try:
@@ -466,7 +484,18 @@ class OperatorRpc:
             out["store"] = True
             out["store_write_ms"] = round((time.perf_counter() - t0) * 1000, 1)
         except Exception as exc:
-            out["store_error"] = f"{type(exc).__name__}: {exc}"[:300]
+            out["store_error"] = loops.describe(exc)
+        out["loops"] = {s.loop: s.view() for s in loops.states(getattr(self, "owner", None) or self.name)}
+        relay = out["relay"] = {"stall_seconds": settings.relay_stall_seconds}
+        try:
+            with pymongo.timeout(3):
+                oldest = self.store.db.outbox.find_one({"status": "pending"}, {"created_at": 1},
+                                                       sort=[("status", 1), ("created_at", 1), ("seq", 1)])
+            age = (_now() - oldest["created_at"]).total_seconds() if oldest else 0.0
+            relay["oldest_pending_seconds"] = round(age, 1)
+            relay["stalled"] = age > settings.relay_stall_seconds
+        except Exception as exc:
+            relay["error"] = loops.describe(exc)
         return out
 
 

@@ -21,6 +21,12 @@ class Settings(BaseSettings):
     # Outbox relay: how often unsent events are looked for when nothing kicks the relay.
     outbox_poll_seconds: float = 1.0
     outbox_lease_seconds: float = 30.0
+    # A relay is stalled (its service's `ping`, and so the gateway's /health, says "degraded") when
+    # the oldest event still pending was committed longer ago than this: nothing has published it.
+    relay_stall_seconds: float = 60.0
+    # A managed loop (a folder, a relay, a job runner, the housekeeping, a periodic duty: kernel.loops)
+    # is failing persistently, and /health "degraded", once its passes have failed in a row for this long.
+    loop_failing_seconds: float = 30.0
     # Event handlers: delays between attempts (seconds); after the last one the message is parked.
     handler_retry_delays: str = "1,5,30"
     # A handler that meets a busy store (a write conflict) retries in process for this long, then

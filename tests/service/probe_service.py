@@ -2,14 +2,19 @@
 fails on demand, a command that increments a counter, and a command that holds a transaction open
 until its process is killed — so retries, parking, redelivery, deadlines and abandoned transactions
 can be observed; and, for several instances side by side, a periodic duty (`tick`, every
-PROBE_TICK_SECONDS) and a job whose preparation takes as long as it is told. Its administrator is the
-user named by PROBE_ADMIN_USER."""
+PROBE_TICK_SECONDS) and a job whose preparation takes as long as it is told; and a folder whose
+`apply` raises, while a `faults` document says so, what the store or the broker may raise. Its
+administrator is the user named by PROBE_ADMIN_USER."""
 import os
 import time
 import uuid
 from datetime import datetime, timezone
 from pathlib import Path
 
+from kombu.exceptions import OperationalError
+
+from kernel.errors import Unavailable
+from kernel.fold import Folder
 from kernel.jobs import ChunkJobs, chunk_id
 from kernel.messaging import batch_event_handler, reliable_event_handler
 from kernel.service import ContextProvider, DomainService, StoreProvider, rpc
@@ -17,6 +22,20 @@ from kernel.service import ContextProvider, DomainService, StoreProvider, rpc
 
 def tick(store) -> None:
     store.db.ticks.insert_one({"pid": os.getpid(), "at": datetime.now(timezone.utc)})
+
+
+FAULTS = {"unavailable": lambda: Unavailable("injected: the store is busy with a conflicting change"),
+          "broker": lambda: OperationalError("injected: the broker closed the connection"),
+          "ours": lambda: KeyError("injected: a fault of ours")}
+
+
+def fold_probe(db, rows) -> None:
+    """Adds each delta to its counter, unless the `faults` document asks for a failure."""
+    fault = db.faults.find_one({"_id": "fold"})
+    if fault is not None:
+        raise FAULTS[fault["kind"]]()
+    for r in rows:
+        db.folded.update_one({"_id": r["counter"]}, {"$inc": {"n": r["n"]}}, upsert=True)
 
 
 class SlowJobs(ChunkJobs):
@@ -49,6 +68,7 @@ class ProbeService(DomainService):
     store = StoreProvider(periodic={"tick": (lambda st: float(os.environ.get("PROBE_TICK_SECONDS") or 3600), tick)})
     ctx = ContextProvider()
     jobs = SlowJobs()
+    folder = Folder("probe", "probe_deltas", fold_probe, interval=0.1)
 
     @rpc
     def whoami(self):
@@ -110,6 +130,23 @@ class ProbeService(DomainService):
             Path(marker).write_text("held")
             time.sleep(3600)
         self.store.transaction(work, deadline=time.time() + 3600)
+
+    @rpc
+    def add_delta(self, counter: str, n: int) -> None:
+        self.store.db.probe_deltas.insert_one({"_id": uuid.uuid4().hex, "counter": counter, "n": n,
+                                               "at": datetime.now(timezone.utc)})
+
+    @rpc
+    def folded(self, counter: str) -> int:
+        return (self.store.db.folded.find_one({"_id": counter}) or {}).get("n", 0)
+
+    @rpc
+    def inject_fold_fault(self, kind: str | None) -> None:
+        """The folder's `apply` raises this kind of error (FAULTS) from now on; None: no more."""
+        if kind is None:
+            self.store.db.faults.delete_one({"_id": "fold"})
+        else:
+            self.store.db.faults.replace_one({"_id": "fold"}, {"kind": kind}, upsert=True)
 
     @rpc
     def slow(self, seconds):
