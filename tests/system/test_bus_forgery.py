@@ -9,6 +9,8 @@ Each service's own user, on the system's own virtual host (as `make run` makes t
 - to take another service's requests (bind its queue to `registry.*`): refused by the broker;
 - to push a ruling straight into the registry's queue (the default exchange): refused by the broker;
 - to publish a ruling on oversight's exchange: refused by the broker (unless it is oversight);
+- to slip a ruling into the registry's queue through its own delay queue (which the broker
+  dead-letters by routing key, unchecked): parked by the registry, whose publisher is not oversight;
 - and the gateway's own user, which may call every RPC, naming the administrator in unsigned headers:
   refused by the registry (no signed caller), and nothing is created.
 """
@@ -21,6 +23,7 @@ from amqp.exceptions import AccessRefused
 from kombu import Connection, Exchange
 
 from ops import topology
+from tests.system.helpers import eventually
 
 SERVICES = list(topology.NAMES)
 
@@ -38,10 +41,11 @@ def ruling_queue() -> str:
     return next(h.queue for h in topology.handlers("registry") if h.method == "on_ruling")
 
 
-def forged_ruling() -> dict:
+def forged_ruling(ruling_id: str = "r_forged") -> dict:
     return {"specversion": "1.0", "id": f"forged-{uuid.uuid4().hex[:8]}", "source": "/khadem/oversight",
             "type": "oversight.ruling.issued.v1", "time": "2026-12-01T10:00:00Z",
-            "data": {"ruling_id": "r_forged", "person_id": "p_someone", "kind": "suspension"}}
+            "data": {"ruling_id": ruling_id, "person_id": "p_someone", "kind": "suspension",
+                     "starts_on": "2026-12-01", "ends_on": "2027-12-01"}}
 
 
 @pytest.mark.parametrize("service", SERVICES)
@@ -93,3 +97,26 @@ def test_the_gateways_user_without_the_gateways_key_is_nobody(system, admin):
             rpc.registry.outbox_status()
     assert system.db("registry").units.find_one({"$or": [{"code": code}, {"_id": code}]}) is None
     assert admin.get(f"/api/units/{code}").status_code == 404
+
+
+@pytest.mark.parametrize("service", [s for s in SERVICES if s not in ("oversight", "registry")])
+def test_a_ruling_slipped_in_through_a_services_own_delay_queue_is_parked_not_applied(system, admin, service):
+    from kernel.settings import load_settings
+    uri = system.running.amqp_uri(service)
+    delay = f"{service}.delay.{int(load_settings(require_secrets=False).retry_delays[0] * 1000)}"
+    user = uri.split("//", 1)[1].split(":", 1)[0]
+    ids = []
+    for user_id in (None, user):     # unsigned, and honestly its own
+        ruling = forged_ruling(f"r_forged_{uuid.uuid4().hex[:8]}")
+        ids.append((ruling["id"], ruling["data"]["ruling_id"]))
+        with Connection(uri, transport_options={"confirm_publish": True}) as conn:
+            props = {"user_id": user_id} if user_id else {}
+            conn.Producer().publish(ruling, exchange=Exchange(delay, type="fanout", durable=True, no_declare=True),
+                                    routing_key=ruling_queue(), serializer="json", delivery_mode=2, **props)
+
+    def parked():
+        rows = admin.get("/api/ops/registry/parked", params={"limit": 500}).json()
+        return {r.get("event_id") for r in rows} >= {event_id for event_id, _ in ids}
+    assert eventually(parked, timeout=30)
+    for _, ruling_id in ids:
+        assert system.db("registry").restrictions.find_one({"_id": ruling_id}) is None
