@@ -1,8 +1,10 @@
 """The broker users' table (ops/broker_users.py) holds exactly what the code uses, found here on another
 road: the nameko containers of every service are built (not started) and their extensions walked —
-each RPC entrypoint's queue, each event handler's queue, exchange and delay queues, the relay's
-exchange and the default exchange its retries and replays publish through —, and the gateway's
-standalone proxy and identity listener added. Then, over every name the code uses (and names it must
+each RPC entrypoint's queue, each event handler's queue, the exchanges it is bound to (its source's
+events and replay exchanges) and its delay queues, the relay's exchange and the replay exchange its
+targeted replays publish through (nothing through the default exchange: parked messages go back
+through the service's own delay queues) —, and the gateway's standalone proxy and identity listener
+added. Then, over every name the code uses (and names it must
 not reach), each user's configure, write and read rights match exactly the names it needs: nothing
 missing, nothing more. A consumer added without its rights, or a right nobody uses, fails here."""
 from __future__ import annotations
@@ -45,17 +47,21 @@ def required(service: topology.Service) -> dict[str, set[str]]:
                 ep.setup()
                 delays = {q.name for q in (*ep.retry_queues, ep.busy_queue)}
                 assert all(q.exchange.name == q.name for q in (*ep.retry_queues, ep.busy_queue))
-                assert ep.queue.exchange.passive, "a consumer binds to another's exchange, never declares it"
+                bound = {b.exchange.name for b in ep.queue.bindings}
+                assert bound == {f"{ep.source_service}.events", f"{ep.source_service}.replay"}
+                assert all(b.exchange.passive for b in ep.queue.bindings), \
+                    "a consumer binds to another's exchange, never declares it"
                 # its queue: declared, bound, consumed; its delay queues and their exchanges (one name
                 # each): declared, bound (write on the queue, read on the exchange), published to
                 need["configure"] |= {ep.queue.name, *delays}
                 need["write"] |= {ep.queue.name, *delays}
-                need["read"] |= {ep.queue.name, ep.queue.exchange.name, *delays}
+                need["read"] |= {ep.queue.name, *bound, *delays}
         for dep in container.dependencies:
             if isinstance(dep, StoreProvider) and dep.with_relay:
-                exchange = f"{topology.service(service.name).name}.events"
-                need["configure"].add(exchange)                 # the relay declares its own exchange
-                need["write"] |= {exchange, DEFAULT}            # events; parked messages and replays by queue
+                name = topology.service(service.name).name
+                need["configure"].add(f"{name}.events")         # the relay declares its own exchange
+                # events, and replays to one queue (`<service>.replay`, declared by ops/topology.py)
+                need["write"] |= {f"{name}.events", f"{name}.replay"}
     return need
 
 
@@ -69,7 +75,7 @@ def universe() -> set[str]:
     names = {"nameko-rpc", DEFAULT, REPLY, IDENTITIES, "astan.crm.members", "amq.topic", "amq.direct"}
     settings = load_settings(require_secrets=False)
     for s in topology.SERVICES:
-        names |= {f"rpc-{s.name}", f"{s.name}.events"}
+        names |= {f"rpc-{s.name}", f"{s.name}.events", f"{s.name}.replay"}
     names |= {q.name for q in topology.queues(settings)}
     return names
 
