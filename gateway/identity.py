@@ -15,6 +15,10 @@ the actors it has fetched and forgets **all of them**:
   loop (kernel.loops): it connects again after a back-off, and a listener failing persistently shows
   in the gateway's `/health` and `/metrics` (`gateway` `identities`).
 
+Only the registry's events count: a message on the queue whose AMQP `user_id` is not the registry's
+broker user (`kernel.events.publisher_refusal`, as every service's handlers apply it) is ignored and
+logged, so that nobody else's messages make this process forget — or seem to have heard a change.
+
 A fetch that was under way while something was forgotten is not kept (`ticket`/`put`): it may have
 read the registry before the change. Services never rely on this: each resolves the caller's roles
 from its own data (kernel.service); the gateway uses the actor for its own checks and for `/me`.
@@ -32,6 +36,7 @@ from nameko.standalone.events import get_event_exchange
 
 from kernel import jalali, loops
 from kernel.access import Actor
+from kernel.events import publisher_refusal
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +44,9 @@ log = logging.getLogger(__name__)
 class Identities:
     def __init__(self, amqp_uri: str, ttl: float, max_entries: int = 100_000, failing_after: float | None = None):
         self.amqp_uri = amqp_uri
+        conn = Connection(amqp_uri)   # (not connected: only the user it signs in as)
+        self.own_user = conn.userid or conn.transport.default_connection_params.get("userid") or "guest"
+        self.ignored = 0   # messages not published by the registry (for the tests and the logs)
         self.ttl = ttl
         self.max_entries = max_entries
         self._lock = threading.Lock()
@@ -119,6 +127,11 @@ class Identities:
             self._listening = on
 
     def _on_message(self, message) -> None:
+        refusal = publisher_refusal((message.properties or {}).get("user_id"), self.own_user, "gateway", "registry")
+        if refusal is not None:
+            self.ignored += 1
+            log.warning("ignored a message on %s: %s", self.queue_name, refusal)
+            return
         self.forget_all()
 
     def _run(self) -> None:

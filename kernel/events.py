@@ -88,5 +88,38 @@ def exchange_name(service: str) -> str:
     return f"{service}.events"
 
 
+def replay_exchange_name(service: str) -> str:
+    """A service's replays to one consumer's queue go to the direct exchange `<service>.replay`, routing
+    key = that queue's name (every handler queue is bound to its source's, by its own name)."""
+    return f"{service}.replay"
+
+
+# ---------------------------------------------------------------- who may publish an event
+
+def expected_publisher(own_user: str, owner: str, source: str) -> str:
+    """The broker user whose events of `source` a process of `owner`, connected as `own_user`, accepts.
+
+    Every service reaches the broker as `<prefix><service>` (ops/topology.py `Service.broker_user`), so
+    the prefix is the process's own user less its owner's name, and `source`'s user is that prefix and
+    `source`. When the own user does not end with the owner's name (the development shortcut: every
+    process shares one user, `guest`), the expected publisher is that one user."""
+    if owner and own_user.endswith(owner):
+        return own_user[:len(own_user) - len(owner)] + source
+    return own_user
+
+
+def publisher_refusal(user_id, own_user: str, owner: str, source: str) -> str | None:
+    """Why a message that came as `source`'s event must not be applied (None: it may be). RabbitMQ
+    refuses a `user_id` property that is not the publishing connection's user, so it names who really
+    published. Accepted: `source`'s own user, and the consumer's own (a message its process put back
+    itself: a retry or deferral through its delay queues, an operator's replay of a parked message —
+    only the process's own user can publish to its delay queues)."""
+    expected = expected_publisher(own_user, owner, source)
+    if user_id in (expected, own_user) and isinstance(user_id, str) and user_id:
+        return None
+    who = f"by {str(user_id)[:100]!r}" if isinstance(user_id, str) and user_id else "without a user_id"
+    return f"published {who}: {source}'s events come only from the broker user {expected!r}"
+
+
 def schema_of(cls: type[EventData]) -> dict:
     return cls.model_json_schema(mode="serialization")

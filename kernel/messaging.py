@@ -1,10 +1,18 @@
 """Events in, nothing lost and nothing looping: reliable event handlers and the parking lot.
 
 nameko's `event_handler` acks a message whose handler raised, and kombu drops (or chokes on) a message
-it cannot decode before any handler sees it. Here:
+it cannot decode before any handler sees it. Here every message reaches a verdict — applied, retried
+or parked — and the verdict on a message that can never be applied is given the first time:
 
-- a message that cannot be decoded (bad JSON, a pickle, an unknown content type) is parked with its
-  raw body and headers, then acked;
+- a message that cannot be decoded (bad JSON, invalid UTF-8, a pickle, an unknown content type, a
+  body of any type and encoding) is parked with its raw bytes and headers, then acked;
+- a message that decodes but is not an event of the handler's source (a JSON string, list, number or
+  null, an object without `id` and `type`, a type of another service) is parked at once, unapplied;
+- a message whose publisher is not the broker user of the service that owns its source's exchange
+  is parked at once, unapplied (`kernel.events.publisher_refusal`: RabbitMQ refuses a `user_id`
+  property that is not the publishing connection's user, so the property names who published; a
+  ruling comes only from oversight, a membership only from the registry). The consumer's own user is
+  accepted too: its process alone puts messages back through its delay queues;
 - a handler that raises is re-published to a delay queue (dead-lettered back to its queue after the
   delay) `HANDLER_RETRY_DELAYS` times, then parked;
 - a handler that meets a busy store (a write conflict: documents held by another transaction, for up
@@ -13,13 +21,22 @@ it cannot decode before any handler sees it. Here:
   never waits out the lock;
 - headers are read defensively: a malformed attempt counter or first-failure time counts as spent,
   so the message is parked, not retried forever;
+- a body larger than `PARKED_BODY_LIMIT` is parked as its first bytes, its size and its sha256,
+  marked truncated (the store's documents are limited to 16 MB); such a message cannot be replayed
+  from the parking lot;
 - when parking itself fails (the store is away), the worker backs off and tries again, and only then
   gives the message back to the broker: never an immediate requeue in a hot loop.
 
-An operator lists parked messages and replays them (`OperatorRpc` in `kernel.service`).
+Every handler queue is bound to its source's event exchange (the event type) and to its source's
+replay exchange `<source>.replay` (its own name: a replay for this queue alone, `kernel.relay`), both
+passively: the exchanges are their owners', declared by ops/topology.py.
+
+An operator lists parked messages and replays them (`OperatorRpc` in `kernel.service`); RPC queues
+park what they cannot read the same way (`SafeRpcConsumer`).
 """
 from __future__ import annotations
 
+import hashlib
 import logging
 import time
 import traceback
@@ -27,15 +44,18 @@ import uuid
 from datetime import datetime, timezone
 from functools import partial
 
-from kombu import Connection, Exchange, Queue
+from bson.errors import InvalidDocument
+from kombu import Connection, Exchange, Queue, binding
 from nameko.events import SERVICE_POOL, EventHandler
 from nameko.exceptions import ContainerBeingKilled, deserialize_to_instance
 from nameko.extensions import SharedExtension
 from nameko.messaging import QueueConsumer
 from nameko.standalone.events import get_event_exchange
+from pymongo.errors import DocumentTooLarge
 
-from . import metrics
+from . import logs, metrics
 from .errors import EXPECTED, Unavailable
+from .events import publisher_refusal, replay_exchange_name
 from .settings import load_settings
 from .store import Store, event_time
 
@@ -46,6 +66,9 @@ ATTEMPTS_HEADER = "x-khadem-attempts"
 QUORUM = {"x-queue-type": "quorum"}
 FIRST_FAILURE_HEADER = "x-khadem-first-failure"
 PARK_BACKOFF = (0.5, 1, 2, 4, 8, 15)
+# A parked body is kept whole up to this size; beyond it, its first bytes, its size and its sha256.
+# (Events are tens of kB at most; the store's documents are limited to 16 MB.)
+PARKED_BODY_LIMIT = 1024 * 1024
 
 
 def register_errors() -> None:
@@ -89,6 +112,55 @@ def first_failure_of(headers: dict, now: float) -> float | None:
     return float(raw) if 0 <= raw <= now + 60 else 0.0
 
 
+def broker_user(amqp_uri: str) -> str:
+    """The user a connection to `amqp_uri` signs in as (the transport's default when the URI names none)."""
+    conn = Connection(amqp_uri)
+    return conn.userid or conn.transport.default_connection_params.get("userid") or "guest"
+
+
+def raw_body_of(message) -> bytes:
+    """The bytes that came on the wire. The AMQP client decodes a body whose content encoding it knows
+    (`utf-8`…) into text; encoded again with that encoding it gives the same bytes back."""
+    body = message.body
+    if body is None:
+        return b""
+    if isinstance(body, (bytes, bytearray, memoryview)):
+        return bytes(body)
+    if isinstance(body, str):
+        try:
+            return body.encode(message.content_encoding or "utf-8")
+        except (LookupError, UnicodeError):
+            return body.encode("utf-8", "surrogatepass")
+    return repr(body).encode()
+
+
+_JSON_KINDS = {str: "string", list: "array", int: "number", float: "number", bool: "boolean", type(None): "null",
+               bytes: "raw body", bytearray: "raw body"}
+
+
+def event_refusal(body, source: str) -> str | None:
+    """Why a decoded body is not an event of `source` (None: it is one, as far as its envelope goes)."""
+    if not isinstance(body, dict):
+        return f"not an event: {_JSON_KINDS.get(type(body), type(body).__name__)}, not an object"
+    missing = [k for k in ("id", "type") if not isinstance(body.get(k), str) or not body.get(k)]
+    if missing:
+        return f"not an event: no {' and no '.join(missing)}"
+    if not body["type"].startswith(f"{source}."):
+        return f"not an event of {source}: its type is {body['type'][:200]!r}"
+    return None
+
+
+def _short(value, limit: int = 200) -> str | None:
+    return value[:limit] if isinstance(value, str) and value else None
+
+
+def _event_time(body: dict):
+    try:
+        return event_time(body) if body.get("time") else None
+    except Exception:   # a time no one can read orders nothing
+        return None
+
+
 def _header_rows(headers: dict) -> list[dict]:
     """Headers as name/value rows: names carry dots (`nameko.request_id`) that a document key should not."""
     rows = []
@@ -106,30 +178,74 @@ class ParkingLot(SharedExtension):
         settings = load_settings()
         self.store = Store.connect(settings.mongo_uri, settings.database_name(owner_of(self.container)))
 
-    def park(self, queue: str, handler: str, message, error: str, attempts: int) -> None:
-        try:
-            body = message.payload if not getattr(message, "_khadem_undecodable", False) else None
-        except Exception:
-            body = None
+    def park(self, queue: str, handler: str, message, error: str, attempts: int, reason: str = "failed") -> None:
+        """Keep `message` where an operator sees it. `reason`: `failed` (its attempts spent),
+        `undecodable`, `not-an-event`, `publisher` (not its source's publisher; never replayed from here),
+        `rpc` (a request nothing can answer). Its event time (which holds the inbox's horizon below it,
+        `Store.purge_inbox`) only for `failed`: a replay of the others applies nothing."""
+        body = None
+        if not getattr(message, "_khadem_undecodable", False):
+            try:
+                body = message.payload
+            except Exception:
+                body = None
+        raw = raw_body_of(message)
+        event = body if isinstance(body, dict) else {}
+        # An event whose attempts were spent is kept as the object it decoded to (what an operator
+        # reads, and replays); anything else as the bytes that came.
+        whole = reason == "failed" and isinstance(body, dict) and len(raw) <= PARKED_BODY_LIMIT
+        properties = getattr(message, "properties", None) or {}
+        delivery = getattr(message, "delivery_info", None) or {}
         row = {
             "_id": uuid.uuid4().hex,
             "queue": queue,
             "handler": handler,
-            "event_id": body.get("id") if isinstance(body, dict) else None,
-            "event_type": body.get("type") if isinstance(body, dict) else None,
-            "event_time": event_time(body) if isinstance(body, dict) and body.get("time") else None,
-            "body": body if isinstance(body, dict) else None,
-            "raw_body": None if isinstance(body, dict) else bytes(message.body or b""),
-            "content_type": message.content_type,
-            "content_encoding": message.content_encoding,
+            "reason": reason,
+            "event_id": _short(event.get("id")),
+            "event_type": _short(event.get("type")),
+            "event_time": _event_time(event) if reason == "failed" else None,
+            "body": body if whole else None,
+            "raw_body": None if whole else raw[:PARKED_BODY_LIMIT],
+            "body_size": len(raw),
+            "body_sha256": hashlib.sha256(raw).hexdigest(),
+            "truncated": len(raw) > PARKED_BODY_LIMIT,
+            "content_type": _short(message.content_type),
+            "content_encoding": _short(message.content_encoding),
+            "routing_key": _short(delivery.get("routing_key")),
+            "user_id": _short(properties.get("user_id")),
             "headers": _header_rows(message.headers),
             "attempts": attempts,
             "error": error[-8000:],
             "status": "parked",
             "parked_at": _now(),
         }
-        self.store.db.parked_messages.insert_one(row)
+        try:
+            self.store.db.parked_messages.insert_one(row)
+        except (InvalidDocument, DocumentTooLarge):
+            if row["body"] is None:
+                raise
+            # A decoded body the store will not take as a document (its BSON is larger than its JSON,
+            # or a key it refuses): its bytes, then.
+            row.update(body=None, raw_body=raw[:PARKED_BODY_LIMIT])
+            self.store.db.parked_messages.insert_one(row)
         metrics.parked(owner_of(self.container), handler)
+
+
+def settle(queue_consumer, message, action, who: str) -> None:
+    """Do `action` (retry or park `message`), backing off while it fails; ack once done. If it never
+    succeeds, give the message back to the broker, after the back-off."""
+    for pause in PARK_BACKOFF:
+        try:
+            action()
+        except Exception:
+            log.exception("%s: could not retry or park a message; trying again in %ss", who, pause)
+            time.sleep(pause)
+            continue
+        queue_consumer.ack_message(message)
+        return
+    log.error("%s: giving the message back to the broker after %.0fs of failures to park it",
+              who, sum(PARK_BACKOFF))
+    queue_consumer.requeue_message(message)
 
 
 class SafeQueueConsumer(QueueConsumer):
@@ -154,12 +270,13 @@ class SafeQueueConsumer(QueueConsumer):
 
 def handler_queues(source: str, event_type: str, owner: str, method: str, retry_delays: list[float],
                    busy_delay: float) -> tuple[Queue, list[Queue], Queue]:
-    """A reliable handler's queue (bound to its source's event exchange), and the delay queues its
-    retries and a busy store's deferrals go through — the service's own, shared by all its handlers
-    (`delay_queue`)."""
+    """A reliable handler's queue — bound to its source's event exchange (its event type) and to its
+    source's replay exchange (its own name) —, and the delay queues its retries and a busy store's
+    deferrals go through — the service's own, shared by all its handlers (`delay_queue`)."""
     name = f"evt-{source}-{event_type}--{owner}.{method}"
-    main = Queue(name, exchange=consumed_exchange(source), routing_key=event_type, durable=True,
-                 queue_arguments=dict(QUORUM))
+    main = Queue(name, bindings=[binding(consumed_exchange(source), routing_key=event_type),
+                                 binding(consumed_replay_exchange(source), routing_key=name)],
+                 durable=True, queue_arguments=dict(QUORUM))
     return main, [delay_queue(owner, d) for d in retry_delays], delay_queue(owner, busy_delay)
 
 
@@ -168,6 +285,20 @@ def consumed_exchange(source: str) -> Exchange:
     (ops/topology.py declares every exchange before any service starts), so no consumer needs the
     right to declare — or delete — an exchange it does not own."""
     exchange = get_event_exchange(source, {})
+    exchange.passive = True
+    return exchange
+
+
+def replay_exchange(service: str) -> Exchange:
+    """`<service>.replay`: a direct exchange through which the service's replay jobs reach one
+    consumer's queue (routing key: the queue's name) without the default exchange, on which no service
+    may publish (it would reach any queue by name)."""
+    return Exchange(replay_exchange_name(service), type="direct", durable=True)
+
+
+def consumed_replay_exchange(source: str) -> Exchange:
+    """Another service's replay exchange as a consumer binds to it: passively, as `consumed_exchange`."""
+    exchange = replay_exchange(source)
     exchange.passive = True
     return exchange
 
@@ -212,11 +343,46 @@ class ReliableEventHandler(EventHandler):
             self.source_service, self.event_type, self.owner, self.method_name, settings.retry_delays,
             settings.handler_busy_delay)
         self.busy_budget = settings.handler_busy_seconds
+        self.own_user = broker_user(self.container.config["AMQP_URI"])
         self.queue_consumer.register_provider(self)
 
     @property
     def handler_name(self) -> str:
         return f"{self.owner}.{self.method_name}"
+
+    # -- what may be applied at all
+
+    def handle_message(self, body, message):
+        if self._refused(body, message):
+            return
+        super().handle_message(body, message)
+
+    def refusal(self, body, message) -> tuple[str, str] | None:
+        """(reason, error) when the message must be parked unapplied, before any attempt: it was not
+        published by its source's publisher, or it is not an event of that source."""
+        error = publisher_refusal((message.properties or {}).get("user_id"), self.own_user, self.owner,
+                                  self.source_service)
+        if error is not None:
+            return "publisher", error
+        error = event_refusal(body, self.source_service)
+        return None if error is None else ("not-an-event", error)
+
+    def _refused(self, body, message) -> bool:
+        verdict = self.refusal(body, message)
+        if verdict is None:
+            return False
+        reason, error = verdict
+        event_id = _short(body.get("id"), 64) if isinstance(body, dict) else None
+        tokens = logs.bind(_short((message.headers or {}).get("nameko.request_id"), 64), event_id)
+        try:
+            log.error("%s: %s; parking it unapplied", self.handler_name, error)
+        finally:
+            logs.unbind(tokens)
+        self.container.spawn_managed_thread(
+            partial(self._settle, message,
+                    lambda: self.parking.park(self.queue.name, self.handler_name, message, error, 0, reason)),
+            identifier="park-refused")
+        return True
 
     # -- results
 
@@ -229,25 +395,16 @@ class ReliableEventHandler(EventHandler):
 
     def handle_undecodable(self, message, exc) -> None:
         error = f"the message could not be decoded ({message.content_type}): {exc!r}"
+        forged = publisher_refusal((message.properties or {}).get("user_id"), self.own_user, self.owner,
+                                   self.source_service)
+        if forged is not None:
+            error += f"; and it was {forged}"
         log.error("%s: %s; parking it", self.handler_name, error)
-        self._settle(message, lambda: self.parking.park(self.queue.name, self.handler_name, message, error, 0))
+        self._settle(message, lambda: self.parking.park(self.queue.name, self.handler_name, message, error, 0,
+                                                        "undecodable"))
 
     def _settle(self, message, action) -> None:
-        """Do `action` (retry or park), backing off while it fails; ack once done. If it never
-        succeeds, give the message back to the broker, after the back-off."""
-        for pause in PARK_BACKOFF:
-            try:
-                action()
-            except Exception:
-                log.exception("%s: could not retry or park a failed message; trying again in %ss",
-                              self.handler_name, pause)
-                time.sleep(pause)
-                continue
-            self.queue_consumer.ack_message(message)
-            return
-        log.error("%s: giving the message back to the broker after %.0fs of failures to park it",
-                  self.handler_name, sum(PARK_BACKOFF))
-        self.queue_consumer.requeue_message(message)
+        settle(self.queue_consumer, message, action, self.handler_name)
 
     def _retry_or_park(self, message, exc_info) -> None:
         headers = dict(message.headers or {})
@@ -280,11 +437,13 @@ class ReliableEventHandler(EventHandler):
         headers = {k: v for k, v in headers.items() if not str(k).startswith("x-death")}
         with Connection(self.container.config["AMQP_URI"], transport_options={"confirm_publish": True},
                         connect_timeout=5) as conn:
-            conn.Producer().publish(message.body, exchange=target.exchange, routing_key=self.queue.name,
+            # Published by this process's own user (the broker refuses any other `user_id`): the
+            # publisher was checked when it first came, and only this user may write to the delay queue.
+            conn.Producer().publish(raw_body_of(message), exchange=target.exchange, routing_key=self.queue.name,
                                     content_type=message.content_type,
                                     content_encoding=message.content_encoding, delivery_mode=2,
                                     headers=headers, declare=[target], retry=True,
-                                    retry_policy={"max_retries": 2})
+                                    retry_policy={"max_retries": 2}, user_id=self.own_user)
 
 
 class BatchQueueConsumer(SafeQueueConsumer):
@@ -318,6 +477,8 @@ class BatchEventHandler(ReliableEventHandler):
         self._running = 0
 
     def handle_message(self, body, message):
+        if self._refused(body, message):
+            return
         self._gathered.append((body, message))
         if len(self._gathered) >= self.batch_size:
             self._spawn_batch()

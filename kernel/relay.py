@@ -14,9 +14,20 @@ guarantees (docs/decisions.md, "Publication order"):
 Several instances of a service relay side by side: rows are leased (`OUTBOX_LEASE_SECONDS`), a batch
 at a time, and a relay publishes a row only when no older pending row of its subject is another's.
 
-A replay job publishes again, oldest first, the sent events of a type prefix, in batches of its own
-(each batch one small write of the job's cursor), so it survives restarts and never holds the outbox;
-an operator follows it by its id.
+Every event is published with the AMQP `user_id` property, the broker user the process signs in as
+(RabbitMQ refuses a `user_id` that is not the connection's user, so it names the publisher; the
+consumers park an event whose publisher is not its source's, `kernel.messaging`).
+
+A replay job publishes again the sent events of a type prefix — those sent when it was asked for, up
+to the newest then (what is sent later reaches the consumers' queues live, so a job never chases the
+relay) —, in the relay's order — (created_at, seq), then the id: a subject's events in commit order —,
+to every subscriber (`<service>.events`) or to one consumer's queue (`<service>.replay`, routing key
+the queue's name; mandatory, so a queue not bound there fails the job, saying so, instead of losing
+its events). It runs on a connection of its own, opened for a pass and closed after it (never the
+relay's: two green threads reading one socket wedged both), publishes with confirms, one event at a
+time, and saves its cursor with each confirm: a job resumed after a restart or on another instance
+never sends again what was confirmed (at most the one event whose confirm came just before the
+process died). Read in batches, it never holds the outbox; an operator follows it by its id.
 """
 from __future__ import annotations
 
@@ -35,6 +46,7 @@ from pymongo.errors import DuplicateKeyError
 
 from . import jalali
 from .errors import Invalid, NotFound
+from .messaging import broker_user, replay_exchange
 from .store import Store, strip_ids
 
 log = logging.getLogger(__name__)
@@ -47,24 +59,31 @@ def _now() -> datetime:
 
 
 class Publisher:
-    """One confirmed-publish connection, reopened after any failure."""
+    """One confirmed-publish connection, reopened after any failure; one green thread's at a time.
+    Everything it publishes carries `user_id`, the user it signs in as."""
 
     def __init__(self, amqp_uri: str):
         self.amqp_uri = amqp_uri
+        self.user = broker_user(amqp_uri)
         self._conn: Connection | None = None
 
     def publish(self, body: dict, exchange: Exchange | str, routing_key: str, headers: dict | None = None,
-                declare=None) -> None:
+                declare=None, mandatory: bool = False) -> None:
+        """Returns once the broker confirmed it. `mandatory`: a message no queue takes raises
+        `Unroutable` (and the connection, whose confirms it would disorder, is closed)."""
         if self._conn is None:
             self._conn = Connection(self.amqp_uri, transport_options={"confirm_publish": True},
                                     connect_timeout=5)
         try:
             self._conn.Producer().publish(
                 body, exchange=exchange, routing_key=routing_key, serializer="json", delivery_mode=2,
-                headers=headers or {}, declare=declare or [], retry=True,
-                retry_policy={"max_retries": 2, "interval_start": 0.2, "interval_step": 0.5})
-        except Exception:
+                headers=headers or {}, declare=declare or [], retry=True, mandatory=mandatory,
+                retry_policy={"max_retries": 2, "interval_start": 0.2, "interval_step": 0.5},
+                user_id=self.user)
+        except Exception as exc:
             self.close()
+            if getattr(exc, "reply_code", None) == 312:   # NO_ROUTE: returned, not confirmed
+                raise Unroutable(f"no queue takes {routing_key!r} on {getattr(exchange, 'name', exchange)!r}") from exc
             raise
 
     def close(self) -> None:
@@ -74,6 +93,10 @@ class Publisher:
             except Exception:
                 pass
             self._conn = None
+
+
+class Unroutable(Exception):
+    """A mandatory message that no queue is bound to take."""
 
 
 class OutboxRelay:
@@ -237,10 +260,15 @@ def create_replay_job(store: Store, service: str, types: str, queue: str | None,
     match = {"status": "sent", "type": {"$regex": "^" + re.escape(prefix)}}
     if since_at is not None:
         match["created_at"] = {"$gte": since_at}
+    # The newest event sent now is the job's last: what is sent later was published while the
+    # consumers' queues existed (an event still pending now, too), so a job never chases the relay.
+    last = store.db.outbox.find_one(match, {"created_at": 1, "seq": 1},
+                                    sort=[(key, -1) for key, _ in REPLAY_ORDER])
     job = {"_id": job_id, "fingerprint": idempotency.fingerprint if idempotency else None,
            "types": prefix, "queue": queue, "status": "running", "since": since_at,
            "kept_since": horizon if partial else None,
            "total": store.db.outbox.count_documents(match), "replayed": 0, "cursor": None,
+           "until": [last["created_at"], last.get("seq", 0), last["_id"]] if last else None,
            "created_at": _now(), "finished_at": None, "by": by, "lease_until": None, "error": None}
     try:
         store.db.replay_jobs.insert_one(job)
@@ -253,7 +281,7 @@ def job_view(job: dict | None) -> dict:
     if job is None:
         raise NotFound("no such replay job", "job_id")
     out = strip_ids([job])[0]
-    for key in ("lease_until", "lease_owner", "cursor", "fingerprint"):
+    for key in ("lease_until", "lease_owner", "cursor", "until", "fingerprint"):
         out.pop(key, None)
     for key, value in list(out.items()):
         if isinstance(value, datetime):
@@ -261,16 +289,27 @@ def job_view(job: dict | None) -> dict:
     return out
 
 
+# The relay's order (the outbox's index `status, created_at, seq, _id`): commit order within a subject.
+REPLAY_ORDER = [("status", 1), ("created_at", 1), ("seq", 1), ("_id", 1)]
+
+
 class ReplayRunner:
-    """Runs replay jobs in batches; a job another instance leased is left to it until its lease ends."""
+    """Runs replay jobs, on a connection of its own (a `Publisher` opened for a pass, closed after
+    it), one event at a time with its confirm and its cursor saved; a job another instance leased is
+    left to it until its lease ends, and a job whose lease was taken over stops here."""
 
     def __init__(self, relay: OutboxRelay, batch: int = 200, lease_seconds: float = 60.0):
         self.relay = relay
         self.store = relay.store
         self.batch = batch
         self.lease = timedelta(seconds=lease_seconds)
+        self.publisher = Publisher(relay.publisher.amqp_uri)
+        self.replay_exchange = replay_exchange(relay.service)
 
     def run_once(self, stopping: threading.Event | None = None) -> int:
+        """Take the oldest running job that no other instance holds and publish what it has left, a
+        batch read at a time, until it is done, fails, or `stopping` is set (looked at between
+        batches). Returns how many events were published."""
         db = self.store.db
         now = _now()
         job = db.replay_jobs.find_one_and_update(
@@ -279,40 +318,96 @@ class ReplayRunner:
             sort=[("created_at", 1)], return_document=ReturnDocument.AFTER)
         if job is None:
             return 0
+        try:
+            return self._run(job, stopping)
+        finally:
+            self.publisher.close()
+
+    def _run(self, job: dict, stopping) -> int:
+        db = self.store.db
+        mine = {"_id": job["_id"], "lease_owner": self.relay.owner, "status": "running"}
+        cursor = self._cursor(job)
         done = 0
         while not (stopping and stopping.is_set()):
-            q: dict = {"status": "sent", "type": {"$regex": "^" + re.escape(job["types"])}}
-            if job["cursor"]:
-                at, last = job["cursor"]
-                q["$or"] = [{"created_at": {"$gt": at}}, {"created_at": at, "_id": {"$gt": last}}]
-            elif job.get("since"):
-                q["created_at"] = {"$gte": job["since"]}
-            rows = db.outbox.find(q, {"envelope": 1, "created_at": 1, "type": 1},
-                                  sort=[("created_at", 1), ("_id", 1)], limit=self.batch)
+            rows = self._next(job, cursor)
             if not rows:
-                db.replay_jobs.update_one({"_id": job["_id"]}, {"$set": {
-                    "status": "done", "finished_at": _now(), "lease_until": None}})
+                db.replay_jobs.update_one(mine, {"$set": {"status": "done", "finished_at": _now(),
+                                                          "lease_until": None}})
                 return done
-            try:
-                for row in rows:
+            for row in rows:
+                try:
                     self._publish(job, row["envelope"])
-            except Exception as exc:
-                log.warning("replay %s: publishing failed, resuming later: %s", job["_id"], exc)
-                db.replay_jobs.update_one({"_id": job["_id"]}, {"$set": {"lease_until": None,
-                                                                         "error": str(exc)[:500]}})
-                return done
-            last = rows[-1]
-            job["cursor"] = [last["created_at"], last["_id"]]
-            db.replay_jobs.update_one({"_id": job["_id"], "lease_owner": self.relay.owner}, {
-                "$set": {"cursor": job["cursor"], "lease_until": _now() + self.lease, "error": None},
-                "$inc": {"replayed": len(rows)}})
-            done += len(rows)
-        db.replay_jobs.update_one({"_id": job["_id"]}, {"$set": {"lease_until": None}})
+                except Unroutable as exc:
+                    log.error("replay %s: %s; the job fails", job["_id"], exc)
+                    db.replay_jobs.update_one(mine, {"$set": {
+                        "status": "failed", "finished_at": _now(), "lease_until": None,
+                        "error": f"the queue {job['queue']} is not bound to {self.replay_exchange.name} "
+                                 f"(it does not consume this service's events): {exc}"[:500]}})
+                    return done
+                except Exception as exc:
+                    log.warning("replay %s: publishing failed, resuming later: %s", job["_id"], exc)
+                    db.replay_jobs.update_one(mine, {"$set": {"lease_until": None, "error": str(exc)[:500]}})
+                    return done
+                # Confirmed: the cursor moves past it now, so a resumed job never sends it again.
+                cursor = [row["created_at"], row.get("seq", 0), row["_id"]]
+                saved = db.replay_jobs.update_one(mine, {
+                    "$set": {"cursor": cursor, "lease_until": _now() + self.lease, "error": None},
+                    "$inc": {"replayed": 1}})
+                done += 1
+                if saved.matched_count == 0:
+                    log.warning("replay %s: its lease went to another instance; stopping here", job["_id"])
+                    return done
+        db.replay_jobs.update_one(mine, {"$set": {"lease_until": None}})
         return done
 
-    def _publish(self, job: dict, envelope: dict) -> None:
-        if job.get("queue"):
-            headers = {"x-khadem-replay": job["_id"]}
-            self.relay.publisher.publish(envelope, "", job["queue"], headers)
+    def _cursor(self, job: dict) -> list | None:
+        """(created_at, seq, id) of the last event confirmed. A job saved by an older version kept
+        (created_at, id): its row gives the seq."""
+        cursor = job.get("cursor")
+        if cursor and len(cursor) == 2:
+            at, last = cursor
+            row = self.store.db.outbox.find_one({"_id": last}, {"seq": 1})
+            return [at, (row or {}).get("seq", 0), last]
+        return cursor or None
+
+    def _next(self, job: dict, cursor: list | None) -> list[dict]:
+        """The next batch after `cursor` and up to the job's last event (`until`; a job of an older
+        version has none), in the relay's order. Three plain range reads rather than one `$or`
+        (which makes the local store scan every row): the rest of the cursor's (created_at, seq), the
+        rest of its instant, then what comes after it."""
+        db = self.store.db
+        until = job.get("until", False)
+        if until is None:
+            return []     # nothing was sent when the job began
+        base = {"status": "sent", "type": {"$regex": "^" + re.escape(job["types"])}}
+        fields = {"envelope": 1, "created_at": 1, "seq": 1, "type": 1}
+
+        def read(created_at: dict, limit: int, **more) -> list[dict]:
+            if limit <= 0:
+                return []
+            if until:
+                created_at = {**created_at, "$lte": until[0]}
+            q = {**base, **more, **({"created_at": created_at} if created_at else {})}
+            return list(db.outbox.find(q, fields, sort=REPLAY_ORDER, limit=limit))
+
+        if cursor is None:
+            rows = read({"$gte": job["since"]} if job.get("since") else {}, self.batch)
         else:
-            self.relay.publish(envelope)
+            at, seq, last = cursor
+            rows = read({"$eq": at}, self.batch, seq=seq, _id={"$gt": last})
+            rows += read({"$eq": at}, self.batch - len(rows), seq={"$gt": seq})
+            rows += read({"$gt": at}, self.batch - len(rows))
+        if until:
+            end = tuple(until)
+            rows = [r for r in rows if (r["created_at"], r.get("seq", 0), r["_id"]) <= end]
+        return rows
+
+    def _publish(self, job: dict, envelope: dict) -> None:
+        headers = {"x-khadem-replay": job["_id"]}
+        if envelope.get("correlationid"):
+            headers["nameko.request_id"] = envelope["correlationid"]
+        if job.get("queue"):
+            self.publisher.publish(envelope, self.replay_exchange, job["queue"], headers, mandatory=True)
+        else:
+            self.publisher.publish(envelope, self.relay.exchange, envelope["type"], headers,
+                                   declare=[self.relay.exchange])

@@ -18,7 +18,6 @@ import threading
 import time
 import uuid
 from datetime import datetime, timedelta, timezone
-
 from functools import partial
 
 import pymongo
@@ -27,8 +26,9 @@ from nameko.extensions import DependencyProvider
 from nameko.rpc import Rpc, RpcConsumer, get_rpc_exchange
 
 from .caller import HEADER as CALLER_HEADER, Verifier
-from .errors import EXPECTED, Forbidden, NotFound, Unauthenticated
-from .messaging import ATTEMPTS_HEADER, SafeQueueConsumer, owner_of, register_errors, rpc_queue
+from .errors import EXPECTED, Conflict, Forbidden, NotFound, Unauthenticated
+from .messaging import (ATTEMPTS_HEADER, FIRST_FAILURE_HEADER, PARKED_BODY_LIMIT, ParkingLot, SafeQueueConsumer,
+                        broker_user, delay_queue, owner_of, register_errors, rpc_queue, settle)
 from .relay import OutboxRelay, ReplayRunner, create_replay_job, job_view
 from .settings import cached_settings, load_settings
 from . import logs, loops, metrics
@@ -56,17 +56,48 @@ def deadline_of(headers: dict) -> float | None:
 
 
 class SafeRpcConsumer(RpcConsumer):
-    """nameko's RPC consumer, which a malformed request cannot bring down: one without a reply
-    address (anybody's message on an RPC queue) is logged and dropped instead of crashing the
-    container when the answer finds nowhere to go."""
+    """nameko's RPC consumer, which a malformed request cannot bring down, and which gives every
+    message a verdict: one it cannot decode, or one without a reply address that is no request (not
+    `{"args": [...], "kwargs": {...}}`, or for no method of the service), is parked with its raw bytes
+    (`kernel.messaging.ParkingLot`, reason `undecodable` or `rpc`) instead of being dropped; a
+    request without a reply address that runs has its answer logged and dropped (nowhere to go); a
+    malformed one with a reply address is answered with nameko's error."""
 
     queue_consumer = SafeQueueConsumer()
+    parking = ParkingLot()
 
     def setup(self):
         if self.queue is None:   # nameko's queue, declared as a quorum queue (ops/topology.py)
             self.queue = rpc_queue(self.container.service_name, get_rpc_exchange(self.container.config))
             self.queue_consumer.register_provider(self)
             self._registered = True
+
+    def _park(self, message, error: str, reason: str) -> None:
+        """Off the consumer's thread: parking backs off while the store is away."""
+        service = self.container.service_name
+        log.error("a message on %s (%s): %s; parking it", self.queue.name,
+                  str(message.delivery_info.get("routing_key"))[:200], error)
+        self.container.spawn_managed_thread(partial(
+            settle, self.queue_consumer, message,
+            lambda: self.parking.park(self.queue.name, f"{service}.rpc", message, error, 0, reason),
+            f"{service}.rpc"), identifier="park-rpc")
+
+    def handle_undecodable(self, message, exc) -> None:
+        self._park(message, f"the request could not be decoded ({message.content_type}): {exc!r}", "undecodable")
+
+    def handle_message(self, body, message):
+        if not message.properties.get("reply_to"):
+            routing_key = message.delivery_info.get("routing_key")
+            if not (isinstance(body, dict) and isinstance(body.get("args"), (list, tuple))
+                    and isinstance(body.get("kwargs"), dict)):
+                self._park(message, "not a request (no args and kwargs) and no reply address", "rpc")
+                return
+            try:
+                self.get_provider_for_method(routing_key)
+            except Exception:
+                self._park(message, f"no method {str(routing_key)[:200]!r} here, and no reply address", "rpc")
+                return
+        super().handle_message(body, message)
 
     def handle_result(self, message, result, exc_info):
         if not message.properties.get("reply_to"):
@@ -391,6 +422,15 @@ def _jsonable(doc: dict) -> dict:
     return json.loads(json.dumps(doc, default=default))
 
 
+def _listed(row: dict, preview: int = 4096) -> dict:
+    """A parked row as the operator's list shows it: a raw body up to `preview` bytes (it may be a
+    megabyte; `body_size` and `body_sha256` say what it was)."""
+    raw = row.get("raw_body")
+    if isinstance(raw, bytes) and len(raw) > preview:
+        return {**row, "raw_body": raw[:preview], "raw_body_preview": True}
+    return row
+
+
 class OperatorRpc:
     """Mixed into every service: what an operator needs to see and replay stuck messages. Each call
     checks that the caller is an administrator in this service's own data."""
@@ -410,27 +450,45 @@ class OperatorRpc:
         self._require_admin()
         limit = limit if isinstance(limit, int) and 1 <= limit <= 500 else 100
         rows = self.store.db.parked_messages.find({"status": "parked"}, sort=[("parked_at", 1)], limit=limit)
-        return [_jsonable(r) for r in strip_ids(rows)]
+        return [_jsonable(_listed(r)) for r in strip_ids(rows)]
 
     @rpc
     def parked_replay(self, parked_id: str) -> dict:
+        """Put a parked message back on its queue, its attempts counted afresh, through this service's
+        own shortest delay queue (`<service>.delay.<ms>`, routing key: the queue; it dead-letters the
+        message there when the delay ends): the service publishes on nothing but its own exchanges.
+        Refused for a message kept truncated (its bytes are not all here) and for one parked because
+        its publisher was not its source's (that would apply a forged event; a genuine one is replayed
+        from its publisher's outbox)."""
         self._require_admin()
         row = self.store.db.parked_messages.find_one({"_id": str(parked_id), "status": "parked"})
         if row is None:
             raise NotFound(f"no parked message {parked_id}", "parked_id")
+        if row.get("truncated"):
+            raise Conflict(f"only the first {PARKED_BODY_LIMIT} of its {row.get('body_size')} bytes were kept "
+                           f"(sha256 {row.get('body_sha256')}): it cannot be replayed", "parked_id")
+        if row.get("reason") == "publisher":
+            raise Conflict(f"it was parked because of who published it ({row.get('error', '')[:300]}): replaying "
+                           f"it would apply a forged event; if it is genuine, replay it from its publisher's "
+                           f"outbox (outbox_replay, to the queue {row.get('queue')})", "parked_id")
         from kombu import Connection
         headers = {h["name"]: h["value"] for h in row.get("headers") or []
-                   if h["name"] not in (ATTEMPTS_HEADER, "x-khadem-first-failure")}
+                   if h["name"] not in (ATTEMPTS_HEADER, FIRST_FAILURE_HEADER)}
         headers[ATTEMPTS_HEADER] = 0
-        with Connection(load_settings().amqp_uri, transport_options={"confirm_publish": True}) as conn:
+        settings = load_settings()
+        owner = getattr(self, "owner", None) or self.name
+        delay = delay_queue(owner, min([*settings.retry_delays, settings.handler_busy_delay]))
+        with Connection(settings.amqp_uri, transport_options={"confirm_publish": True}) as conn:
+            # Published as this service's own user, which its handlers accept (only it writes to its
+            # delay queues).
+            common = dict(exchange=delay.exchange, routing_key=row["queue"], delivery_mode=2, headers=headers,
+                          declare=[delay], retry=True, user_id=broker_user(settings.amqp_uri))
             if row.get("body") is not None:
-                conn.Producer().publish(row["body"], exchange="", routing_key=row["queue"], serializer="json",
-                                        delivery_mode=2, headers=headers, retry=True)
+                conn.Producer().publish(row["body"], serializer="json", **common)
             else:
-                conn.Producer().publish(row.get("raw_body") or b"", exchange="", routing_key=row["queue"],
+                conn.Producer().publish(bytes(row.get("raw_body") or b""),
                                         content_type=row.get("content_type") or "application/octet-stream",
-                                        content_encoding=row.get("content_encoding") or "binary",
-                                        delivery_mode=2, headers=headers, retry=True)
+                                        content_encoding=row.get("content_encoding") or "binary", **common)
         self.store.db.parked_messages.update_one(
             {"_id": row["_id"]}, {"$set": {"status": "replayed", "replayed_at": _now()}})
         return {"id": row["_id"], "status": "replayed"}

@@ -178,7 +178,10 @@ class Store:
 
     def ensure_kernel_indexes(self) -> None:
         db = self.db
-        db.outbox.create_index([("status", ASCENDING), ("created_at", ASCENDING), ("seq", ASCENDING)])
+        # The relay's order, and the replays' (kernel.relay.REPLAY_ORDER: the id breaks ties, so that a
+        # replay's cursor is exact).
+        db.outbox.create_index([("status", ASCENDING), ("created_at", ASCENDING), ("seq", ASCENDING),
+                                ("_id", ASCENDING)])
         db.outbox.create_index([("subject", ASCENDING), ("status", ASCENDING), ("created_at", ASCENDING)])
         db.outbox.create_index([("type", ASCENDING), ("created_at", ASCENDING), ("_id", ASCENDING)])
         db.parked_messages.create_index([("status", ASCENDING), ("parked_at", ASCENDING)])

@@ -108,7 +108,7 @@ def service_permissions(service: str) -> Permissions:
     # Its delay queues and their fanout exchanges (one name each): declared, bound, published to.
     delays = [rf"{s}\.delay\.[0-9]+"] if own else []
     return Permissions(
-        configure=_any(rpc, "nameko-rpc", *mine, *own, *delays),
+        configure=_any(rpc, "nameko-rpc", _exchange(service), *own, *delays),
         write=_any(rpc, "nameko-rpc", *mine, *own, *delays),
         read=_any(rpc, "nameko-rpc", *consumed, *own, *delays),
         topics=(Topic("nameko-rpc", write=_any(REPLY_KEY), read=_any(rf"{s}\.\*")),

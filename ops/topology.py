@@ -6,9 +6,11 @@ classes a service runs, its database, its broker user, its metrics port, its res
 scales — is written here once; `python -m ops.render` writes the compose file and the manifests from
 it, and a test holds the committed files to what it renders.
 
-**The broker's topology**, declared before any service starts: every service's RPC queue and every
-event handler's durable queue, bound to the exchange it consumes, with its delay queues. All of them
-are quorum queues (replicated on a RabbitMQ cluster, and declared so on a single node too).
+**The broker's topology**, declared before any service starts: every service's event exchange
+`<service>.events` and replay exchange `<service>.replay`, every service's RPC queue and every event
+handler's durable queue, bound to the event exchange it consumes (its event type) and to that
+service's replay exchange (its own name), with its delay queues. All the queues are quorum queues
+(replicated on a RabbitMQ cluster, and declared so on a single node too).
 
 Why first: RabbitMQ discards an event that no queue is bound to, and a service declares its queues
 only when it starts. A consumer that starts after its publisher (the registry loads the unit tree
@@ -184,14 +186,16 @@ def queues(settings=None) -> list[Queue]:
 
 
 def exchanges() -> list:
-    """Every service's event exchange, `<service>.events` (topic, durable)."""
+    """Every service's event exchange, `<service>.events` (topic, durable), and its replay exchange,
+    `<service>.replay` (direct, durable: a replay to one consumer's queue, routing key its name)."""
+    from kernel.messaging import replay_exchange
     from nameko.standalone.events import get_event_exchange
-    return [get_event_exchange(name, {}) for name in NAMES]
+    return [e for name in NAMES for e in (get_event_exchange(name, {}), replay_exchange(name))]
 
 
 def declare(amqp_uri: str, settings=None) -> int:
-    """Declare every event exchange, then every queue (moving a classic queue of the same name to a
-    quorum queue first). Consumers bind to the exchanges passively: they must exist first."""
+    """Declare every event and replay exchange, then every queue (moving a classic queue of the same
+    name to a quorum queue first). Consumers bind to the exchanges passively: they must exist first."""
     found = queues(settings)
     with Connection(amqp_uri, connect_timeout=10) as conn:
         for exchange in exchanges():

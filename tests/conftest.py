@@ -137,7 +137,9 @@ def fresh_queues(amqp_uri: str, *names: str) -> None:
                 for ms in DELAYS_MS:
                     channel.queue_delete(f"{owner}.delay.{ms}")
         # The test probe's source: consumers bind to exchanges passively (they exist first).
+        from kernel.messaging import replay_exchange
         get_event_exchange("probesrc", {})(conn.channel()).declare()
+        replay_exchange("probesrc")(conn.channel()).declare()
     topology.declare(amqp_uri)
 
 

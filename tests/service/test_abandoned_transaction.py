@@ -23,7 +23,7 @@ def publish(amqp_uri, counter) -> str:
     exchange = get_event_exchange("probesrc", {})
     with Connection(amqp_uri, transport_options={"confirm_publish": True}) as conn:
         conn.Producer().publish(body, exchange=exchange, routing_key=body["type"], serializer="json",
-                                declare=[exchange])
+                                declare=[exchange], user_id=conn.userid)   # its publisher, as the relay sends it
     return body["id"]
 
 

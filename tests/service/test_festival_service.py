@@ -72,7 +72,7 @@ def publish(amqp_uri, source, envelope):
     exchange = get_event_exchange(source, {})
     with Connection(amqp_uri, transport_options={"confirm_publish": True}) as conn:
         conn.Producer().publish(envelope, exchange=exchange, routing_key=envelope["type"], serializer="json",
-                                declare=[exchange])
+                                declare=[exchange], user_id=conn.userid)   # its publisher, as the relay sends it
 
 
 def envelope(etype, data, event_id=None):

@@ -1,8 +1,14 @@
 """The kernel's promises on a real broker and store: a failing handler is retried with back-off and
 then parked (not dropped); a parked message can be replayed; a redelivered event changes nothing; a
-message that cannot be decoded, or whose headers are malformed, is parked rather than lost or looped;
-a parking lot that fails is backed off from; requests past their deadline are dropped; a command
-with an idempotency key happens once; the store's heartbeat is a write."""
+message of any kind that cannot be decoded, or is no event, on any of the service's queues, or whose
+headers are malformed, is parked once rather than lost or looped; an event its source's broker user
+did not publish is parked, never applied; a parking lot that fails is backed off from; requests past
+their deadline are dropped; a command with an idempotency key happens once; the store's heartbeat is
+a write.
+
+The probe runs as the production names a service's broker user (`<prefix>probe`) and its events come
+from its source's (`<prefix>probesrc`), so the publisher check is the production one."""
+import hashlib
 import pickle
 import threading
 import time
@@ -13,7 +19,7 @@ from kombu import Connection
 from nameko.exceptions import RpcTimeout
 from nameko.standalone.events import get_event_exchange
 
-from kernel.errors import Invalid
+from kernel.errors import Conflict, Invalid
 from kernel.settings import load_settings
 from kernel.store import Store
 from tests.conftest import PROBE_QUEUES, caller, fresh_queues, service_env, start_service, unique
@@ -23,14 +29,17 @@ QUEUE = "evt-probesrc-probesrc.thing.happened.v1--probe.on_thing"
 
 
 @pytest.fixture(scope="module")
-def probe(amqp_uri, mongo_uri, tmp_path_factory, rpc):
+def probe(amqp_uri, mongo_uri, tmp_path_factory, rpc, broker_users):
     fresh_queues(amqp_uri, *PROBE_QUEUES)
     prefix = unique("probe_")
-    env = service_env(amqp_uri, mongo_uri, prefix, HANDLER_RETRY_DELAYS="0.2,0.4", PROBE_ADMIN_USER=PROBE_ADMIN)
+    env = service_env(broker_users.uri("probe"), mongo_uri, prefix, HANDLER_RETRY_DELAYS="0.2,0.4",
+                      PROBE_ADMIN_USER=PROBE_ADMIN)
     svc = start_service("tests.service.probe_service:ProbeService", env, tmp_path_factory.mktemp("logs") / "probe.log", rpc,
                         "probe.ping")
     svc.store = Store.connect(mongo_uri, load_settings().model_copy(
         update={"mongo_db_prefix": prefix}).database_name("probe"))
+    svc.source = broker_users.uri("probesrc")      # the publisher of the events it consumes
+    svc.user = broker_users.user("probe")
     yield svc
     svc.stop()
 
@@ -41,21 +50,25 @@ def operator(amqp_uri, probe):
         yield proxy
 
 
-def publish(amqp_uri, event_id, fail=False, headers=None, event_type="probesrc.thing.happened.v1"):
+def publish(uri, event_id, fail=False, headers=None, event_type="probesrc.thing.happened.v1", counter=None,
+            user_id=True, routing_key="probesrc.thing.happened.v1"):
+    """An event as its publisher sends it: `user_id` the connection's user (True), none (None), or a given one."""
+    data = {"fail": fail, **({"counter": counter} if counter else {})}
     body = {"specversion": "1.0", "id": event_id, "source": "/khadem/probesrc", "type": event_type,
-            "time": "2024-10-06T10:00:00Z", "data": {"fail": fail}}
+            "time": "2024-10-06T10:00:00Z", "data": data}
     exchange = get_event_exchange("probesrc", {})
-    with Connection(amqp_uri, transport_options={"confirm_publish": True}) as conn:
-        conn.Producer().publish(body, exchange=exchange, routing_key="probesrc.thing.happened.v1",
-                                serializer="json", declare=[exchange], headers=headers or {})
+    with Connection(uri, transport_options={"confirm_publish": True}) as conn:
+        who = {"user_id": conn.userid if user_id is True else user_id} if user_id else {}
+        conn.Producer().publish(body, exchange=exchange, routing_key=routing_key,
+                                serializer="json", declare=[exchange], headers=headers or {}, **who)
 
 
-def publish_raw(amqp_uri, body: bytes, content_type: str, marker: str):
+def publish_raw(uri, body: bytes, content_type: str, marker: str):
     exchange = get_event_exchange("probesrc", {})
-    with Connection(amqp_uri, transport_options={"confirm_publish": True}) as conn:
+    with Connection(uri, transport_options={"confirm_publish": True}) as conn:
         conn.Producer().publish(body, exchange=exchange, routing_key="probesrc.thing.happened.v1",
                                 content_type=content_type, content_encoding="binary",
-                                headers={"marker": marker}, declare=[exchange])
+                                headers={"marker": marker}, declare=[exchange], user_id=conn.userid)
 
 
 def wait_until(fn, timeout=20):
@@ -71,29 +84,29 @@ def wait_until(fn, timeout=20):
 def test_redelivered_event_is_applied_once(probe, rpc, amqp_uri):
     before = rpc.probe.counts("none")["applied"]
     eid = uuid.uuid4().hex
-    publish(amqp_uri, eid)
-    publish(amqp_uri, eid)  # the same event again, as a redelivery would bring it
+    publish(probe.source, eid)
+    publish(probe.source, eid)  # the same event again, as a redelivery would bring it
     assert wait_until(lambda: rpc.probe.counts(eid)["attempts"] == 2)
     time.sleep(0.3)
     assert rpc.probe.counts(eid)["applied"] == before + 1
 
 
-def publish_batch(amqp_uri, events: list[dict]):
+def publish_batch(uri, events: list[dict]):
     """Events of the batching handler, published back to back on one connection."""
     exchange = get_event_exchange("probesrc", {})
-    with Connection(amqp_uri, transport_options={"confirm_publish": True}) as conn:
+    with Connection(uri, transport_options={"confirm_publish": True}) as conn:
         producer = conn.Producer()
         for e in events:
             body = {"specversion": "1.0", "id": e["id"], "source": "/khadem/probesrc", "type": "probesrc.batch.v1",
                     "time": "2024-10-06T10:00:00Z", "data": e.get("data", {})}
             producer.publish(body, exchange=exchange, routing_key="probesrc.batch.v1", serializer="json",
-                             declare=[exchange])
+                             declare=[exchange], user_id=conn.userid)
 
 
 def test_a_batching_handler_applies_a_burst_in_batches_each_event_once(probe, rpc, amqp_uri):
     counter = f"batch-{uuid.uuid4().hex[:6]}"
     events = [{"id": uuid.uuid4().hex, "data": {"counter": counter}} for _ in range(60)]
-    publish_batch(amqp_uri, events + events[:5])   # five of them again, as redeliveries would bring them
+    publish_batch(probe.source, events + events[:5])   # five of them again, as redeliveries would bring them
     assert wait_until(lambda: rpc.probe.counts("-", counter)["applied"] >= 60)
     time.sleep(0.5)
     assert rpc.probe.counts("-", counter)["applied"] == 60
@@ -106,7 +119,7 @@ def test_a_failing_batch_goes_again_event_by_event_and_only_the_bad_one_is_parke
     events = [{"id": uuid.uuid4().hex, "data": {"counter": counter}} for _ in range(20)]
     bad = uuid.uuid4().hex
     events.insert(7, {"id": bad, "data": {"counter": counter, "fail": True}})
-    publish_batch(amqp_uri, events)
+    publish_batch(probe.source, events)
     assert wait_until(lambda: rpc.probe.counts("-", counter)["applied"] >= 20)
     parked = wait_until(lambda: [p for p in operator.probe.parked_list() if p["event_id"] == bad])
     assert parked and parked[0]["handler"] == "probe.on_batch"
@@ -118,7 +131,7 @@ def test_a_failing_batch_goes_again_event_by_event_and_only_the_bad_one_is_parke
 
 def test_failing_handler_is_retried_then_parked_and_can_be_replayed(probe, rpc, operator, amqp_uri):
     eid = uuid.uuid4().hex
-    publish(amqp_uri, eid, fail=True)
+    publish(probe.source, eid, fail=True)
     parked = wait_until(lambda: [p for p in operator.probe.parked_list() if p["event_id"] == eid])
     assert parked, "the failing message was not parked"
     assert rpc.probe.counts(eid)["attempts"] == 3  # the first try and two retries (0.2 s, 0.4 s)
@@ -138,7 +151,7 @@ def test_failing_handler_is_retried_then_parked_and_can_be_replayed(probe, rpc, 
 def test_a_message_that_cannot_be_decoded_is_parked_with_its_raw_body(probe, rpc, operator, amqp_uri,
                                                                        body, content_type):
     marker = uuid.uuid4().hex
-    publish_raw(amqp_uri, body, content_type, marker)
+    publish_raw(probe.source, body, content_type, marker)
 
     def parked():
         return [p for p in operator.probe.parked_list()
@@ -150,14 +163,14 @@ def test_a_message_that_cannot_be_decoded_is_parked_with_its_raw_body(probe, rpc
     assert "could not be decoded" in row["error"] and row["queue"] == QUEUE
     # The handler goes on with the messages behind it.
     eid = uuid.uuid4().hex
-    publish(amqp_uri, eid)
+    publish(probe.source, eid)
     assert wait_until(lambda: rpc.probe.counts(eid)["attempts"] == 1)
 
 
 @pytest.mark.parametrize("value", ["abc", [1, 2], -5, 10 ** 9], ids=["text", "list", "negative", "huge"])
 def test_a_malformed_attempt_counter_parks_the_message_instead_of_looping(probe, rpc, operator, amqp_uri, value):
     eid = uuid.uuid4().hex
-    publish(amqp_uri, eid, fail=True, headers={"x-khadem-attempts": value})
+    publish(probe.source, eid, fail=True, headers={"x-khadem-attempts": value})
     parked = wait_until(lambda: [p for p in operator.probe.parked_list() if p["event_id"] == eid])
     assert parked, "the message was not parked"
     time.sleep(1.0)
@@ -171,7 +184,7 @@ def test_when_parking_fails_the_worker_backs_off_instead_of_looping(probe, rpc, 
                                                  partialFilterExpression={"event_type": kind})
     probe.store.db.parked_messages.insert_one({"_id": "blocker-" + kind, "event_type": kind, "status": "blocker"})
     eid = uuid.uuid4().hex
-    publish(amqp_uri, eid, fail=True, event_type=kind)
+    publish(probe.source, eid, fail=True, event_type=kind)
     assert wait_until(lambda: rpc.probe.counts(eid)["attempts"] == 3)  # the try and two retries
     time.sleep(8)
     assert rpc.probe.counts(eid)["attempts"] == 3, "no hot loop while parking fails"
@@ -277,3 +290,151 @@ def test_no_message_on_an_rpc_queue_brings_the_service_down(probe, rpc, amqp_uri
     time.sleep(0.5)
     assert probe.proc.poll() is None, "the service died"
     assert rpc.probe.ping()["store"] is True
+
+
+# ---------------------------------------------------------------- every message reaches a verdict
+
+BATCH_QUEUE = "evt-probesrc-probesrc.batch.v1--probe.on_batch"
+HUGE = 17 * 1024 * 1024     # more than a store document may hold
+# kind → (body, content type, content encoding, reason on an event queue, reason on the RPC queue)
+KINDS = {
+    "bytes": (b"\x00\x01\x02 raw bytes", "application/octet-stream", "binary", "undecodable", "undecodable"),
+    # text/plain in UTF-8: the AMQP client hands it over as a `str` (what made parking raise TypeError)
+    "str": ("متن ساده، نه رویداد".encode(), "text/plain", "utf-8", "undecodable", "undecodable"),
+    "empty": (b"", "application/json", "utf-8", "not-an-event", "rpc"),
+    "invalid-utf8": (b"\x80\x81 {\"id\": \xfe}", "application/json", "utf-8", "undecodable", "undecodable"),
+    "bad-json-str": ('{"id": "یک", '.encode(), "application/json", "utf-8", "undecodable", "undecodable"),
+    "huge": (b"x" * HUGE, "application/json", "utf-8", "undecodable", "undecodable"),
+    "json-string": (b'"an event? no"', "application/json", "utf-8", "not-an-event", "rpc"),
+    "json-list": (b"[1, 2, 3]", "application/json", "utf-8", "not-an-event", "rpc"),
+    "json-number": (b"42", "application/json", "utf-8", "not-an-event", "rpc"),
+    "json-null": (b"null", "application/json", "utf-8", "not-an-event", "rpc"),
+    "no-id": (b'{"type": "probesrc.thing.happened.v1", "data": {}}', "application/json", "utf-8",
+              "not-an-event", "rpc"),
+    "pickle": (pickle.dumps({"id": "x", "type": "probesrc.thing.happened.v1"}), "application/x-python-serialize",
+               "binary", "undecodable", "undecodable"),
+}
+
+
+def parked_rows(store, markers: set[str], whole: bool = False) -> dict[str, list[dict]]:
+    """marker → the parked rows that carry it (without their bytes unless `whole`)."""
+    found: dict[str, list[dict]] = {}
+    rows = store.db.parked_messages.find({"headers.name": "marker"}, None if whole else {"raw_body": 0, "body": 0})
+    for row in rows:
+        for h in row["headers"]:
+            if h["name"] == "marker" and h["value"] in markers:
+                found.setdefault(h["value"], []).append(row)
+    return found
+
+
+def test_every_kind_of_message_on_every_queue_of_the_service_is_parked_once_with_its_raw_bytes(probe, rpc,
+                                                                                                operator,
+                                                                                                broker_users):
+    """Each kind of body to each of the probe's queues: the two handlers' (through their source's
+    replay exchange, by queue name, as its publisher) and its RPC queue (through `nameko-rpc`, with
+    no reply address). Each is parked exactly once, the first time, with the bytes that came (a huge
+    one: its first megabyte, its size and sha256), and the consumers go on."""
+    from kombu import Exchange
+
+    from kernel.messaging import PARKED_BODY_LIMIT, replay_exchange
+    queues = {QUEUE: (replay_exchange("probesrc"), QUEUE), BATCH_QUEUE: (replay_exchange("probesrc"), BATCH_QUEUE),
+              "rpc-probe": (Exchange("nameko-rpc", type="topic", durable=True), "probe.ping")}
+    sent: dict[str, tuple[str, str]] = {}    # marker → (kind, queue)
+    with Connection(probe.source, transport_options={"confirm_publish": True}) as conn:
+        producer = conn.Producer()
+        for kind, (body, content_type, encoding, _, _) in KINDS.items():
+            for queue, (exchange, key) in queues.items():
+                marker = f"{kind}:{queue}:{uuid.uuid4().hex[:8]}"
+                producer.publish(body, exchange=exchange, routing_key=key, content_type=content_type,
+                                 content_encoding=encoding, headers={"marker": marker}, delivery_mode=2,
+                                 mandatory=True, user_id=conn.userid)
+                sent[marker] = (kind, queue)
+    wait_until(lambda: len(parked_rows(probe.store, set(sent))) == len(sent), timeout=60)
+    found = parked_rows(probe.store, set(sent))
+    assert set(found) == set(sent), sorted(sent[m] for m in set(sent) - set(found))
+    time.sleep(2.0)                                  # nothing parked twice, nothing looping back
+    found = parked_rows(probe.store, set(sent), whole=True)
+    for marker, (kind, queue) in sent.items():
+        body, content_type, _, event_reason, rpc_reason = KINDS[kind]
+        rows = found[marker]
+        assert len(rows) == 1, (kind, queue, len(rows))
+        row = rows[0]
+        assert row["queue"] == queue and row["status"] == "parked" and row["attempts"] == 0, (kind, queue)
+        assert row["reason"] == (rpc_reason if queue == "rpc-probe" else event_reason), (kind, queue, row["error"])
+        assert row["handler"] == {"rpc-probe": "probe.rpc", QUEUE: "probe.on_thing",
+                                  BATCH_QUEUE: "probe.on_batch"}[queue]
+        assert row["body"] is None and row["content_type"] == content_type, (kind, queue)
+        assert row["body_size"] == len(body) and row["body_sha256"] == hashlib.sha256(body).hexdigest()
+        assert row["truncated"] == (kind == "huge")
+        assert bytes(row["raw_body"]) == body[:PARKED_BODY_LIMIT], (kind, queue)
+        assert row["user_id"] == broker_users.user("probesrc") and row["event_time"] is None
+    # The handlers and the RPC entrypoints still answer.
+    eid = uuid.uuid4().hex
+    publish(probe.source, eid)
+    assert wait_until(lambda: rpc.probe.counts(eid)["attempts"] == 1)
+    # A truncated message cannot be replayed: the operator is told why.
+    huge = next(r for m, r in found.items() if sent[m] == ("huge", QUEUE))[0]
+    with pytest.raises(Conflict) as refused:
+        operator.probe.parked_replay(huge["_id"])
+    assert "cannot be replayed" in str(refused.value) and huge["body_sha256"] in str(refused.value)
+    # The operator's list shows a preview of a raw body, not its megabyte.
+    listed = next(r for r in operator.probe.parked_list(500) if r["id"] == huge["_id"])
+    assert len(listed["raw_body"]) <= 4096 and listed["body_size"] == HUGE
+
+
+def test_a_parked_request_of_the_rpc_queue_is_replayed_through_the_services_own_delay_queue(probe, operator):
+    """Back on its queue through `probe.delay.<ms>` (the service writes on nothing but its own
+    exchanges), published as the service's own user; still unreadable, it is parked again."""
+    marker = uuid.uuid4().hex
+    with Connection(probe.source, transport_options={"confirm_publish": True}) as conn:
+        conn.Producer().publish(b"\x00 unreadable", exchange="nameko-rpc", routing_key="probe.ping",
+                                content_type="application/x-unknown", content_encoding="binary",
+                                headers={"marker": marker})
+    first = wait_until(lambda: parked_rows(probe.store, {marker}).get(marker))
+    assert first and first[0]["queue"] == "rpc-probe"
+    assert operator.probe.parked_replay(first[0]["_id"])["status"] == "replayed"
+    wait_until(lambda: len(parked_rows(probe.store, {marker}).get(marker, [])) == 2)
+    rows = parked_rows(probe.store, {marker})[marker]
+    assert len(rows) == 2
+    again = next(r for r in rows if r["_id"] != first[0]["_id"])
+    assert again["queue"] == "rpc-probe" and again["user_id"] == probe.user and again["reason"] == "undecodable"
+    assert probe.store.db.parked_messages.find_one({"_id": first[0]["_id"]})["status"] == "replayed"
+
+
+# ---------------------------------------------------------------- events carry their publisher
+
+def test_an_event_its_sources_broker_user_did_not_publish_is_parked_never_applied(probe, rpc, operator, amqp_uri,
+                                                                                  broker_users):
+    """The probe (`<prefix>probe`) takes `probesrc`'s events only from `<prefix>probesrc`: the same
+    event from another service's user, from the broker's administrator, or with no `user_id` at all
+    is parked unapplied (its handler never runs), and its replay from the parking lot is refused."""
+    counter = f"forged-{uuid.uuid4().hex[:6]}"
+    forgers = {"another service": (broker_users.uri("festival"), True),
+               "the administrator": (amqp_uri, True),
+               "no user_id": (probe.source, None)}
+    forged = {}
+    for who, (uri, user_id) in forgers.items():
+        eid = uuid.uuid4().hex
+        publish(uri, eid, counter=counter, user_id=user_id)
+        forged[eid] = who
+        batch_eid = uuid.uuid4().hex
+        publish(uri, batch_eid, counter=counter, user_id=user_id, event_type="probesrc.batch.v1",
+                routing_key="probesrc.batch.v1")
+        forged[batch_eid] = who
+    wait_until(lambda: probe.store.db.parked_messages.count_documents({"event_id": {"$in": list(forged)}}) == len(forged))
+    rows = list(probe.store.db.parked_messages.find({"event_id": {"$in": list(forged)}}))
+    assert {r["event_id"] for r in rows} == set(forged)
+    for row in rows:
+        assert row["reason"] == "publisher" and row["attempts"] == 0, row
+        assert f"'{broker_users.user('probesrc')}'" in row["error"], row["error"]
+        assert row["handler"] in ("probe.on_thing", "probe.on_batch") and row["event_time"] is None
+    assert {r["handler"] for r in rows} == {"probe.on_thing", "probe.on_batch"}
+    for eid in forged:
+        assert rpc.probe.counts(eid, counter) == {"attempts": 0, "applied": 0}, forged[eid]
+    with pytest.raises(Conflict) as refused:
+        operator.probe.parked_replay(rows[0]["_id"])
+    assert "forged" in str(refused.value)
+    # From its source's user, the same kind of event is applied.
+    genuine = uuid.uuid4().hex
+    publish(probe.source, genuine, counter=counter)
+    assert wait_until(lambda: rpc.probe.counts(genuine, counter) == {"attempts": 1, "applied": 1})

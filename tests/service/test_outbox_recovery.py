@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 
 import pytest
+from kombu import Connection
 
 from kernel.errors import Invalid
 
@@ -310,3 +311,153 @@ def test_sent_events_are_pruned_after_the_retention_and_a_replay_needing_them_sa
     with pytest.raises(Invalid) as bad:
         create_replay_job(store, "registry", "registry.unit.", None, "op", amqp_uri, since="yesterday-ish")
     assert bad.value.field == "since"
+
+
+# ---------------------------------------------------------------- replays on their own connection
+
+class DiesAfter(ReplayRunner):
+    """A replay runner whose process dies after `n` publications (the next one raises)."""
+
+    def __init__(self, *args, n: int, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.left = n
+
+    def _publish(self, job, envelope):
+        if self.left == 0:
+            raise ConnectionError("the process died")
+        self.left -= 1
+        super()._publish(job, envelope)
+
+
+def test_a_replay_saves_its_cursor_with_each_confirm_and_never_sends_a_confirmed_event_again(amqp_uri, mongo_uri):
+    """A job that dies in the middle of a batch resumes after the last event the broker confirmed,
+    not at the start of that batch; and its rows are read in the relay's order, (created_at, seq):
+    the rows of one transaction, all of one instant, keep their order."""
+    _, store = registry_store(mongo_uri, "cursor_")
+    from services.registry.events import UnitCreated
+
+    def work(tx):
+        for n in range(12):   # one transaction: the order within it is `seq`, not the ids' order
+            tx.emit(UnitCreated(unit_id=f"S{n % 3}", name=f"{n}", kind="city", parent_id=None, path=["S"]))
+    _, events, _ = store.transaction(work)
+    store.db.outbox.update_many({"_id": {"$in": [e.id for e in events]}},
+                                {"$set": {"status": "sent", "created_at": datetime(2026, 1, 1, tzinfo=timezone.utc)}})
+    in_order = [e.id for e in events]
+    late = EventTap(amqp_uri, "registry")
+    try:
+        job = create_replay_job(store, "registry", "registry.unit.", late.queue.name, "op", amqp_uri)
+        assert DiesAfter(OutboxRelay(store, "registry", amqp_uri), batch=5, n=7).run_once() == 7
+        row = store.db.replay_jobs.find_one({"_id": job["id"]})
+        assert row["replayed"] == 7 and row["status"] == "running" and "died" in row["error"]
+        assert ReplayRunner(OutboxRelay(store, "registry", amqp_uri), batch=5).run_once() == 5
+        got = late(until=lambda g: len(g) >= 12, timeout=15)
+        time.sleep(0.5)
+        got = late()
+        assert [e["id"] for e in got] == in_order, "each once, in commit order, across the failure"
+        assert all(headers["x-khadem-replay"] == job["id"] for _, headers, _ in late.messages)
+        assert store.db.replay_jobs.find_one({"_id": job["id"]})["status"] == "done"
+    finally:
+        late.close()
+
+
+def test_a_replay_to_a_queue_that_does_not_take_this_services_replays_fails_saying_so(amqp_uri, mongo_uri):
+    """A queue not bound to `<service>.replay` would silently lose a targeted replay (the broker drops
+    what no queue takes): the replay is published mandatory, and the job fails, naming the queue."""
+    from kombu import Queue
+    _, store = registry_store(mongo_uri, "unbound_")
+    create_unit(store, "IR", UnitKind.country, None)
+    store.db.outbox.update_many({}, {"$set": {"status": "sent"}})
+    name = f"test-unbound-{uuid.uuid4().hex[:6]}"
+    with Connection(amqp_uri) as conn:
+        Queue(name, auto_delete=True, durable=False)(conn.default_channel).declare()
+        job = create_replay_job(store, "registry", "registry.unit.", name, "op", amqp_uri)
+        assert ReplayRunner(OutboxRelay(store, "registry", amqp_uri)).run_once() == 0
+        row = store.db.replay_jobs.find_one({"_id": job["id"]})
+        assert row["status"] == "failed" and name in row["error"] and "registry.replay" in row["error"]
+        assert Queue(name, no_declare=True)(conn.default_channel).get(no_ack=True) is None
+
+
+def test_a_replay_under_load_sends_each_event_once_per_replay_in_order_per_subject_and_the_relay_drains(
+        amqp_uri, mongo_uri, rpc, tmp_path):
+    """The registry service relays new events while two replay jobs run — one to every subscriber,
+    one to one queue — and commands keep committing events. Each replay sends every event sent before
+    it began (and none committed after it), each once, a subject's in commit order; the relay
+    publishes every new event once, in order per subject, and ends with nothing pending. (The replays
+    once published through the relay's own connection from another green thread: events sent 2–4
+    times, inversions, a wedged relay.)"""
+    from services.registry.events import UnitCreated
+    prefix, store = registry_store(mongo_uri, "load_")
+    subjects = [f"L{n}" for n in range(8)]
+
+    def commit(round_: int) -> None:
+        def work(tx):
+            for unit in subjects:
+                tx.emit(UnitCreated(unit_id=unit, name=f"{round_}", kind="city", parent_id=None, path=["L"]))
+        store.transaction(work)
+
+    def order(ids: set) -> list[dict]:
+        """The outbox's rows of `ids`, in the relay's order."""
+        rows = list(store.db.outbox.find({"_id": {"$in": list(ids)}}, {"subject": 1, "created_at": 1, "seq": 1}))
+        return sorted(rows, key=lambda r: (r["created_at"], r["seq"], r["_id"]))
+
+    with registry_running(amqp_uri, mongo_uri, prefix, rpc, tmp_path) as tap:
+        for round_ in range(40):
+            commit(round_)
+        wait_for(lambda: store.db.outbox.count_documents({"status": "pending"}) == 0, timeout=60)
+        late = EventTap(amqp_uri, "registry")
+        stop = threading.Event()
+        committed = []
+
+        def keep_committing():
+            round_ = 1000
+            while not stop.is_set():
+                commit(round_)
+                committed.append(round_)
+                round_ += 1
+                time.sleep(0.03)
+        load = threading.Thread(target=keep_committing)
+        try:
+            before = {r["_id"] for r in store.db.outbox.find({"status": "sent", "type": {"$regex": "^registry\\.unit\\."}},
+                                                             {"_id": 1})}
+            load.start()
+            everyone = create_replay_job(store, "registry", "registry.unit.", None, "op", amqp_uri)
+            one_queue = create_replay_job(store, "registry", "registry.unit.", late.queue.name, "op", amqp_uri)
+            for job in (everyone, one_queue):
+                wait_for(lambda: store.db.replay_jobs.find_one({"_id": job["id"]})["status"] != "running", timeout=180)
+            stop.set()
+            load.join()
+            assert len(committed) >= 5, "events kept being committed while the replays ran"
+            wait_for(lambda: store.db.outbox.count_documents({"status": "pending"}) == 0, timeout=60)
+            time.sleep(1.0)
+            tap(timeout=2)
+            late(timeout=2)
+            all_ids = {r["_id"] for r in store.db.outbox.find({"type": {"$regex": "^registry\\.unit\\."}}, {"_id": 1})}
+            for job, heard in ((everyone, tap), (one_queue, late)):
+                row = store.db.replay_jobs.find_one({"_id": job["id"]})
+                assert row["status"] == "done", row
+                replayed = [e["id"] for e, headers, _ in heard.messages if headers.get("x-khadem-replay") == job["id"]]
+                assert len(replayed) == len(set(replayed)), f"{len(replayed) - len(set(replayed))} sent twice"
+                assert before <= set(replayed) <= all_ids, len(before - set(replayed))
+                assert not set(replayed) & {r["_id"] for r in store.db.outbox.find(
+                    {"created_at": {"$gt": row["created_at"]}}, {"_id": 1})}, "nothing committed after it began"
+                assert row["replayed"] == len(replayed)
+                for subject in {r["subject"] for r in order(set(replayed))}:
+                    expected = [r["_id"] for r in order(set(replayed)) if r["subject"] == subject]
+                    assert [i for i in replayed if i in set(expected)] == expected, subject
+            # The relay's own publications, beside the replays: every event once, in order per subject.
+            live = [e["id"] for e, headers, _ in tap.messages if "x-khadem-replay" not in headers
+                    and e["type"].startswith("registry.unit.")]
+            new = all_ids - before
+            assert new <= set(live) and len(live) == len(set(live))
+            for subject in {f"unit/{s}" for s in subjects}:
+                expected = [r["_id"] for r in order(new) if r["subject"] == subject]
+                assert [i for i in live if i in set(expected)] == expected, subject
+            assert store.db.outbox.count_documents({"status": "pending"}) == 0
+            # Every event carries its publisher, the user the service signs in as.
+            user = Connection(amqp_uri).userid
+            assert {u for _, _, u in tap.messages} == {user}
+        finally:
+            stop.set()
+            if load.is_alive():
+                load.join()
+            late.close()

@@ -56,7 +56,7 @@ def publish(amqp_uri, envelope):
     exchange = get_event_exchange("oversight", {})
     with Connection(amqp_uri, transport_options={"confirm_publish": True}) as conn:
         conn.Producer().publish(envelope, exchange=exchange, routing_key=envelope["type"], serializer="json",
-                                declare=[exchange])
+                                declare=[exchange], user_id=conn.userid)   # its publisher, as the relay sends it
 
 
 def ruling(kind, person_id, rid, event_id, lifted=False):

@@ -113,7 +113,8 @@ def test_a_member_reports_the_head_approves_and_the_aggregates_follow(world, amq
         # The same event delivered again changes nothing (inbox).
         exchange = get_event_exchange("reports", {})
         with Connection(amqp_uri, transport_options={"confirm_publish": True}) as conn:
-            conn.Producer().publish(ev, exchange=exchange, routing_key=ev["type"], serializer="json", declare=[exchange])
+            conn.Producer().publish(ev, exchange=exchange, routing_key=ev["type"], serializer="json", declare=[exchange],
+                                    user_id=conn.userid)   # its publisher, as the relay sends it
         time.sleep(1.5)
         with as_(amqp_uri, world["admin"]) as admin:
             again = admin.reports.aggregates("IR-09-MSH", month)
@@ -154,7 +155,8 @@ def test_a_late_membership_event_does_not_undo_a_newer_one(world, amqp_uri, rpc)
             "data": {"person_id": world["yavar"], "kanoon_id": world["kanoon"], "member_count": 2,
                      "below_floor": True, "via": "leave"}}
     with Connection(amqp_uri, transport_options={"confirm_publish": True}) as conn:
-        conn.Producer().publish(left, exchange=exchange, routing_key=left["type"], serializer="json", declare=[exchange])
+        conn.Producer().publish(left, exchange=exchange, routing_key=left["type"], serializer="json", declare=[exchange],
+                                user_id=conn.userid)   # its publisher, as the relay sends it
     time.sleep(1.0)
     with as_(amqp_uri, world["yavar"]) as me:
         report = me.reports.submit_report(report_body(world["kanoon"]))

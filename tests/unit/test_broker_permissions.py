@@ -1,8 +1,10 @@
 """The broker users' table (ops/broker_users.py) holds exactly what the code uses, found here on another
 road: the nameko containers of every service are built (not started) and their extensions walked —
-each RPC entrypoint's queue, each event handler's queue, exchange and delay queues, the relay's
-exchange and the default exchange its retries and replays publish through —, and the gateway's
-standalone proxy and identity listener added. Then, over every name the code uses (and names it must
+each RPC entrypoint's queue, each event handler's queue, the exchanges it is bound to (its source's
+events and replay exchanges) and its delay queues, the relay's exchange and the replay exchange its
+targeted replays publish through (nothing through the default exchange: parked messages go back
+through the service's own delay queues) —, and the gateway's standalone proxy and identity listener
+added. Then, over every name the code uses (and names it must
 not reach), each user's configure, write and read rights match exactly the names it needs: nothing
 missing, nothing more. A consumer added without its rights, or a right nobody uses, fails here."""
 from __future__ import annotations
@@ -45,28 +47,23 @@ def required(service: topology.Service) -> dict[str, set[str]]:
                 ep.setup()
                 delays = {q.name for q in (*ep.retry_queues, ep.busy_queue)}
                 assert all(q.exchange.name == q.name for q in (*ep.retry_queues, ep.busy_queue))
-                bound = _exchanges_of(ep.queue)
-                assert all(e.passive for e in bound), "a consumer binds to another's exchange, never declares it"
+                bound = {b.exchange.name for b in ep.queue.bindings}
+                assert bound == {f"{ep.source_service}.events", f"{ep.source_service}.replay"}
+                assert all(b.exchange.passive for b in ep.queue.bindings), \
+                    "a consumer binds to another's exchange, never declares it"
                 # its queue: declared, bound, consumed; its delay queues and their exchanges (one name
                 # each): declared, bound (write on the queue, read on the exchange), published to
                 need["configure"] |= {ep.queue.name, *delays}
                 need["write"] |= {ep.queue.name, *delays}
-                need["read"] |= {ep.queue.name, *(e.name for e in bound), *delays}
+                need["read"] |= {ep.queue.name, *bound, *delays}
         for dep in container.dependencies:
             if isinstance(dep, StoreProvider) and dep.with_relay:
                 name = topology.service(service.name).name
-                own = {f"{name}.events", f"{name}.replay"}
-                need["configure"] |= own                        # the relay declares its own exchanges
-                need["write"] |= own                            # events; replays to one consumer's queue
+                need["configure"].add(f"{name}.events")         # the relay declares its own exchange
+                # events, and replays to one queue (`<service>.replay`, declared by ops/topology.py)
+                need["write"] |= {f"{name}.events", f"{name}.replay"}
     return need
 
-
-def _exchanges_of(queue) -> list:
-    """The exchanges a handler's queue is bound to (its source's events and, for replays, its
-    source's replay exchange)."""
-    if queue.bindings:
-        return [b.exchange for b in queue.bindings]
-    return [queue.exchange]
 
 
 GATEWAY_NEEDS = {"configure": {"nameko-rpc", REPLY, IDENTITIES},

@@ -28,10 +28,17 @@ def test_an_actor_fetched_while_nothing_changed_is_served_from_memory(ids):
     assert ids.get("u2") is None
 
 
+class Message:
+    """A message on the listener's queue, as published by `user_id`."""
+
+    def __init__(self, user_id=None):
+        self.properties = {"user_id": user_id} if user_id is not None else {}
+
+
 def test_any_registry_event_or_own_command_forgets_everyone(ids):
     ids.put("u1", actor(), ids.ticket())
     ids.put("u2", actor("u2"), ids.ticket())
-    ids._on_message(object())   # a registry event, whatever it is
+    ids._on_message(Message("guest"))   # a registry event, whatever it is (every process as `guest` here)
     assert ids.get("u1") is None and ids.get("u2") is None
     ids.put("u1", actor(), ids.ticket())
     ids.forget_all()            # after a command this process forwarded to the registry
@@ -72,3 +79,15 @@ def test_a_ttl_of_zero_turns_the_memory_off():
     ids._set_listening(True)
     ids.put("u1", actor(), ids.ticket())
     assert not ids.enabled and ids.get("u1") is None
+
+
+def test_only_what_the_registrys_user_published_makes_it_forget():
+    """The gateway signs in as `<prefix>gateway`; only `<prefix>registry`'s messages count."""
+    ids = Identities("amqp://khadem_gateway:pw@broker:5672/", ttl=300)
+    ids._set_listening(True)
+    ids.put("u1", actor(), ids.ticket())
+    for forged in (Message("khadem_festival"), Message("guest"), Message()):
+        ids._on_message(forged)
+    assert ids.get("u1") == actor() and ids.ignored == 3
+    ids._on_message(Message("khadem_registry"))
+    assert ids.get("u1") is None
