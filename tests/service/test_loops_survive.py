@@ -10,11 +10,10 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 from nameko.exceptions import RpcTimeout
-from nameko.standalone.rpc import ClusterRpcProxy
 
 from kernel.settings import load_settings
 from kernel.store import Store
-from tests.conftest import PROBE_QUEUES, fresh_queues, service_env, start_service, unique
+from tests.conftest import PROBE_QUEUES, caller, fresh_queues, service_env, start_service, unique
 
 FOLD = "probe.fold-probe"
 
@@ -35,7 +34,7 @@ def probe(amqp_uri, mongo_uri, tmp_path_factory, rpc):
 @pytest.fixture(scope="module")
 def short(amqp_uri):
     """A client that gives up after 5 s (a process that died answers nothing)."""
-    with ClusterRpcProxy({"AMQP_URI": amqp_uri}, timeout=5) as proxy:
+    with caller(amqp_uri, timeout=5) as proxy:
         yield proxy
 
 
