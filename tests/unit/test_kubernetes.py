@@ -464,3 +464,19 @@ def test_the_committed_manifests_are_what_the_catalogue_renders():
         assert committed.read_text(encoding="utf-8") == text, f"{path} is stale: run python -m ops.render"
     present = {p.relative_to(ROOT) for p in (ROOT / k8s.OUT).iterdir()}
     assert present - set(rendered_files) == {k8s.OUT / "README.md"}, "a file the renderer no longer writes"
+
+
+def test_the_scripts_caller_keys_are_a_pair_the_processes_accept():
+    """secrets.sh makes the gateway's signing key and the services' verify key with openssl: run that
+    part and check that what the gateway signs with it, a service verifies."""
+    if not shutil.which("openssl"):
+        pytest.skip("no openssl here")
+    script = k8s.files()[k8s.OUT / "secrets.sh"]
+    start, end = script.index("b64url() {"), script.index('rm -f "$caller_key"')
+    part = script[start:end] + 'rm -f "$caller_key"\necho "$CALLER_SIGNING_KEY"\necho "$CALLER_VERIFY_KEYS"\n'
+    done = subprocess.run(["sh", "-eu"], input=part, text=True, capture_output=True)
+    assert done.returncode == 0, done.stderr
+    signing, verify = done.stdout.split()
+    from kernel.caller import GATEWAY, Signer, Verifier, parse_verify_keys, private_key
+    token = Signer(GATEWAY, private_key(signing)).token("registry", "ping", {"request_id": "r"})
+    assert Verifier(parse_verify_keys(verify)).verify(token, "registry", "ping").signer == GATEWAY
