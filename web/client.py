@@ -5,11 +5,17 @@ for it, a 503 is retried after its Retry-After and a 504 with the same key, a bo
 from __future__ import annotations
 
 import time
+from contextvars import ContextVar
 from typing import Any
 
 import httpx
 
 from . import fa
+
+
+# The id of the page request being served: sent to the gateway as X-Request-ID, so the tracking
+# number a person is shown finds the web app's log lines and the gateway's and services' alike.
+REQUEST_ID: ContextVar[str | None] = ContextVar("request_id", default=None)
 
 
 class Refused(Exception):
@@ -40,6 +46,8 @@ class Gateway:
              params: dict | None = None, json: Any = None, data: dict | None = None, files: Any = None,
              forwarded_for: str | None = None, raw: bool = False) -> Any:
         headers = {}
+        if REQUEST_ID.get():
+            headers["X-Request-ID"] = REQUEST_ID.get()
         if token:
             headers["Authorization"] = f"Bearer {token}"
         if method not in self.SAFE:
