@@ -7,6 +7,7 @@ of every page go to $KHADEM_SCREENSHOTS (var/screenshots)."""
 from __future__ import annotations
 
 import os
+import re
 import uuid
 from datetime import timedelta
 from pathlib import Path
@@ -126,6 +127,14 @@ def reachable(d, web) -> list[str]:
     return out
 
 
+def page_name(path: str, province: dict) -> str:
+    """A screenshot's name for a page, the same from run to run (the ids named by what they are)."""
+    for key in ("kanoon", "city", "province"):
+        path = path.replace(province[key], key)
+    path = re.sub(r"/im_[0-9a-f]+", "/import", path)
+    return path.strip("/").replace("/", "-").replace("?", "-") or "home"
+
+
 def test_every_page_fits_a_phone_and_a_desktop(system, driver, province):
     d, web = driver, system.web
     problems = []
@@ -146,7 +155,7 @@ def test_every_page_fits_a_phone_and_a_desktop(system, driver, province):
                     d.get(f"{web}{path}")
                     wait(d, "footer")
                     seen += 1
-                    name = f"phone-{role}-{size}-{path.strip('/').replace('/', '_').replace('?', '_') or 'home'}"
+                    name = f"phone-{role}-{size}-{page_name(path, province)}"
                     d.save_screenshot(str(SHOTS / f"{name}.png"))
                     code = status(d)
                     if code >= 500:
@@ -184,6 +193,7 @@ def test_the_review_queue_and_my_reports_read_as_cards_on_a_phone(system, driver
             left, right = d.execute_script("const r = arguments[0].getBoundingClientRect(); return [r.left, r.right]",
                                            button)
             assert 0 <= left and right <= SIZES["phone"][0], (button.text, left, right)
+        d.execute_script("document.getElementById('review').scrollIntoView()")
         d.save_screenshot(str(SHOTS / "phone-review-cards.png"))
 
         sign_in(d, web, province["yavar"])
