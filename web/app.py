@@ -81,6 +81,7 @@ def create_app(gateway_url: str | None = None, secure_cookies: bool | None = Non
     app.state.templates = templates
     env = templates.env
     env.filters["fa"] = fa.digits
+    env.filters["period"] = fa.period_name
     env.filters["status"] = lambda v: fa.name_of(fa.STATUS, v)
     env.filters["role"] = lambda v: fa.name_of(fa.ROLES, v)
     env.filters["kind"] = lambda v: fa.name_of(fa.KIND, v)
@@ -249,6 +250,19 @@ def create_app(gateway_url: str | None = None, secure_cookies: bool | None = Non
             log.warning("a card of %s failed: %s", args[0] if args else "?", exc)
             return Failed(exc.message)
 
+    def person_name(me: dict, tok: str) -> str:
+        """The signed-in person's name (their own registry record); the username when it is not to be had."""
+        person = optional(api.get, f"/api/people/{me['person_id']}", tok) if me.get("person_id") else None
+        name = " ".join(str((person or {}).get(k) or "").strip() for k in ("first_name", "last_name")).strip()
+        return name or me.get("username", "")
+
+    def unit_name(unit_id: str | None, tok: str) -> str | None:
+        """A unit's name for a page's text (its code stays in links); None when not to be had."""
+        if not unit_id:
+            return None
+        unit = optional(api.get, f"/api/units/{unit_id}", tok)
+        return (unit or {}).get("name") or None
+
     @app.get("/", response_class=HTMLResponse)
     def home(request: Request):
         me, tok = request.state.me, token_of(request)
@@ -256,7 +270,8 @@ def create_app(gateway_url: str | None = None, secure_cookies: bool | None = Non
         if me.get("kanoon_id"):
             mine = {"reports": optional(api.get, "/api/activity-reports/mine", tok, limit=5) or [],
                     "kanoon": optional(api.get, f"/api/kanoons/{me['kanoon_id']}", tok)}
-        return page(request, "home.html", mine=mine, types=type_names(request, me.get("kanoon_id")))
+        return page(request, "home.html", mine=mine, types=type_names(request, me.get("kanoon_id")),
+                    person_name=person_name(me, tok))
 
     # -- a member: reports, reservations, campaigns, training and points
 
@@ -339,7 +354,7 @@ def create_app(gateway_url: str | None = None, secure_cookies: bool | None = Non
         beneficiaries = optional(api.get, f"/api/kanoons/{kanoon_id}/beneficiaries", tok, limit=20)
         needs = optional(api.get, f"/api/kanoons/{kanoon_id}/needs", tok)
         monthly = optional(api.get, f"/api/kanoons/{kanoon_id}/monthly-reports/{last_month}", tok)
-        common = {"kanoon": kanoon, "last_month": str(last_month), "types": type_names(request, kanoon_id),
+        common = {"kanoon": kanoon, "unit_name": unit_name(kanoon.get("unit_id"), tok), "last_month": str(last_month), "types": type_names(request, kanoon_id),
                   "members": members, "beneficiaries": beneficiaries, "needs": needs, "monthly": monthly,
                   "desk": runs}
         if not runs:
@@ -397,7 +412,7 @@ def create_app(gateway_url: str | None = None, secure_cookies: bool | None = Non
         bad_period = None
         if period:
             try:
-                period = str(jalali.parse_period(normalize_digits(period).strip()))
+                period = str(jalali.parse_period(fa.period_code(period)))
             except ValueError:
                 # The page is still drawn (for the year) with the period box to try again.
                 bad_period, period = period, year
@@ -428,8 +443,9 @@ def create_app(gateway_url: str | None = None, secure_cookies: bool | None = Non
                 to_review.append({**m, "kanoon_name": k["name"]})
         error = None
         if bad_period is not None:
-            error = (f"دوره درست نیست؛ سال (مانند {fa.digits(year)})، ماه ({fa.digits(year)}-۰۷)، فصل ({fa.digits(year)}-Q3) "
-                     f"یا نیم‌سال ({fa.digits(year)}-H1) بنویسید. آمار سال {fa.digits(year)} نشان داده شده است.")
+            y = fa.digits(year)
+            error = (f"دوره درست نیست؛ سال (مانند {y})، ماه (مانند مهر {y})، فصل (مانند پاییز {y}) "
+                     f"یا نیم‌سال (مانند نیمهٔ نخست {y}) بنویسید. آمار سال {y} نشان داده شده است.")
         return page(request, "unit.html", status=422 if error else 200, error=error, typed=bad_period,
                     unit=unit, period=period, charts=charts, aggregates=aggregates,
                     completeness=completeness[-1] if completeness else None,

@@ -152,3 +152,48 @@ def row_reason(reason: str | None, field: str | None) -> str:
 # The audit trail of personal data (kernel.personal).
 RECORD_KIND = {"beneficiary": "مددجو", "complainant": "شاکی", "donor": "نیکوکار"}
 AUDIT_ACTION = {"read": "دیدن", "list": "فهرست", "search": "جست‌وجو", "create": "ثبت", "change": "تغییر"}
+
+# Periods (kernel.jalali: 1405, 1405-07, 1405-Q3, 1405-H1) as people say them, and back.
+SEASONS = ("بهار", "تابستان", "پاییز", "زمستان")
+HALVES = ("نیمهٔ نخست", "نیمهٔ دوم")
+_PERIOD_CODE = re.compile(r"^(\d{4})(?:-(\d{2})|-Q([1-4])|-H([12]))?$")
+
+
+def period_name(code: Any) -> str:
+    """A period's Persian name: «سال ۱۴۰۵», «مهر ۱۴۰۵», «پاییز ۱۴۰۵», «نیمهٔ نخست ۱۴۰۵»."""
+    text = str(code or "")
+    m = _PERIOD_CODE.match(text)
+    if not m:
+        return digits(text)
+    year = digits(m.group(1))
+    if m.group(2) and 1 <= int(m.group(2)) <= 12:
+        return f"{MONTHS[int(m.group(2)) - 1]} {year}"
+    if m.group(3):
+        return f"{SEASONS[int(m.group(3)) - 1]} {year}"
+    if m.group(4):
+        return f"{HALVES[int(m.group(4)) - 1]} {year}"
+    return f"سال {year}"
+
+
+def _plain(text: str) -> str:
+    return " ".join(text.replace("\u200c", " ").replace("ي", "ی").replace("ك", "ک").replace("ۀ", "هٔ").split())
+
+
+def period_code(text: Any) -> str:
+    """The period code of what a person typed: a code (any digits) or a Persian name such as «پاییز ۱۴۰۵»,
+    «مهر ۱۴۰۵», «نیمهٔ اول ۱۴۰۵» or «سال ۱۴۰۵»; anything else is given back as typed (to be refused)."""
+    raw = str(text or "").strip()
+    plain = _plain(raw.translate(str.maketrans("۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩", "01234567890123456789")))
+    m = re.search(r"\d{4}", plain)
+    if not m or _PERIOD_CODE.match(plain):
+        return plain if m else raw
+    year, words = m.group(0), _plain(plain.replace(m.group(0), " "))
+    names = {"سال": "", "": ""}
+    names.update({_plain(n): f"-{i:02d}" for i, n in enumerate(MONTHS, 1)})
+    names.update({_plain(n): f"-Q{i}" for i, n in enumerate(SEASONS, 1)})
+    names.update({_plain(n): f"-H{i}" for i, n in enumerate(HALVES, 1)})
+    names.update({"پائیز": "-Q3", "نیمه اول": "-H1", "نیمهٔ اول": "-H1", "نیمه ی اول": "-H1", "نیمه نخست": "-H1",
+                  "نیمه دوم": "-H2", "نیمه ی دوم": "-H2", "نیم سال اول": "-H1", "نیم سال دوم": "-H2"})
+    suffix = names.get(words)
+    return raw if suffix is None else year + suffix
+

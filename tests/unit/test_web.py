@@ -183,3 +183,67 @@ def test_every_page_template_compiles_with_the_apps_filters():
     assert len(names) >= 15
     for name in names:
         env.get_template(name)   # raises on a syntax error or an unknown filter
+
+
+class NamedGateway(Gateway):
+    """The stand-in with a person, a city and a kanoon with names, and a ranking."""
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        path = request.url.path
+        named = {
+            "/api/people/p1": {"id": "p1", "first_name": "زهرا", "last_name": "احمدی", "kind": "yavar"},
+            "/api/units/IR-09-MSH": {"id": "IR-09-MSH", "name": "مشهد", "kind": "city", "path": ["IR", "IR-09", "IR-09-MSH"]},
+            "/api/kanoons/kn_1": {"id": "kn_1", "name": "کانون نور", "kind": "neighborhood", "status": "active",
+                                  "unit_id": "IR-09-MSH", "city_id": "IR-09-MSH", "unit_path": ["IR", "IR-09", "IR-09-MSH"],
+                                  "head_id": "p1", "member_count": 12},
+            "/api/units/IR-09-MSH/aggregates": {"unit_id": "IR-09-MSH", "by_service_type": {}, "reports": 0, "hours": 0,
+                                                 "beneficiaries": 0, "members_reporting": 0},
+            "/api/evaluation/units/IR-09-MSH/ranking": {
+                "unit_id": "IR-09-MSH", "level": "city", "year": 1405, "of": 2, "weights": {},
+                "items": [{"kanoon_id": "kn_1", "name": "کانون نور", "score": 90.5, "rank": 1, "coefficient": 1},
+                          {"kanoon_id": "kn_2", "name": "کانون مهر", "score": 80, "rank": 2, "coefficient": 1}]},
+        }
+        if request.method == "GET" and path in named:
+            self.sent.append(request)
+            return httpx.Response(200, json=named[path])
+        return super().__call__(request)
+
+
+def visible(html: str) -> str:
+    """A page's text as read (no tags, so no links' addresses)."""
+    return re.sub(r"<[^>]+>", " ", re.sub(r"<(script|style)\b.*?</\1>", " ", html, flags=re.S))
+
+
+def test_the_greeting_is_by_the_persons_name():
+    page = signed_in(NamedGateway()).get("/").text
+    assert "سلام، زهرا احمدی" in page and "سلام، yavar" not in page
+    # no person record to be had: the username still greets
+    assert "سلام، yavar" in signed_in(Gateway()).get("/").text
+
+
+def test_a_unit_page_is_headed_by_its_name_with_persian_ranks_and_a_readable_period_hint():
+    r = signed_in(NamedGateway()).get("/units/IR-09-MSH", params={"period": "1405-Q3"})
+    assert r.status_code == 200, r.text
+    text = visible(r.text)
+    assert "مشهد" in text and "IR-09-MSH" not in text        # the code only in links
+    assert "پاییز ۱۴۰۵" in text and "Q3" not in text and "H1" not in text
+    assert not re.search(r"[0-9]", re.sub(r"\s+", " ", text)), re.findall(r".{20}[0-9].{20}", text)
+    assert re.search(r'<bdi dir="ltr">۱۴۰۵-۰۷</bdi>', r.text)   # a dashed sample reads left to right
+    assert re.search(r"۱\.</span>\s*کانون نور", r.text) and "۲.</span>" in r.text
+    assert 'value="پاییز ۱۴۰۵"' in r.text
+
+
+def test_a_period_is_typed_and_shown_in_persian_words():
+    assert [fa.period_name(c) for c in ("1405", "1405-07", "1405-Q3", "1405-H2")] == \
+        ["سال ۱۴۰۵", "مهر ۱۴۰۵", "پاییز ۱۴۰۵", "نیمهٔ دوم ۱۴۰۵"]
+    assert fa.period_code("پاییز ۱۴۰۵") == "1405-Q3" and fa.period_code("نیمه‌ی اول 1405") == "1405-H1"
+    assert fa.period_code("مهر ۱۴۰۵") == "1405-07" and fa.period_code("۱۴۰۵-۰۷") == "1405-07"
+    assert fa.period_code("سال ۱۴۰۵") == "1405" and fa.period_code("abc") == "abc"
+    assert fa.period_code(fa.period_name("1405-H2")) == "1405-H2"
+
+
+def test_a_kanoons_page_names_its_unit_and_keeps_the_code_in_the_link():
+    r = signed_in(NamedGateway()).get("/kanoons/kn_1")
+    assert r.status_code == 200, r.text
+    assert '<a href="/units/IR-09-MSH">مشهد</a>' in r.text
+    assert "IR-09" not in visible(r.text)
