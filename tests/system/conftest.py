@@ -13,6 +13,7 @@ from kernel.store import Db
 
 from tests.conftest import QUIET, ROOT, free_port
 from tests.system import helpers
+from tests.system.browser import driver  # noqa: F401  (the browser tests' fixture)
 from tests.system.helpers import sign_in
 
 ADMIN_PASSWORD = "system-tests-password-1"

@@ -6,45 +6,24 @@ code. Screenshots go to $KHADEM_SCREENSHOTS (var/screenshots) for the reader; th
 the pages' content, never on pixels."""
 from __future__ import annotations
 
-import os
 import re
 import uuid
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 
-from devenv import browser as chromium
 from kernel import jalali
-from tests.conftest import ROOT
+from tests.system.browser import SHOTS, sign_in, wait
 from tests.system.helpers import account, eventually, form_kanoon, member, staff
 
-from selenium import webdriver
 from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
-SHOTS = Path(os.environ.get("KHADEM_SCREENSHOTS", ROOT / "var" / "screenshots"))
 FA = str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")
 LATIN = str.maketrans("۰۱۲۳۴۵۶۷۸۹", "0123456789")
 MONTHS = ("فروردین", "اردیبهشت", "خرداد", "تیر", "مرداد", "شهریور", "مهر", "آبان", "آذر", "دی", "بهمن", "اسفند")
-
-
-@pytest.fixture(scope="module")
-def driver():
-    binary, driver_path = chromium.ensure()
-    opts = webdriver.ChromeOptions()
-    opts.binary_location = binary
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic",
-                 "--no-first-run", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--lang=fa-IR", "--window-size=1280,1000"):
-        opts.add_argument(flag)
-    d = webdriver.Chrome(options=opts, service=webdriver.ChromeService(executable_path=driver_path))
-    d.implicitly_wait(0)
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    yield d
-    d.quit()
 
 
 @pytest.fixture(scope="module")
@@ -94,18 +73,6 @@ def gone(element) -> bool:
 
 def shot(d, name):
     d.save_screenshot(str(SHOTS / f"{name}.png"))
-
-
-def wait(d, css, timeout=15):
-    return WebDriverWait(d, timeout).until(lambda x: x.find_element(By.CSS_SELECTOR, css))
-
-
-def sign_in(d, web, username, password="password-123"):
-    d.delete_all_cookies()
-    d.get(f"{web}/login")
-    d.find_element(By.ID, "username").send_keys(username)
-    d.find_element(By.ID, "password").send_keys(password + Keys.ENTER)
-    WebDriverWait(d, 15).until(lambda x: "/login" not in x.current_url)
 
 
 def service_count(d, web, province, service="food_packages") -> int | None:

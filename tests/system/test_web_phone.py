@@ -6,59 +6,25 @@ lie within the screen's width, and on a phone the menu folds into a button that 
 of every page go to $KHADEM_SCREENSHOTS (var/screenshots)."""
 from __future__ import annotations
 
-import os
 import re
 import uuid
 from datetime import timedelta
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 
-from devenv import browser as chromium
 from kernel import jalali
-from tests.conftest import ROOT
+from tests.system.browser import SHOTS, sign_in, wait
 from tests.system.helpers import account, eventually, form_kanoon, member, staff
 
-from selenium import webdriver
 from selenium.webdriver.common.by import By
-from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import WebDriverWait
 
-SHOTS = Path(os.environ.get("KHADEM_SCREENSHOTS", ROOT / "var" / "screenshots"))
 
 SIZES = {"phone": (390, 844), "desktop": (1366, 900)}
 ROLES = ("yavar", "head", "sec", "hq", "oversight")
 # Links that leave the pages: downloads, signing out, the public side.
 SKIP = ("/export", "/logout", "/static/", "/public/", "/login")
-
-
-@pytest.fixture(scope="module")
-def driver():
-    binary, driver_path = chromium.ensure()
-    opts = webdriver.ChromeOptions()
-    opts.binary_location = binary
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic",
-                 "--no-first-run", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--lang=fa-IR", "--window-size=1280,1000"):
-        opts.add_argument(flag)
-    d = webdriver.Chrome(options=opts, service=webdriver.ChromeService(executable_path=driver_path))
-    d.implicitly_wait(0)
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    yield d
-    d.quit()
-
-
-def sign_in(d, web, username, password="password-123"):
-    d.delete_all_cookies()
-    d.get(f"{web}/login")
-    d.find_element(By.ID, "username").send_keys(username)
-    d.find_element(By.ID, "password").send_keys(password + Keys.ENTER)
-    WebDriverWait(d, 15).until(lambda x: "/login" not in x.current_url)
-
-
-def wait(d, css, timeout=15):
-    return WebDriverWait(d, timeout).until(lambda x: x.find_element(By.CSS_SELECTOR, css))
 
 
 @pytest.fixture(scope="module")
